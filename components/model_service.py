@@ -1,0 +1,69 @@
+"""ModelService: everything one catalog model runs as in a stack.
+
+ServiceAccount, ConfigMap (runtime config files, weight fetcher), Deployment, Service, NetworkPolicy, and as the
+catalog asks: HorizontalPodAutoscaler, PodDisruptionBudget, Ingress. The objects themselves are built by
+``components.workload`` (pure functions); this class registers them as children named ``<model>-<role>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from model_catalog.schema import ModelSpec
+from model_catalog.settings import StackSettings
+
+from .kube import register
+from .workload import build_model_objects
+
+TYPE = "ml-serving:models:ModelService"
+
+
+@dataclass
+class ModelServiceArgs:
+    model: str
+    """Catalog key; names every object of the model."""
+    spec: ModelSpec
+    """The model as effective in this stack (overrides applied)."""
+    image: pulumi.Input[str]
+    """Image reference the server runs (pinned: digest, or a content-addressed tag of a built image)."""
+    settings: StackSettings
+    """The stack's settings (namespace, GPU pools, ingress, monitoring)."""
+
+
+class ModelService(pulumi.ComponentResource):
+    """One served model."""
+
+    deployment: pulumi.CustomResource
+    service: pulumi.CustomResource
+
+    def __init__(self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        objects = build_model_objects(args.model, args.spec, args.image, args.settings)
+        child = pulumi.ResourceOptions(parent=self)
+        self.service_account = register(f"{name}-service-account", objects.service_account, child)
+        prerequisites: list[pulumi.Resource] = [self.service_account]
+        self.config_map = None
+        if objects.config_map is not None:
+            self.config_map = register(f"{name}-config", objects.config_map, child)
+            prerequisites.append(self.config_map)
+        self.deployment = register(
+            f"{name}-deployment", objects.deployment, pulumi.ResourceOptions(parent=self, depends_on=prerequisites)
+        )
+        self.service = register(f"{name}-service", objects.service, child)
+        self.network_policy = register(f"{name}-network-policy", objects.network_policy, child)
+        after_deployment = pulumi.ResourceOptions(parent=self, depends_on=[self.deployment])
+        self.hpa = register(f"{name}-hpa", objects.hpa, after_deployment) if objects.hpa else None
+        self.pdb = register(f"{name}-pdb", objects.pdb, child) if objects.pdb else None
+        self.ingress = (
+            register(f"{name}-ingress", objects.ingress, pulumi.ResourceOptions(parent=self, depends_on=[self.service]))
+            if objects.ingress
+            else None
+        )
+        self.register_outputs(
+            {
+                "deployment": self.deployment.metadata.apply(lambda m: m["name"]),
+                "service": self.service.metadata.apply(lambda m: m["name"]),
+            }
+        )

@@ -1,0 +1,75 @@
+"""Command line: ``python -m mlserve <command>``. Exit status: 0 ok, 2 invalid input, 1 anything else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model_catalog.errors import ConfigurationError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+EXIT_INVALID = 2
+
+
+def _render(args: argparse.Namespace) -> int:
+    from .render import render
+
+    summary = render(args.project_dir, args.stack, Path(args.out or f"build/{args.stack}"), args.catalog)
+    print("\n".join(summary.lines(args.stack)))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .render import validate
+
+    env = validate(args.project_dir, args.stack, args.catalog)
+    print(f"stack '{args.stack}': settings and catalog are valid; {len(env.models)} models enabled")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .reference import write_or_check
+
+    stale = write_or_check(PROJECT_DIR, check=args.check)
+    if args.check and stale:
+        print("stale generated files (run `make schema`):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 1
+    print("generated files are up to date" if args.check else "wrote schema/ and docs/ reference files")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mlserve", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    render = commands.add_parser("render", help="render a stack offline: manifests/ and resources.json")
+    render.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev")
+    render.add_argument("--catalog", help="catalog file instead of the stack's (default: its ml-serving:catalog)")
+    render.add_argument("--out", help="output directory; default build/<stack>")
+    render.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    render.set_defaults(func=_render)
+
+    validate = commands.add_parser("validate", help="check a stack's settings and catalog, render nothing")
+    validate.add_argument("--stack", default="dev")
+    validate.add_argument("--catalog")
+    validate.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    validate.set_defaults(func=_validate)
+
+    schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
+    schema.add_argument("--check", action="store_true", help="only report whether they are stale")
+    schema.set_defaults(func=_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigurationError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

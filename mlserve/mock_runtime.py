@@ -1,0 +1,199 @@
+"""Run the real Pulumi program in-process under Pulumi's mock runtime, and record what it registers.
+
+No CLI, no plugins, no cluster, no network: ``pulumi.runtime.set_mocks`` replaces the engine, and a recording
+monitor keeps every registration (type, name, parent, dependencies, options, inputs). Config reaches the program
+exactly as the engine would hand it over: object values as JSON text, scalars as strings, secrets marked secret.
+Secret values in ``Pulumi.<stack>.yaml`` are ciphertext that only the CLI can decrypt, so here they become a
+placeholder that stays marked secret (and is masked in every output).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from model_catalog.environment import Environment, known_stacks, load_stack_document
+from model_catalog.errors import ConfigurationError, Problem, allowed_list, did_you_mean
+from model_catalog.settings import PROJECT, stack_file_name
+
+SECRET_PLACEHOLDER = "[secret: set with `pulumi config set --secret`; decrypted only by the Pulumi CLI]"
+UNKNOWN = rpc.UNKNOWN
+SECRET_SIG = rpc._special_sig_key
+SECRET_MARK = rpc._special_secret_sig
+
+#: Outputs a provider computes at deploy time, per resource type: the mocks echo inputs and add these (a
+#: function of the inputs, or UNKNOWN where nothing offline can know the value).
+COMPUTED_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    dependencies: list[str]
+    options: dict[str, Any]
+    inputs: dict[str, Any]
+
+
+@dataclass
+class MockRun:
+    stack: str
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    environment: Environment | None = None
+
+
+class _RenderMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        computed = COMPUTED_OUTPUTS.get(args.typ)
+        if computed is not None:
+            outputs.update(computed(args.inputs))
+        return f"{args.name}-id", outputs
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+        raise RuntimeError(
+            f"the program called {args.token} during render; an offline render cannot answer provider functions"
+        )
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, run: MockRun, mock_impl: pulumi.runtime.Mocks):
+        super().__init__(mock_impl)
+        self.run = run
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        options: dict[str, Any] = {}
+        if request.protect:
+            options["protect"] = True
+        if request.retainOnDelete:
+            options["retainOnDelete"] = True
+        if request.deleteBeforeReplace:
+            options["deleteBeforeReplace"] = True
+        if request.ignoreChanges:
+            options["ignoreChanges"] = sorted(request.ignoreChanges)
+        if request.replaceOnChanges:
+            options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+        if request.HasField("customTimeouts"):
+            timeouts = {k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete")}
+            if any(timeouts.values()):
+                options["customTimeouts"] = {k: v for k, v in timeouts.items() if v}
+        if request.aliasSpecs:
+            options["aliases"] = len(request.aliasSpecs)
+        self.run.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                provider=request.provider.rpartition("::")[0] or None,  # "<urn>::<id>" -> urn
+                dependencies=sorted(set(request.dependencies)),
+                options=options,
+                inputs=inputs,
+            )
+        )
+        return response
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine makes them: a child's type is qualified by its parent's full qualified type,
+        except under the root stack (the stock mock prefixes ``pulumi:pulumi:Stack$`` and keeps one level)."""
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
+
+
+def _engine_value(value: Any, path: str, secret: list[bool]) -> Any:
+    """A stack-file value as the engine passes it to the program; `secure:` leaves become the placeholder."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            secret[0] = True
+            return SECRET_PLACEHOLDER
+        return {k: _engine_value(v, f"{path}.{k}", secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_engine_value(v, f"{path}[{i}]", secret) for i, v in enumerate(value)]
+    return value
+
+
+def engine_config(project_dir: Path, stack: str) -> tuple[dict[str, str], list[str]]:
+    """Read Pulumi.<stack>.yaml into the engine's config shape: key -> string (objects as JSON), secret keys."""
+    doc = load_stack_document(project_dir, stack)
+    if doc is None:
+        stacks = known_stacks(project_dir)
+        raise ConfigurationError(
+            [
+                Problem(
+                    stack_file_name(stack),
+                    1,
+                    1,
+                    "",
+                    f"no stack '{stack}': {stack_file_name(stack)} does not exist (stacks: {allowed_list(stacks)});"
+                    f"{did_you_mean(stack, stacks)}",
+                )
+            ]
+        )
+    data = doc.data if isinstance(doc.data, dict) else {}
+    raw = data.get("config") or {}
+    if not isinstance(raw, dict):
+        raise ConfigurationError([doc.problem(("config",), "'config' must be a mapping of key: value")])
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        secret = [False]
+        engine = _engine_value(value, key, secret)
+        if isinstance(engine, (dict, list)):
+            config[key] = json.dumps(engine)
+        elif isinstance(engine, bool):
+            config[key] = "true" if engine else "false"
+        else:
+            config[key] = "" if engine is None else str(engine)
+        if secret[0]:
+            secret_keys.append(key)
+    return config, sorted(secret_keys)
+
+
+def run_program(
+    project_dir: Path,
+    stack: str,
+    program: Callable[[], Environment | None],
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> MockRun:
+    """Run ``program`` as stack ``stack`` under mocks; ConfigurationError propagates before anything registers."""
+    if config is None:
+        config, secret_keys = engine_config(project_dir, stack)
+    run = MockRun(stack=stack)
+    impl = _RenderMocks()
+    runtime_settings.ROOT.set(None)  # a fresh root stack per run, so several renders can share a process
+    pulumi.runtime.set_mocks(impl, project=PROJECT, stack=stack, preview=False, monitor=_RecordingMonitor(run, impl))
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
+
+    async def body() -> None:
+        run.environment = program()
+        # The mock root stack was finished before the program ran, so read its exports directly.
+        root = runtime_settings.get_root_resource()
+        exports = await pulumi.Output.from_input(getattr(root, "outputs", {})).future(with_unknowns=True)
+        run.outputs = dict(exports or {})
+
+    _sync_await(run_pulumi_func(body))
+    run.registrations.sort(key=lambda r: r.urn)
+    return run

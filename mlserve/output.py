@@ -1,0 +1,145 @@
+"""Write a mock run as reviewable files: one YAML per Kubernetes object, and resources.json.
+
+Output is canonical, so the same inputs give the same bytes: keys sorted (apiVersion, kind, metadata first in
+manifests), integral floats written as integers (values cross a protobuf Struct and come back as floats), secret
+values replaced by ``[secret]`` and values unknown until deploy time by ``[unknown]``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, MockRun, Registration
+
+SECRET_TEXT = "[secret]"
+UNKNOWN_TEXT = "[unknown]"
+MANIFEST_HEAD = ("apiVersion", "kind", "metadata")
+
+
+def clean(value: Any) -> Any:
+    """Canonical plain data: secrets masked, unknowns marked, integral floats as ints, mapping keys sorted."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            return SECRET_TEXT
+        return {k: clean(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == UNKNOWN:
+        return UNKNOWN_TEXT
+    return value
+
+
+def is_kubernetes_object(reg: Registration) -> bool:
+    inputs = reg.inputs
+    return (
+        reg.custom
+        and reg.type.startswith("kubernetes:")
+        and isinstance(inputs.get("apiVersion"), str)
+        and isinstance(inputs.get("kind"), str)
+        and isinstance(inputs.get("metadata"), dict)
+    )
+
+
+def manifest(reg: Registration) -> dict[str, Any]:
+    obj = clean(reg.inputs)
+    return {**{k: obj[k] for k in MANIFEST_HEAD}, **{k: v for k, v in obj.items() if k not in MANIFEST_HEAD}}
+
+
+def manifest_file_name(obj: dict[str, Any]) -> str:
+    meta = obj["metadata"]
+    namespace = meta.get("namespace") or "_cluster"
+    return f"{namespace}--{obj['kind'].lower()}--{meta['name']}.yaml"
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
+
+
+def resource_entry(reg: Registration) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "urn": reg.urn,
+        "type": reg.type,
+        "name": reg.name,
+        "parent": reg.parent,
+        "custom": reg.custom,
+    }
+    if reg.provider:
+        entry["provider"] = reg.provider
+    if reg.dependencies:
+        entry["dependencies"] = reg.dependencies
+    if reg.options:
+        entry["options"] = clean(reg.options)
+    entry["inputs"] = clean(reg.inputs)
+    return entry
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    out_dir: Path
+    resources: int
+    objects: Counter
+
+    def lines(self, stack: str) -> list[str]:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
+        return [
+            f"rendered stack '{stack}': {self.resources} resources, {sum(self.objects.values())} Kubernetes objects",
+            f"  {kinds}",
+            f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json",
+        ]
+
+
+def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
+    """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there)."""
+    objects: dict[str, dict[str, Any]] = {}
+    kinds: Counter = Counter()
+    for reg in run.registrations:
+        if is_kubernetes_object(reg):
+            obj = manifest(reg)
+            name = manifest_file_name(obj)
+            if name in objects:
+                raise RuntimeError(f"two objects render to {name}; object names must be unique per kind")
+            objects[name] = obj
+            kinds[obj["kind"]] += 1
+    document = {
+        "stack": run.stack,
+        "outputs": clean(run.outputs),
+        "resources": [resource_entry(reg) for reg in run.registrations],
+    }
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        (staging / "manifests").mkdir()
+        for name in sorted(objects):
+            (staging / "manifests" / name).write_text(to_yaml(objects[name]), encoding="utf-8")
+        (staging / "resources.json").write_text(
+            json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds)

@@ -1,0 +1,165 @@
+"""Load models.yaml: parse with positions, validate the schema and the cross-field rules, apply overrides.
+
+Every problem is collected before anything is raised, so one run shows them all. A model's base definition must be
+valid on its own (any stack without an override uses it); each override is validated merged into the base, and a
+problem it causes is reported at the override's line when the override set that value.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from .checks import candidate_paths, check_model
+from .errors import ConfigurationError, Path, Problem, allowed_list, describe_value, did_you_mean
+from .problems import findings as problem_findings
+from .schema import Catalog, ModelSpec
+from .yaml_source import SourceDocument, load_yaml
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """JSON Merge Patch (RFC 7386): mappings merge recursively, null removes a key, anything else replaces."""
+    if not isinstance(patch, Mapping):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+@dataclass(frozen=True)
+class LoadedCatalog:
+    """A valid catalog and each model's effective definition per stack."""
+
+    source: SourceDocument
+    catalog: Catalog
+    effective: dict[str, dict[str, ModelSpec]]
+    """stack name -> model name -> spec, for every stack named in some override; '' holds the base definitions."""
+
+    def models_for(self, stack: str) -> dict[str, ModelSpec]:
+        """Effective definitions in ``stack`` (overrides applied), sorted by name, disabled models included."""
+        per_stack = self.effective.get(stack, {})
+        return {name: per_stack.get(name, self.effective[""][name]) for name in sorted(self.catalog.models)}
+
+    def problem(self, model: str, stack: str, path: Path, message: str) -> Problem:
+        """A problem with a field of ``model`` as effective in ``stack``, located where that value was set."""
+        doc_path, in_override = locate_field(self.source, model, stack, _blame(self.source, model, stack, path))
+        suffix = (
+            ""
+            if in_override or not stack or not self.source.has(("models", model, "overrides", stack))
+            else (f" (in stack '{stack}', with its overrides)")
+        )
+        return self.source.problem(doc_path, message + suffix)
+
+
+def locate_field(doc: SourceDocument, model: str, stack: str, path: Path) -> tuple[Path, bool]:
+    """Document path of a model field in ``stack``, and whether the stack's override set it.
+
+    Under merge-patch semantics the override set the value if it writes that path itself, or replaces an
+    enclosing value wholesale (a list, a scalar or null); a mapping it writes only merges into the base."""
+    override = ("models", model, "overrides", stack)
+    if stack and doc.has(override):
+        for cut in range(len(path), 0, -1):
+            probe = override + tuple(path[:cut])
+            if doc.has(probe):
+                if cut == len(path) or not isinstance(doc.value_at(probe), dict):
+                    return override + tuple(path), True
+                break
+    return ("models", model) + tuple(path), False
+
+
+def _blame(doc: SourceDocument, model: str, stack: str, paths) -> Path:
+    """Of the fields a rule is about, the first one the stack's override wrote, else the default one."""
+    candidates = candidate_paths(paths)
+    return next((p for p in candidates if locate_field(doc, model, stack, p)[1]), candidates[0])
+
+
+def _model_problems(
+    doc: SourceDocument, name: str, stack: str, raw: Mapping[str, Any], reported: set[str]
+) -> tuple[ModelSpec | None, list[Problem]]:
+    """Validate one model's effective definition in ``stack`` ('' = base) and run its cross-field checks.
+
+    A problem located in the base definition that ``reported`` already holds is not repeated for each stack."""
+    try:
+        spec: ModelSpec | None = ModelSpec.model_validate(raw)
+        found = [(_blame(doc, name, stack, path), False, message) for path, message in check_model(spec)]
+    except ValidationError as exc:
+        spec, found = None, problem_findings(exc, ModelSpec)
+    suffix = f" (in stack '{stack}', with its overrides)" if stack else ""
+    problems = []
+    for path, at_key, message in found:
+        doc_path, in_override = locate_field(doc, name, stack, path)
+        problem = doc.problem(doc_path, message if in_override else message + suffix, at_key=at_key)
+        if not in_override and problem.path in reported:
+            continue  # the catalog-level validation, or the base definition, already reported this field
+        problems.append(problem)
+    return spec, problems
+
+
+def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = None) -> LoadedCatalog:
+    """Validate a parsed catalog; raise ConfigurationError with every problem found."""
+    data = doc.data
+    if data is None:
+        raise ConfigurationError([doc.problem((), "the catalog is empty; it needs a 'models' mapping")])
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            [doc.problem((), f"the catalog must be a mapping with a 'models' key, got {describe_value(data)}")]
+        )
+    problems: list[Problem] = []
+    catalog: Catalog | None = None
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(doc.problem(path, msg, at_key=at_key) for path, at_key, msg in problem_findings(exc, Catalog))
+
+    models = data.get("models") if isinstance(data.get("models"), dict) else {}
+    stacks = sorted(set(known_stacks)) if known_stacks is not None else None
+    effective: dict[str, dict[str, ModelSpec]] = {"": {}}
+    reported = {p.path for p in problems}
+    for name in sorted(models):
+        raw_model = models[name]
+        if not isinstance(raw_model, dict):
+            continue  # reported by the schema
+        base = {k: v for k, v in raw_model.items() if k != "overrides"}
+        spec, found = _model_problems(doc, name, "", base, reported)
+        problems.extend(found)
+        reported |= {p.path for p in found}
+        if spec is not None:
+            effective[""][name] = spec
+        overrides = raw_model.get("overrides")
+        if not isinstance(overrides, dict):
+            continue
+        for stack in sorted(overrides):
+            patch = overrides[stack]
+            if stacks is not None and stack not in stacks:
+                problems.append(
+                    doc.problem(
+                        ("models", name, "overrides", stack),
+                        f"no stack named '{stack}' (this project has: {allowed_list(stacks)});"
+                        f"{did_you_mean(stack, stacks)} overrides are keyed by stack name",
+                        at_key=True,
+                    )
+                )
+                continue
+            if not isinstance(patch, dict):
+                continue  # reported by the schema
+            spec_for_stack, found = _model_problems(doc, name, stack, merge_patch(base, patch), reported)
+            problems.extend(found)
+            if spec_for_stack is not None:
+                effective.setdefault(stack, {})[name] = spec_for_stack
+    if problems or catalog is None:
+        raise ConfigurationError(problems)
+    return LoadedCatalog(source=doc, catalog=catalog, effective=effective)
+
+
+def load_catalog(path: FsPath | str, *, known_stacks: Iterable[str] | None = None, shown_as: str | None = None):
+    """Parse and validate a catalog file."""
+    return validate_catalog(load_yaml(path, shown_as=shown_as), known_stacks)

@@ -1,0 +1,208 @@
+"""Rules that span fields of one model (the schema checks each field alone).
+
+Each check returns ``(path, message)`` pairs with the path relative to the model entry, so the caller can point
+at the base definition or at the override that set the value. A rule about two fields gives both paths, the one
+to blame by default first: the problem is reported at whichever of them a stack's override wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from platform_data.accelerators import ACCELERATORS
+from platform_data.runtimes import RUNTIMES
+
+from .quantities import byte_count
+from .schema import SECRET_LIKE_ENV, ModelSpec
+
+FieldPath = tuple[str | int, ...]
+Finding = tuple[FieldPath | tuple[FieldPath, ...], str]
+
+#: Default scaling targets, per metric; None means the catalog must give one.
+DEFAULT_TARGETS: dict[str, float | None] = {
+    "cpu": 70,
+    "memory": 80,
+    "gpu-utilization": 80,
+    "requests-per-second": None,
+    "concurrency": None,
+}
+PERCENT_METRICS = ("cpu", "memory", "gpu-utilization")
+#: Metrics that can be read while no replica runs, so the model may scale to zero on them.
+SCALE_FROM_ZERO_METRICS = ("requests-per-second", "concurrency")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_URI_SHAPES = {
+    "s3": (re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"), "s3://<bucket>/<prefix>"),
+    "gs": (re.compile(r"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/.*)?$"), "gs://<bucket>/<prefix>"),
+    "hf": (re.compile(r"^hf://[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?$"), "hf://<org>/<model>[@<revision>]"),
+    "https": (re.compile(r"^https://[^/\s]+/\S*$"), "https://<host>/<path>"),
+    "pvc": (re.compile(r"^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[\w./-]*)?$"), "pvc://<claim-name>[/<sub/path>]"),
+}
+
+
+def check_model(spec: ModelSpec) -> list[Finding]:
+    """Every cross-field problem of one effective model definition."""
+    return [
+        *_image(spec),
+        *_weights(spec),
+        *_runtime(spec),
+        *_resources(spec),
+        *_scaling(spec),
+        *_exposure(spec),
+        *_env(spec),
+    ]
+
+
+def _image(spec: ModelSpec) -> Iterator[Finding]:
+    image = spec.image
+    preset = RUNTIMES[spec.runtime]
+    if image is not None and (image.build is None) == (image.ref is None):
+        yield ("image",), "give exactly one of 'build' (a Dockerfile in this repo) or 'ref' (a prebuilt image)"
+    if image is None and preset.image_for(spec.resources.gpu is not None) is None:
+        if spec.runtime == "custom":
+            yield ("runtime",), "runtime 'custom' has no default image; give 'image.build' or 'image.ref'"
+        else:
+            yield (
+                ("resources", "gpu"),
+                (
+                    f"runtime '{spec.runtime}' has no pinned CPU image; add 'resources.gpu' or give 'image.ref' "
+                    "(a CPU build of the server)"
+                ),
+            )
+
+
+def _weights(spec: ModelSpec) -> Iterator[Finding]:
+    weights = spec.weights
+    if (weights.uri is None) == (not weights.baked):
+        yield ("weights",), "give exactly one of 'uri' (fetched at start-up) or 'baked: true' (inside the image)"
+        return
+    if weights.uri is not None:
+        scheme = weights.uri.split("://", 1)[0]
+        pattern, shape = _URI_SHAPES[scheme]
+        if not pattern.match(weights.uri):
+            yield ("weights", "uri"), f"got '{weights.uri}'; a {scheme} URI looks like {shape}"
+        if scheme == "pvc" and weights.credentials_secret is not None:
+            yield ("weights", "credentialsSecret"), "a pvc:// volume is mounted, not downloaded; remove it"
+    elif weights.credentials_secret is not None:
+        yield ("weights", "credentialsSecret"), "baked-in weights are not downloaded; remove it"
+
+
+def _runtime(spec: ModelSpec) -> Iterator[Finding]:
+    preset = RUNTIMES[spec.runtime]
+    if spec.runtime == "custom":
+        if spec.server is None:
+            yield ("runtime",), "runtime 'custom' needs a 'server' block (port, probes, metrics)"
+        elif spec.server.readiness_path == spec.server.liveness_path:
+            yield (
+                ("server", "livenessPath"),
+                (
+                    f"'livenessPath' ('{spec.server.liveness_path}') must differ from 'readinessPath': a pod that is "
+                    "busy loading must not be restarted"
+                ),
+            )
+    elif spec.server is not None:
+        yield (
+            ("server",),
+            (f"'server' is only for runtime 'custom'; runtime '{spec.runtime}' supplies its ports, probes and metrics"),
+        )
+    gpu = spec.resources.gpu
+    if gpu is not None and gpu.tensor_parallelism > 1 and not preset.supports_tensor_parallelism:
+        supported = sorted(name for name, row in RUNTIMES.items() if row.supports_tensor_parallelism)
+        yield (
+            ("resources", "gpu", "tensorParallelism"),
+            (
+                f"runtime '{spec.runtime}' does not shard models; tensorParallelism > 1 needs one of: "
+                + ", ".join(supported)
+            ),
+        )
+
+
+def _resources(spec: ModelSpec) -> Iterator[Finding]:
+    res = spec.resources
+    needs_shm = RUNTIMES[spec.runtime].needs_shm or bool(spec.server and spec.server.needs_shm)
+    if res.shm_size is not None:
+        if not needs_shm:
+            yield ("resources", "shmSize"), f"runtime '{spec.runtime}' gets no /dev/shm volume; remove 'shmSize'"
+        elif byte_count(res.shm_size) >= byte_count(res.memory):
+            yield (
+                (("resources", "shmSize"), ("resources", "memory")),
+                (
+                    f"'shmSize' ({res.shm_size}) must be smaller than 'memory' ({res.memory}): /dev/shm counts "
+                    "against the memory limit"
+                ),
+            )
+    gpu = res.gpu
+    if gpu is not None:
+        accelerator = ACCELERATORS[gpu.accelerator]
+        total = gpu.count * gpu.tensor_parallelism
+        if total > accelerator.max_gpus_per_node:
+            yield (
+                ("resources", "gpu", "count"),
+                (
+                    f"{gpu.count} x tensorParallelism {gpu.tensor_parallelism} = {total} GPUs per pod, but the largest "
+                    f"{gpu.accelerator} instance ({accelerator.instance_types[-1].name}) has "
+                    f"{accelerator.max_gpus_per_node}"
+                ),
+            )
+
+
+def _scaling(spec: ModelSpec) -> Iterator[Finding]:
+    s = spec.scaling
+    if s.min_replicas > s.max_replicas:
+        yield (
+            (("scaling", "minReplicas"), ("scaling", "maxReplicas")),
+            (f"'minReplicas' ({s.min_replicas}) must be <= 'maxReplicas' ({s.max_replicas})"),
+        )
+    if s.target is None and DEFAULT_TARGETS[s.metric] is None:
+        yield ("scaling", "target"), f"metric '{s.metric}' has no default target; set 'target' (per replica)"
+    if s.target is not None and s.metric in PERCENT_METRICS and s.target > 100:
+        yield ("scaling", "target"), f"got {s.target:g}; a '{s.metric}' target is a percentage, 1 to 100"
+    if s.metric == "gpu-utilization" and spec.resources.gpu is None:
+        yield ("scaling", "metric"), "'gpu-utilization' needs 'resources.gpu'; scale a CPU model on another metric"
+    if s.min_replicas == 0 and s.metric not in SCALE_FROM_ZERO_METRICS:
+        yield (
+            ("scaling", "minReplicas"),
+            (
+                f"scale to zero needs a metric that exists while no pod runs ({', '.join(SCALE_FROM_ZERO_METRICS)}); "
+                f"'{s.metric}' is measured on running pods"
+            ),
+        )
+
+
+def _exposure(spec: ModelSpec) -> Iterator[Finding]:
+    e = spec.exposure
+    if e.type == "public" and e.host is None:
+        yield ("exposure", "host"), "a public model needs 'host' (the Ingress host name)"
+    if e.type == "internal" and e.host is not None:
+        yield ("exposure", "host"), "'host' is only for type 'public'; set 'type: public' or remove it"
+
+
+def _env(spec: ModelSpec) -> Iterator[Finding]:
+    for name in sorted(set(spec.env) & set(spec.secret_env)):
+        yield ("env", name), f"'{name}' is set in both 'env' and 'secretEnv'; keep one"
+    for name in sorted(spec.env):
+        if name.upper().endswith(SECRET_LIKE_ENV) or name.upper() in ("PASSWORD", "TOKEN", "SECRET"):
+            yield (
+                ("env", name),
+                (
+                    f"'{name}' looks like a credential; plain env values end up in the stack state and the rendered "
+                    "manifests. Reference a Secret with 'secretEnv' instead"
+                ),
+            )
+
+
+def candidate_paths(path: FieldPath | tuple[FieldPath, ...]) -> tuple[FieldPath, ...]:
+    """The paths a finding is about, the default one first."""
+    return path if path and isinstance(path[0], tuple) else (path,)  # type: ignore[return-value]
+
+
+def scaling_target(spec: ModelSpec) -> float:
+    """The effective scaling target (the catalog's, else the metric's default)."""
+    target = spec.scaling.target if spec.scaling.target is not None else DEFAULT_TARGETS[spec.scaling.metric]
+    assert target is not None, "check_model rejects a missing target for metrics without a default"
+    return target
+
+
+def is_dns_label(value: str) -> bool:
+    return bool(_DNS_LABEL.match(value))

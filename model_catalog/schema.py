@@ -1,0 +1,250 @@
+"""The models.yaml catalog: pydantic v2 models, the single source of truth for its shape.
+
+Strict everywhere: unknown fields are rejected and nothing is coerced ("2" is not 2). Field names are camelCase
+in YAML. Every field carries its description (docstring), default and constraints; the JSON Schema for editors
+(``schema/models.schema.json``) and the reference doc (``docs/catalog-reference.md``) are generated from here.
+Rules that span several fields or need the stack's settings live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from platform_data.accelerators import ACCELERATOR_NAMES
+from platform_data.runtimes import RUNTIME_NAMES
+
+from .quantities import BYTES_PATTERN, CPU_PATTERN
+
+#: Model names become Kubernetes object names (Service names are DNS-1035 labels). 40 characters leave room for
+#: the suffixes derived objects get (``-weights``, ``-config``, ...) within the 63-character limit.
+MODEL_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+MODEL_NAME_MAX = 40
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+#: Image references: registry/repository[:tag][@sha256:digest].
+IMAGE_REF_PATTERN = (
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+)
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN, max_length=MODEL_NAME_MAX)]
+EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME_PATTERN)]
+StackName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][-a-zA-Z0-9_.]*$", max_length=100)]
+CpuQuantity = Annotated[str, StringConstraints(pattern=CPU_PATTERN)]
+ByteQuantity = Annotated[str, StringConstraints(pattern=BYTES_PATTERN)]
+ImageRef = Annotated[str, StringConstraints(pattern=IMAGE_REF_PATTERN, max_length=512)]
+K8sName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
+HostName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
+HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]*$", max_length=256)]
+PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+RuntimeName = Literal[RUNTIME_NAMES]  # type: ignore[valid-type]
+AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
+ScalingMetric = Literal["cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency"]
+
+
+class CatalogModel(BaseModel):
+    """Base for every catalog object: strict, closed, camelCase, immutable once validated."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        use_attribute_docstrings=True,
+    )
+
+
+class ImageBuild(CatalogModel):
+    """Build the image from a directory of this repository and push it to the stack's registry."""
+
+    context: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^/].*$")] = Field(
+        examples=["images/churn-predictor"]
+    )
+    """Build context, relative to the repository root (e.g. `images/sentiment`)."""
+    dockerfile: str = Field("Dockerfile", examples=["Dockerfile.gpu"])
+    """Dockerfile path, relative to the context."""
+    args: dict[EnvName, str] = Field({}, examples=[{"MODEL_VERSION": "2026.11"}])
+    """Build arguments (`--build-arg`). Never put secrets here: build args are visible in the image history."""
+    target: str | None = Field(None, examples=["runtime"])
+    """Multi-stage build target."""
+    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    """Target platform; GPU nodes are amd64."""
+
+
+class Image(CatalogModel):
+    """Where the serving container image comes from: exactly one of `build` or `ref`."""
+
+    build: ImageBuild | None = Field(None, examples=[{"context": "images/churn-predictor"}])
+    """Build from a Dockerfile in this repository."""
+    ref: ImageRef | None = Field(None, examples=["nvcr.io/nvidia/tritonserver:25.06-py3@sha256:75bc...35e5"])
+    """A prebuilt image, e.g. `vllm/vllm-openai:v0.9.2@sha256:...`. Staging and prod require a digest."""
+
+
+class Weights(CatalogModel):
+    """Where the model's weights come from: exactly one of `uri` or `baked`."""
+
+    uri: Annotated[str, StringConstraints(pattern=r"^(s3|gs|hf|pvc|https)://.+$", max_length=1024)] | None = Field(
+        None, examples=["s3://acme-ml-models/resnet50/savedmodel/", "hf://org/model@main", "pvc://models/llama"]
+    )
+    """Storage URI fetched before the server starts: `s3://bucket/prefix`, `gs://bucket/prefix`, `hf://org/model`,
+    `https://host/file.tar.gz`, or `pvc://claim-name/sub/path` (mounted read-only, not copied)."""
+    baked: bool = Field(False, examples=[True])
+    """The image already contains the weights under `/models/<model>`."""
+    size_gib: Annotated[float, Field(gt=0, le=2048)] | None = Field(default=None, alias="sizeGiB", examples=[72])
+    """Approximate size of the weights; sizes the download volume and the start-up budget."""
+    load_timeout_seconds: Annotated[int, Field(ge=30, le=7200)] | None = Field(None, examples=[1200])
+    """Worst-case time from container start to ready; overrides the estimate derived from `sizeGiB`."""
+    credentials_secret: K8sName | None = Field(None, examples=["huggingface-token"])
+    """Secret (in the stack's namespace) holding the downloader's credentials as env vars, e.g. AWS_ACCESS_KEY_ID.
+    Prefer workload identity (the stack's service-account annotations) over static keys."""
+
+
+class Gpu(CatalogModel):
+    """GPUs per replica."""
+
+    accelerator: AcceleratorName = Field(examples=["nvidia-l4"])
+    """GPU model, a row of the accelerator table (`docs/catalog-reference.md#accelerators`)."""
+    count: Annotated[int, Field(ge=1, le=8)] = Field(1, examples=[1])
+    """GPUs per tensor-parallel shard."""
+    tensor_parallelism: Annotated[int, Field(ge=1, le=8)] = Field(1, examples=[2])
+    """Tensor-parallel degree; the pod gets `count x tensorParallelism` GPUs. Runtimes: vllm, triton, custom."""
+
+
+class Resources(CatalogModel):
+    """Requests for one replica of the serving container."""
+
+    cpu: CpuQuantity = Field(examples=["2", "500m"])
+    """CPU request, e.g. `"2"` or `"500m"` (a quoted string)."""
+    memory: ByteQuantity = Field(examples=["16Gi"])
+    """Memory request and limit, e.g. `"8Gi"`; includes `/dev/shm` for runtimes that need it."""
+    ephemeral_storage: ByteQuantity = Field("2Gi", examples=["20Gi"])
+    """Ephemeral storage for logs, caches and /tmp (request and limit)."""
+    shm_size: ByteQuantity | None = Field(None, examples=["2Gi"])
+    """Size of `/dev/shm` for runtimes that need it (vllm, triton, torchserve); default: a quarter of `memory`."""
+    gpu: Gpu | None = Field(None, examples=[{"accelerator": "nvidia-h100", "count": 1, "tensorParallelism": 2}])
+    """GPUs; omit for a CPU model."""
+
+
+class Scaling(CatalogModel):
+    """Replica bounds and the signal the autoscaler follows. `minReplicas == maxReplicas` means a fixed size."""
+
+    min_replicas: Annotated[int, Field(ge=0, le=500)] = Field(1, examples=[2])
+    """Fewest replicas; 0 allows scale to zero (needs a request-based metric)."""
+    max_replicas: Annotated[int, Field(ge=1, le=500)] = Field(1, examples=[8])
+    """Most replicas."""
+    metric: ScalingMetric = Field("cpu", examples=["concurrency"])
+    """Signal to scale on: `cpu`/`memory` (% of request), `gpu-utilization` (%), `requests-per-second` or
+    `concurrency` (in-flight or queued requests) per replica."""
+    target: Annotated[float, Field(gt=0, le=100_000)] | None = Field(None, examples=[24])
+    """Target per replica for `metric`; default 70 for cpu, 80 for memory and gpu-utilization; required for
+    requests-per-second and concurrency."""
+
+
+class SecretRef(CatalogModel):
+    """A key of a Kubernetes Secret in the stack's namespace. The value never appears in the catalog."""
+
+    secret: K8sName = Field(examples=["crm-db"])
+    """Secret name."""
+    key: Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)] = Field(examples=["password"])
+    """Key inside the Secret."""
+
+
+class Client(CatalogModel):
+    """Pods allowed to call the model (NetworkPolicy ingress)."""
+
+    namespace: K8sName | None = Field(None, examples=["web"])
+    """Namespace of the callers; omit for the model's own namespace."""
+    pod_labels: dict[str, str] = Field({}, examples=[{"app": "frontend"}])
+    """Labels the calling pods carry; empty means every pod of that namespace."""
+
+
+class Exposure(CatalogModel):
+    """Who can reach the model."""
+
+    type: Literal["internal", "public"] = Field("internal", examples=["public"])
+    """`internal`: a ClusterIP Service only. `public`: also an Ingress on `host`."""
+    host: HostName | None = Field(None, examples=["vision.api.acme.example"])
+    """Public host name (required for `public`)."""
+    path: HttpPath = Field("/", examples=["/v1/models/resnet50"])
+    """Path prefix on `host`."""
+    clients: list[Client] = Field([], examples=[[{"namespace": "crm", "podLabels": {"app": "crm-backend"}}]])
+    """In-cluster callers allowed by the NetworkPolicy."""
+
+
+class Server(CatalogModel):
+    """How to run a `custom` server (preset runtimes supply all of this)."""
+
+    port: PortNumber = Field(8080, examples=[9000])
+    """HTTP port serving inference."""
+    metrics_port: PortNumber | None = Field(None, examples=[9090])
+    """Port serving Prometheus metrics; default: `port`."""
+    metrics_path: HttpPath = Field("/metrics", examples=["/prometheus"])
+    """Prometheus metrics path."""
+    readiness_path: HttpPath = Field("/readyz", examples=["/ready"])
+    """Answers 200 once the model is loaded and serving."""
+    liveness_path: HttpPath = Field("/healthz", examples=["/live"])
+    """Answers 200 while the process is healthy; must differ from `readinessPath`."""
+    startup_path: HttpPath | None = Field(None, examples=["/started"])
+    """Answers 200 once started; default: `readinessPath`."""
+    command: list[str] = Field([], examples=[["python3", "/app/serve.py"]])
+    """Entrypoint override; empty keeps the image's."""
+    args: list[str] = Field([], examples=[["--model-dir={model_dir}"]])
+    """Arguments; `{model}` and `{model_dir}` are replaced."""
+    needs_shm: bool = Field(False, examples=[True])
+    """Mount a memory-backed `/dev/shm` (PyTorch DataLoader workers, NCCL)."""
+
+
+class ModelSpec(CatalogModel):
+    """One served model, as effective in one stack (overrides already applied)."""
+
+    description: str | None = Field(None, examples=["ImageNet classifier for the photo tagger."])
+    """What the model does, for people reading the catalog and dashboards."""
+    enabled: bool = Field(True, examples=[False])
+    """Set false (typically in an override) to leave the model out of a stack."""
+    runtime: RuntimeName = Field(examples=["vllm"])
+    """Serving runtime, a row of the runtime table; `custom` needs a `server` block and an `image`."""
+    image: Image | None = Field(None, examples=[{"ref": "vllm/vllm-openai:v0.11.0@sha256:014a...845c"}])
+    """Container image; omit to use the runtime's pinned default."""
+    weights: Weights = Field(examples=[{"uri": "hf://org/model", "sizeGiB": 16}])
+    """Where the weights come from."""
+    resources: Resources = Field(examples=[{"cpu": "4", "memory": "16Gi"}])
+    """Per-replica resources."""
+    scaling: Scaling = Field(Scaling(), examples=[{"minReplicas": 2, "maxReplicas": 6, "metric": "cpu"}])
+    """Replica bounds and autoscaling signal."""
+    server: Server | None = Field(None, examples=[{"port": 8080, "readinessPath": "/readyz"}])
+    """Port, probes and metrics of a `custom` runtime."""
+    env: dict[EnvName, str] = Field({}, examples=[{"LOG_LEVEL": "info"}])
+    """Plain environment variables. Names that look like credentials (`*_TOKEN`, `*_PASSWORD`, ...) are rejected:
+    use `secretEnv`."""
+    secret_env: dict[EnvName, SecretRef] = Field(
+        {}, examples=[{"DB_PASSWORD": {"secret": "crm-db", "key": "password"}}]
+    )
+    """Environment variables read from Secrets."""
+    exposure: Exposure = Field(Exposure(), examples=[{"type": "public", "host": "api.acme.example"}])
+    """Who can reach the model."""
+    max_request_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(60, examples=[300])
+    """Longest request the server may be serving when asked to stop; sets the drain time."""
+
+
+class Model(ModelSpec):
+    """A catalog entry: the model's base definition plus per-stack overrides."""
+
+    overrides: dict[StackName, dict[str, Any]] = Field({}, examples=[{"dev": {"scaling": {"maxReplicas": 1}}}])
+    """Per-stack changes, keyed by stack name, merged as a JSON Merge Patch (RFC 7386): mappings merge,
+    lists and scalars replace, `null` removes. E.g. `dev: {resources: {gpu: null}, scaling: {maxReplicas: 1}}`."""
+
+
+class Catalog(CatalogModel):
+    """The whole models.yaml."""
+
+    version: Literal[1] = Field(1, examples=[1])
+    """Catalog format version."""
+    models: Annotated[dict[ModelName, Model], Field(min_length=1)] = Field(examples=[{"resnet50": {"...": "..."}}])
+    """Served models keyed by a stable name; the key names every Kubernetes object of the model."""
+
+
+SECRET_LIKE_ENV = ("_TOKEN", "_PASSWORD", "_SECRET", "_API_KEY", "_ACCESS_KEY", "_PRIVATE_KEY", "_CREDENTIALS")

@@ -1,0 +1,266 @@
+"""Per-stack settings: the ``ml-serving:*`` keys of ``Pulumi.<stack>.yaml``, typed and validated like the catalog.
+
+Settings are object-valued config keys (``ml-serving:cluster: {name: ..., kubernetesVersion: "1.33"}``): the Pulumi
+engine hands object values to the program as JSON, so their types survive (a scalar key would arrive as a string).
+Secret values never live here: they are separate keys set with ``pulumi config set --secret`` (SECRET_KEYS).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, ValidationError
+
+from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
+from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
+
+from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
+from .problems import findings
+from .schema import CatalogModel, K8sName
+from .yaml_source import SourceDocument
+
+PROJECT = "ml-serving"
+
+DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
+AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
+
+#: Secret config keys the program reads (always with ``pulumi config set --secret``), and what they are for.
+SECRET_KEYS: dict[str, str] = {
+    "registryPassword": "password or token for an external registry (registry.type: external)",
+}
+
+
+class EnvironmentSettings(CatalogModel):
+    """What kind of environment this stack is and where its models run."""
+
+    tier: Literal["dev", "staging", "prod"]
+    """Policy tier: prod needs >= 2 replicas per model and on-demand GPUs; staging and prod need image digests."""
+    namespace: DnsLabel
+    """Namespace for the models (created by the stack, Pod Security 'restricted')."""
+    labels: dict[str, str] = {}
+    """Extra labels on every object (team, cost centre)."""
+
+
+class ClusterSettings(CatalogModel):
+    """The cluster this stack deploys to."""
+
+    name: DnsLabel
+    """Stable identifier of the cluster (the Kubernetes provider's clusterIdentifier): changing the kubeconfig
+    does not replace resources while this stays the same."""
+    kubernetes_version: KubernetesMinor
+    """Kubernetes minor of the cluster, e.g. "1.33" (quoted): manifests are validated against it."""
+    context: str | None = None
+    """kubeconfig context; omit to use the ambient one (KUBECONFIG, current context)."""
+
+
+class RegistrySettings(CatalogModel):
+    """Where images built from this repository are pushed."""
+
+    type: Literal["none", "ecr", "external"] = "none"
+    """`none`: no push (dev: prebuilt images, or local builds loaded into a local cluster); `ecr`: an Amazon ECR
+    repository per built model; `external`: any OCI registry at `address`."""
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")] | None = None
+    """AWS region of the ECR repositories (type ecr)."""
+    account_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")] | None = None
+    """AWS account of the ECR repositories (type ecr), quoted."""
+    address: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")] | None = None
+    """Registry host and path prefix, e.g. `registry.example.com/ml` (type external)."""
+    username: str | None = None
+    """User for the external registry; the password is the secret key `ml-serving:registryPassword`."""
+    keep_images: Annotated[int, Field(ge=1, le=1000)] = 30
+    """ECR lifecycle policy: keep this many images per repository."""
+
+
+class ExistingGpuNodes(CatalogModel):
+    """GPU nodes the cluster already has for one accelerator."""
+
+    labels: Annotated[dict[str, str], Field(min_length=1)]
+    """Labels those nodes carry; models on this accelerator select on them."""
+    taints: list[str] = ["nvidia.com/gpu:NoSchedule"]
+    """Taints on those nodes as `key[=value]:Effect`; models tolerate them."""
+    max_gpus_per_node: Annotated[int, Field(ge=1, le=16)] = 8
+    """Largest GPU count of one node in that group."""
+
+
+class GpuNodePoolSettings(CatalogModel):
+    """Where GPU capacity comes from."""
+
+    provider: Literal["none", "karpenter", "existing"] = "none"
+    """`none`: no GPUs (a GPU model is an error); `karpenter`: a NodePool and EC2NodeClass per accelerator the
+    stack's models use; `existing`: nodes the cluster already has, declared in `existing`."""
+    capacity_type: Literal["on-demand", "spot"] = "on-demand"
+    """Karpenter capacity type; prod must use on-demand."""
+    headroom_percent: Annotated[int, Field(ge=0, le=400)] = 20
+    """Karpenter GPU limit = sum over models of maxReplicas x GPUs per replica, plus this much."""
+    node_role: str | None = None
+    """IAM role for the Karpenter nodes (EC2NodeClass.spec.role)."""
+    discovery_tag: str | None = None
+    """Value of the `karpenter.sh/discovery` tag on the cluster's subnets and security groups; default: the
+    cluster name."""
+    existing: dict[AcceleratorName, ExistingGpuNodes] = {}
+    """Per accelerator, the labels and taints of existing GPU nodes (provider existing)."""
+
+
+class MonitoringSettings(CatalogModel):
+    """The stack's Prometheus/Grafana monitoring."""
+
+    enabled: bool = False
+    """Install the monitoring stack and scrape, alert on and graph every model."""
+    namespace: DnsLabel = "monitoring"
+    """Namespace of the monitoring stack."""
+
+
+class IngressSettings(CatalogModel):
+    """The ingress controller that exposes public models."""
+
+    class_name: K8sName = "nginx"
+    """IngressClass of public models' Ingresses."""
+    controller_namespace: DnsLabel = "ingress-nginx"
+    """Namespace of the ingress controller (allowed in by the models' NetworkPolicies)."""
+    controller_pod_labels: dict[str, str] = {"app.kubernetes.io/name": "ingress-nginx"}
+    """Labels of the controller pods."""
+    tls_cluster_issuer: K8sName | None = None
+    """cert-manager ClusterIssuer for public hosts' certificates; omit to terminate TLS elsewhere."""
+
+
+class NetworkSettings(CatalogModel):
+    """Egress the models' pods may use."""
+
+    weights_egress_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = ["0.0.0.0/0"]
+    """Where weight downloads (https, port 443) may go: object storage endpoints or a proxy's range."""
+    identity_annotations: dict[str, str] = {}
+    """Annotations on every model's ServiceAccount for cloud workload identity, e.g.
+    `eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ml-prod-weights`."""
+
+
+class StackSettings(CatalogModel):
+    """Everything a stack's ``ml-serving:*`` config keys say."""
+
+    catalog: str = "models.yaml"
+    """Catalog file, relative to the project directory."""
+    environment: EnvironmentSettings
+    """Tier and namespace."""
+    cluster: ClusterSettings
+    """Target cluster."""
+    registry: RegistrySettings = RegistrySettings()
+    """Image registry for built models."""
+    gpu_node_pool: GpuNodePoolSettings = GpuNodePoolSettings()
+    """GPU capacity."""
+    monitoring: MonitoringSettings = MonitoringSettings()
+    """Monitoring stack."""
+    ingress: IngressSettings = IngressSettings()
+    """Ingress controller for public models."""
+    network: NetworkSettings = NetworkSettings()
+    """Network egress and workload identity."""
+
+    def node_labels(self, accelerator: str) -> dict[str, str]:
+        """Labels of the nodes that serve ``accelerator`` in this stack (what workloads select on)."""
+        if self.gpu_node_pool.provider == "existing":
+            return dict(self.gpu_node_pool.existing[accelerator].labels)
+        return {ACCELERATOR_LABEL: accelerator}
+
+
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def _decode(value: Any) -> Any:
+    """Engine config values are strings; object and list values are JSON text."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse_settings(
+    config: Mapping[str, Any],
+    secret_keys: set[str],
+    stack: str,
+    stack_doc: SourceDocument | None,
+) -> StackSettings:
+    """Validate a stack's config (full keys ``ml-serving:x`` -> engine values); raise with every problem."""
+    file = stack_doc.file if stack_doc is not None else stack_file_name(stack)
+
+    def problem(path: Path, message: str, at_key: bool = False) -> Problem:
+        key = f"{PROJECT}:{path[0]}" if path else ""
+        shown = format_path((key,) + tuple(path[1:])) if path else ""
+        if stack_doc is None:
+            return Problem(file, 1, 1, shown, message)
+        line, column = stack_doc.locate(("config", key) + tuple(path[1:]), at_key=at_key)
+        return Problem(file, line, column, shown, message)
+
+    prefix = f"{PROJECT}:"
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    known = [info.alias or name for name, info in StackSettings.model_fields.items()]
+    for full_key in sorted(config):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if key in SECRET_KEYS:
+            if full_key not in secret_keys:
+                problems.append(
+                    problem(
+                        (key,),
+                        f"'{full_key}' must be a secret; run: pulumi config set --secret {full_key} <value> "
+                        f"(then remove the plain value from {file})",
+                    )
+                )
+            continue
+        if key not in known:
+            allowed = known + list(SECRET_KEYS)
+            problems.append(
+                problem(
+                    (key,),
+                    f"unknown setting '{full_key}';{did_you_mean(key, allowed)} allowed: {', '.join(allowed)}",
+                    at_key=True,
+                )
+            )
+            continue
+        values[key] = _decode(config[full_key])
+    settings = None
+    try:
+        settings = StackSettings.model_validate(values)
+    except ValidationError as exc:
+        for path, at_key, message in findings(exc, StackSettings):
+            if not path:
+                continue
+            problems.append(problem(path, message, at_key))
+    if settings is not None:
+        problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
+    if problems:
+        raise ConfigurationError(problems)
+    assert settings is not None
+    return settings
+
+
+def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    reg = s.registry
+    if reg.type == "ecr" and (reg.region is None or reg.account_id is None):
+        found.append((("registry", "type"), "type 'ecr' needs 'region' and 'accountId'"))
+    if reg.type == "external" and reg.address is None:
+        found.append((("registry", "address"), "type 'external' needs 'address' (host[/path])"))
+    if reg.type != "external" and (reg.address is not None or reg.username is not None):
+        found.append((("registry", "type"), "'address' and 'username' are only for type 'external'"))
+    gpu = s.gpu_node_pool
+    if gpu.provider == "existing" and not gpu.existing:
+        found.append(
+            (("gpuNodePool", "existing"), "provider 'existing' needs the labels of the GPU nodes per accelerator")
+        )
+    if gpu.provider != "existing" and gpu.existing:
+        found.append((("gpuNodePool", "existing"), "'existing' is only for provider 'existing'"))
+    if gpu.provider == "karpenter" and gpu.node_role is None:
+        found.append((("gpuNodePool", "nodeRole"), "provider 'karpenter' needs 'nodeRole' (the nodes' IAM role)"))
+    if s.environment.tier == "prod" and gpu.provider == "karpenter" and gpu.capacity_type == "spot":
+        found.append(
+            (("gpuNodePool", "capacityType"), "a prod stack must use 'on-demand' GPUs: spot reclaims evict models")
+        )
+    if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
+        found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
+    return found

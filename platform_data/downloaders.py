@@ -1,0 +1,58 @@
+"""How weights get from a storage URI into the model volume: one row per URI scheme.
+
+The init container runs ``command`` with ``{uri}`` and ``{dest}`` filled in. hf:// and https:// use this repo's
+stdlib-only fetcher (components/scripts/fetch_weights.py, shipped in the model's ConfigMap) on a pinned Python
+image, so no unpinned tool is installed at start-up. pvc:// is mounted, not downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import pins
+
+#: Where the fetcher script is mounted in the init container.
+FETCHER_DIR = "/opt/fetch-weights"
+FETCHER_FILE = "fetch_weights.py"
+
+
+@dataclass(frozen=True)
+class Downloader:
+    scheme: str
+    image: str
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    uses_fetcher: bool = False
+
+
+DOWNLOADERS: dict[str, Downloader] = {
+    row.scheme: row
+    for row in (
+        Downloader(
+            scheme="s3",
+            image=pins.AWS_CLI,
+            command=("aws", "s3", "sync", "--only-show-errors", "--no-progress", "{uri}", "{dest}"),
+            env=(("HOME", "/tmp"), ("AWS_EC2_METADATA_DISABLED", "true")),
+        ),
+        Downloader(
+            scheme="gs",
+            image=pins.CLOUD_SDK,
+            command=("gcloud", "storage", "rsync", "--recursive", "{uri}", "{dest}"),
+            env=(("HOME", "/tmp"), ("CLOUDSDK_CONFIG", "/tmp/gcloud")),
+        ),
+        Downloader(
+            scheme="hf",
+            image=pins.PYTHON_SLIM,
+            command=("python3", f"{FETCHER_DIR}/{FETCHER_FILE}", "{uri}", "{dest}"),
+            env=(("HOME", "/tmp"),),
+            uses_fetcher=True,
+        ),
+        Downloader(
+            scheme="https",
+            image=pins.PYTHON_SLIM,
+            command=("python3", f"{FETCHER_DIR}/{FETCHER_FILE}", "{uri}", "{dest}"),
+            env=(("HOME", "/tmp"),),
+            uses_fetcher=True,
+        ),
+    )
+}

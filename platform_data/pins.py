@@ -1,0 +1,37 @@
+"""Every pinned image and chart version, in one file, each with where its digest was seen.
+
+Digests were taken from public manifests and Dockerfiles that pin them (no registry is reachable from the build
+machines). Before bumping or trusting one in a new environment, re-resolve it against the registry:
+``crane digest <image>:<tag>`` or ``docker buildx imagetools inspect <image>:<tag>``.
+"None" means no digest could be verified: the runtime then has no default for that hardware and the catalog must
+name an image itself (with a digest, in staging and prod).
+"""
+
+from __future__ import annotations
+
+# --- Serving runtimes -------------------------------------------------------------------------------------------
+#: TensorFlow Serving 2.14.1, CPU. Seen as `FROM tensorflow/serving:2.14.1@sha256:fdc2...` in a public Dockerfile.
+TENSORFLOW_SERVING_CPU = (
+    "tensorflow/serving:2.14.1@sha256:fdc296e313fa4454173c5728fceda38f5d18cdb44c71a9f279ce61bc5818335e"
+)
+#: No digest of a `-gpu` tag could be verified; GPU TF Serving models name their image.
+TENSORFLOW_SERVING_GPU: str | None = None
+#: Triton 25.06 (CUDA; runs CPU-only models too). Seen pinned in a public deployment script.
+TRITON = "nvcr.io/nvidia/tritonserver:25.06-py3@sha256:75bcfa5b0043898ece3e603c17a5bbbb1c9bddc390563db24312ef59d83735e5"
+#: vLLM OpenAI server v0.11.0, multi-arch index digest, seen in four independent public files.
+VLLM = "vllm/vllm-openai:v0.11.0@sha256:014a95f21c9edf6abe0aea6b07353f96baa4ec291c427bb1176dc7c93a85845c"
+#: vLLM has no CPU build in that repository; CPU vLLM models name their image.
+VLLM_CPU: str | None = None
+#: TorchServe `latest-cpu` as resolved on 2026-09-20 (linux/amd64 manifest), from a public digest table.
+TORCHSERVE_CPU = "pytorch/torchserve@sha256:78fa81a563467ed97a89c4e4c4e32b3ca14fb901fc15b4b2927235bcadfc801a"
+#: No verified digest of a GPU TorchServe tag; GPU TorchServe models name their image.
+TORCHSERVE_GPU: str | None = None
+
+# --- Weight downloaders (init containers) --------------------------------------------------------------------
+#: AWS CLI v2 for s3:// (`aws s3 sync`); digest seen in a public pre-flight record dated 2026-07-17.
+AWS_CLI = "amazon/aws-cli@sha256:eb85b2c72442c9eab0bdbe608095b9b909bc2a7136924124d63fe0c03b2ec334"
+#: Google Cloud SDK slim for gs:// (`gcloud storage cp`); seen pinned in public code.
+CLOUD_SDK = "google/cloud-sdk:slim@sha256:e379150995766ed2575edcfc6183e6fe212ed7def3465e7aad0b59d7de8392da"
+#: Python 3.12 slim (multi-arch index, Aug 2026): runs the stdlib-only downloader for hf:// and https://, and is
+#: the base of the custom model image.
+PYTHON_SLIM = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea"

@@ -1,0 +1,100 @@
+"""Rules that need both the catalog and the stack's settings."""
+
+import pytest
+
+from model_catalog.environment import resolve_environment
+from model_catalog.errors import ConfigurationError
+from tests.helpers import BASE_SETTINGS, ROOT, engine_config, write_catalog
+
+GPU_CATALOG = """
+models:
+  detector:
+    runtime: triton
+    weights: {uri: "s3://bucket/detector/", sizeGiB: 1}
+    resources:
+      cpu: "2"
+      memory: 8Gi
+      gpu: {accelerator: nvidia-l4}
+    scaling: {minReplicas: 2, maxReplicas: 4}
+"""
+
+
+def resolve(tmp_path, text, stack="dev", **settings):
+    catalog = write_catalog(tmp_path / "models.yaml", text)
+    config = engine_config({**BASE_SETTINGS, **settings})
+    return resolve_environment(ROOT, stack, config, set(), str(catalog))
+
+
+def errors(tmp_path, text, stack="dev", **settings) -> list[str]:
+    with pytest.raises(ConfigurationError) as info:
+        resolve(tmp_path, text, stack, **settings)
+    return [p.message for p in info.value.problems]
+
+
+def test_a_gpu_model_in_a_stack_without_gpus_names_the_model_and_the_stack(tmp_path):
+    (message,) = errors(tmp_path, GPU_CATALOG)
+    assert message.startswith("stack 'dev' offers no GPUs (ml-serving:gpuNodePool.provider is 'none')")
+
+
+def test_a_gpu_model_is_fine_once_the_stack_overrides_it_to_cpu(tmp_path):
+    env = resolve(tmp_path, GPU_CATALOG + "    overrides:\n      dev: {resources: {gpu: null}}\n")
+    assert env.models["detector"].resources.gpu is None
+
+
+def test_existing_gpu_nodes_must_declare_the_accelerator(tmp_path):
+    pools = {"provider": "existing", "existing": {"nvidia-t4": {"labels": {"gpu": "t4"}}}}
+    (message,) = errors(tmp_path, GPU_CATALOG, gpuNodePool=pools)
+    assert message.startswith("stack 'dev' declares no existing 'nvidia-l4' nodes")
+
+
+def test_prod_runs_every_model_with_at_least_two_replicas(tmp_path):
+    text = GPU_CATALOG.replace("minReplicas: 2", "minReplicas: 1")
+    env = {"tier": "prod", "namespace": "ml-prod"}
+    pools = {"provider": "karpenter", "nodeRole": "role"}
+    (message,) = errors(tmp_path, text, "prod", environment=env, gpuNodePool=pools)
+    assert message.startswith("got 1; a prod stack runs every model with minReplicas >= 2")
+
+
+def test_staging_and_prod_reject_images_without_a_digest(tmp_path):
+    text = GPU_CATALOG.replace(
+        "    runtime: triton\n", "    runtime: triton\n    image: {ref: nvcr.io/x/triton:25.06}\n"
+    )
+    pools = {"provider": "karpenter", "nodeRole": "role"}
+    (message,) = errors(tmp_path, text, "staging", environment={"tier": "staging", "namespace": "s"}, gpuNodePool=pools)
+    assert "a staging stack runs only images pinned by digest" in message
+    assert resolve(
+        tmp_path,
+        text.replace("25.06}", "25.06@sha256:" + "a" * 64 + "}"),
+        "staging",
+        environment={"tier": "staging", "namespace": "s"},
+        gpuNodePool=pools,
+    )
+
+
+def test_dev_accepts_a_mutable_tag(tmp_path):
+    text = GPU_CATALOG.replace(
+        "    runtime: triton\n", "    runtime: triton\n    image: {ref: nvcr.io/x/triton:25.06}\n"
+    )
+    assert resolve(tmp_path, text, gpuNodePool={"provider": "karpenter", "nodeRole": "r"})
+
+
+def test_prometheus_metrics_need_monitoring(tmp_path):
+    text = GPU_CATALOG.replace("maxReplicas: 4}", "maxReplicas: 4, metric: concurrency, target: 4}")
+    pools = {"provider": "karpenter", "nodeRole": "role"}
+    (message,) = errors(tmp_path, text, gpuNodePool=pools)
+    assert message.startswith("'concurrency' is read from Prometheus, but stack 'dev' has monitoring off")
+    assert resolve(tmp_path, text, gpuNodePool=pools, monitoring={"enabled": True})
+
+
+def test_disabled_models_are_left_out_and_not_checked(tmp_path):
+    env = resolve(tmp_path, GPU_CATALOG + "    enabled: false\n")
+    assert env.models == {}
+
+
+def test_catalog_and_settings_problems_are_reported_together(tmp_path):
+    catalog = write_catalog(tmp_path / "models.yaml", GPU_CATALOG.replace("triton", "tritn"))
+    config = engine_config({**BASE_SETTINGS, "cluster": {"name": "x", "kubernetesVersion": "1.20"}})
+    with pytest.raises(ConfigurationError) as info:
+        resolve_environment(ROOT, "dev", config, set(), str(catalog))
+    paths = [p.path for p in info.value.problems]
+    assert sorted(paths) == ["ml-serving:cluster.kubernetesVersion", "models.detector.runtime"]

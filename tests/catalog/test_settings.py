@@ -1,0 +1,105 @@
+"""Stack settings: typed like the catalog, located in Pulumi.<stack>.yaml, secrets only as secrets."""
+
+import pytest
+
+from model_catalog.errors import ConfigurationError
+from model_catalog.settings import parse_settings
+from model_catalog.yaml_source import parse_yaml
+from tests.helpers import BASE_SETTINGS, engine_config
+
+STACK_FILE = """\
+config:
+  ml-serving:environment:
+    tier: prod
+    namespace: ml-prod
+  ml-serving:cluster:
+    name: prod-eks
+    kubernetesVersion: 1.33
+  ml-serving:gpuNodePool:
+    provider: karpenter
+    capacityType: spot
+    nodeRole: role
+  ml-serving:monitring:
+    enabled: true
+"""
+
+
+def parse(values, secret_keys=(), doc=None):
+    return parse_settings(engine_config(values), set(secret_keys), "prod", doc)
+
+
+def errors(values, secret_keys=(), doc=None) -> list[str]:
+    with pytest.raises(ConfigurationError) as info:
+        parse(values, secret_keys, doc)
+    return [str(p) for p in info.value.problems]
+
+
+def test_minimal_settings_get_safe_defaults():
+    s = parse(BASE_SETTINGS)
+    assert s.catalog == "models.yaml"
+    assert s.registry.type == "none" and s.gpu_node_pool.provider == "none" and s.monitoring.enabled is False
+    assert s.network.weights_egress_cidrs == ["0.0.0.0/0"]
+
+
+def test_problems_are_located_in_the_stack_file_with_their_config_key():
+    doc = parse_yaml(STACK_FILE, "Pulumi.prod.yaml")
+    values = {
+        "environment": {"tier": "prod", "namespace": "ml-prod"},
+        "cluster": {"name": "prod-eks", "kubernetesVersion": 1.33},
+        "gpuNodePool": {"provider": "karpenter", "capacityType": "spot", "nodeRole": "role"},
+        "monitring": {"enabled": True},
+    }
+    assert errors(values, doc=doc) == [
+        'Pulumi.prod.yaml:7:24: ml-serving:cluster.kubernetesVersion: got 1.33 (a number); write it quoted, "1.33" '
+        "(YAML reads it as a number)",
+        "Pulumi.prod.yaml:12:3: ml-serving:monitring: unknown setting 'ml-serving:monitring'; did you mean "
+        "'monitoring'? allowed: catalog, environment, cluster, registry, gpuNodePool, monitoring, ingress, network, "
+        "registryPassword",
+    ]
+
+
+def test_prod_never_runs_on_spot_gpus():
+    values = {
+        **BASE_SETTINGS,
+        "environment": {"tier": "prod", "namespace": "ml-prod"},
+        "gpuNodePool": {"provider": "karpenter", "capacityType": "spot", "nodeRole": "r"},
+    }
+    (line,) = errors(values)
+    assert "ml-serving:gpuNodePool.capacityType: a prod stack must use 'on-demand' GPUs" in line
+
+
+def test_a_secret_key_with_a_plain_value_is_an_error():
+    (line,) = errors({**BASE_SETTINGS, "registryPassword": "hunter2"})
+    assert "'ml-serving:registryPassword' must be a secret; run: pulumi config set --secret" in line
+    assert "hunter2" not in line
+
+
+def test_a_secret_key_set_as_a_secret_is_accepted():
+    parse({**BASE_SETTINGS, "registryPassword": "x"}, secret_keys=["ml-serving:registryPassword"])
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"registry": {"type": "ecr"}}, "ml-serving:registry.type: type 'ecr' needs 'region' and 'accountId'"),
+        ({"registry": {"type": "external"}}, "ml-serving:registry.address: type 'external' needs 'address'"),
+        ({"registry": {"address": "r.example.com"}}, "'address' and 'username' are only for type 'external'"),
+        ({"gpuNodePool": {"provider": "existing"}}, "provider 'existing' needs the labels of the GPU nodes"),
+        ({"gpuNodePool": {"provider": "karpenter"}}, "provider 'karpenter' needs 'nodeRole'"),
+        ({"environment": {"tier": "qa", "namespace": "x"}}, "got 'qa' (a string); allowed: 'dev', 'prod', 'staging'"),
+        ({"environment": {"tier": "dev", "namespace": "ML"}}, "ml-serving:environment.namespace: got 'ML'"),
+        ({"monitoring": {"enabled": True, "namespace": "ml-test"}}, "the monitoring stack needs its own namespace"),
+    ],
+)
+def test_inconsistent_settings_are_rejected(override, expected):
+    lines = errors({**BASE_SETTINGS, **override})
+    assert any(expected in line for line in lines), lines
+
+
+def test_required_settings_are_named_when_missing():
+    lines = errors({"cluster": BASE_SETTINGS["cluster"]})
+    assert lines == ["Pulumi.prod.yaml:1:1: ml-serving:environment: required field 'environment' is missing"]
+
+
+def test_config_of_other_namespaces_is_left_alone():
+    parse_settings({**engine_config(BASE_SETTINGS), "kubernetes:context": "x", "aws:region": "y"}, set(), "dev", None)

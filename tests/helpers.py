@@ -1,0 +1,91 @@
+"""Shared helpers: build catalogs and settings in a few lines, run the real program under mocks."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from model_catalog.catalog import LoadedCatalog, validate_catalog
+from model_catalog.errors import ConfigurationError
+from model_catalog.schema import ModelSpec
+from model_catalog.settings import PROJECT, StackSettings
+from model_catalog.yaml_source import parse_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "staging", "prod")
+
+BASE_SETTINGS: dict[str, Any] = {
+    "environment": {"tier": "dev", "namespace": "ml-test"},
+    "cluster": {"name": "test", "kubernetesVersion": "1.33"},
+}
+
+
+def catalog_text(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def load(text: str, stacks: tuple[str, ...] = STACKS) -> LoadedCatalog:
+    """Validate catalog YAML text (as `models.yaml`)."""
+    return validate_catalog(parse_yaml(catalog_text(text), "models.yaml"), stacks)
+
+
+def problems(text: str, stacks: tuple[str, ...] = STACKS) -> list[str]:
+    """The rendered problem lines of an invalid catalog (fails the test if it is valid)."""
+    with pytest.raises(ConfigurationError) as info:
+        load(text, stacks)
+    return [str(p) for p in info.value.problems]
+
+
+def spec(**fields: Any) -> ModelSpec:
+    """A valid CPU model with the given fields replaced (camelCase keys, as in YAML)."""
+    data: dict[str, Any] = {
+        "runtime": "tensorflow-serving",
+        "weights": {"uri": "s3://bucket/model/", "sizeGiB": 1},
+        "resources": {"cpu": "1", "memory": "2Gi"},
+    }
+    data.update(fields)
+    return ModelSpec.model_validate(data)
+
+
+def settings(**overrides: Any) -> StackSettings:
+    """Stack settings: BASE_SETTINGS with top-level keys replaced."""
+    return StackSettings.model_validate({**BASE_SETTINGS, **overrides})
+
+
+def engine_config(values: dict[str, Any]) -> dict[str, str]:
+    """Settings as the Pulumi engine hands them to the program: `ml-serving:<key>` -> JSON text."""
+    return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def write_catalog(path: Path, text: str) -> Path:
+    path.write_text(catalog_text(text), encoding="utf-8")
+    return path
+
+
+def render_objects(run) -> dict[tuple[str, str], dict[str, Any]]:
+    """Kubernetes objects of a mock run, cleaned as the render writes them, keyed by (kind, name)."""
+    from mlserve.output import is_kubernetes_object, manifest
+
+    return {
+        (obj["kind"], obj["metadata"]["name"]): obj
+        for obj in (manifest(r) for r in run.registrations if is_kubernetes_object(r))
+    }
+
+
+def run_catalog(tmp_path: Path, text: str, stack: str = "dev", **settings_overrides: Any):
+    """Run the real program under mocks with a catalog and settings (no stack file needed)."""
+    from mlserve.mock_runtime import run_program
+    from stacks import program
+
+    catalog = write_catalog(tmp_path / "models.yaml", text)
+    config = engine_config({**BASE_SETTINGS, **settings_overrides})
+    return run_program(ROOT, stack, lambda: program.run(str(catalog), ROOT), config=config, secret_keys=[])
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
