@@ -1,6 +1,7 @@
 # ml-serving: every entry point. Needs only python3 and make; the virtualenvs are created on first use.
 PYTHON ?= python3
 VENV := .venv
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= build/$(STACK)
@@ -38,6 +39,17 @@ schema: venv ## regenerate schema/*.json and the docs/*-reference.md files
 
 golden: venv ## re-render the golden files under tests/golden (review the diff!)
 	@for s in $(STACKS); do $(PY) -m mlserve render --stack $$s --out tests/golden/$$s || exit 1; done
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+check-manifests: venv $(CHECKOV_VENV)/.installed ## render STACK, validate it (Kubernetes 1.31-1.35, CRDs) and run checkov
+	$(PY) -m mlserve check-manifests --stack $(STACK) --out $(OUT) --checkov $(CHECKOV_VENV)/bin/checkov $(CATALOG_ARG)
+
+check-all: ## check-manifests for every stack
+	@for s in $(STACKS); do $(MAKE) --no-print-directory check-manifests STACK=$$s || exit 1; done
 
 lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

@@ -30,6 +30,8 @@ class ModelServiceArgs:
     """Image reference the server runs (pinned: digest, or a content-addressed tag of a built image)."""
     settings: StackSettings
     """The stack's settings (namespace, GPU pools, ingress, monitoring)."""
+    built_image: bool = False
+    """True when ``image`` is built from this repository (a content-addressed tag rather than a digest)."""
 
 
 class ModelService(pulumi.ComponentResource):
@@ -40,7 +42,7 @@ class ModelService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
-        objects = build_model_objects(args.model, args.spec, args.image, args.settings)
+        objects = build_model_objects(args.model, args.spec, args.image, args.settings, args.built_image)
         child = pulumi.ResourceOptions(parent=self)
         self.service_account = register(f"{name}-service-account", objects.service_account, child)
         prerequisites: list[pulumi.Resource] = [self.service_account]

@@ -16,10 +16,11 @@ from model_catalog.quantities import byte_count, format_mebibytes
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
-from platform_data.downloaders import DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
+from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe
 
 from .labels import model_labels, selector_labels
+from .suppressions import checkov_annotations
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
 RUN_AS_USER = 10001
@@ -255,6 +256,11 @@ def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], li
         volumes.append({"name": "models", "emptyDir": {"sizeLimit": format_mebibytes(weights_volume_bytes(spec))}})
         server.append({"name": "models", "mountPath": MODEL_ROOT, "readOnly": True})
         fetch.append({"name": "models", "mountPath": MODEL_ROOT})
+        if spec.weights.credentials_secret:
+            # Files, not environment variables: env leaks into crash dumps, `kubectl describe` and child processes.
+            secret = {"secretName": spec.weights.credentials_secret, "defaultMode": 0o440}
+            volumes.append({"name": "weights-credentials", "secret": secret})
+            fetch.append({"name": "weights-credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True})
     shm = shm_bytes(spec)
     if shm:
         volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": format_mebibytes(shm)}})
@@ -306,7 +312,9 @@ def _fetch_container(model: str, spec: ModelSpec) -> Manifest | None:
         "securityContext": container_security_context(),
     }
     if spec.weights.credentials_secret:
-        container["envFrom"] = [{"secretRef": {"name": spec.weights.credentials_secret}}]
+        container["env"] += [
+            {"name": variable, "value": f"{CREDENTIALS_DIR}/{key}"} for variable, key in downloader.credential_files
+        ]
     return container
 
 
@@ -426,13 +434,17 @@ def deployment_timeout_seconds(spec: ModelSpec) -> int:
     return node_and_pull + download + startup_budget_seconds(spec)
 
 
-def build_model_objects(model: str, spec: ModelSpec, image: Any, settings: StackSettings) -> ModelObjects:
-    """Every object of one model, as manifest dicts."""
+def build_model_objects(
+    model: str, spec: ModelSpec, image: Any, settings: StackSettings, built_image: bool = False
+) -> ModelObjects:
+    """Every object of one model, as manifest dicts. ``built_image``: the image is one this repo builds (run by
+    its content-addressed tag)."""
     namespace = settings.environment.namespace
     labels = model_labels(model, spec.runtime, settings.environment.labels)
     view = server_view(spec)
     timeout = deployment_timeout_seconds(spec)
-    deployment_annotations = {}
+    suppressed = (["CKV_K8S_35"] if spec.secret_env else []) + (["CKV_K8S_43", "CKV_K8S_15"] if built_image else [])
+    deployment_annotations = checkov_annotations(suppressed)
     if spec.resources.gpu is not None:
         # `pulumi up` waits for the rollout; GPU nodes, multi-GB images and model loads outlast its 10-minute default.
         deployment_annotations["pulumi.com/timeoutSeconds"] = str(timeout)

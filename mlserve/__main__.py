@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from model_catalog.errors import ConfigurationError
+from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_INVALID = 2
@@ -39,6 +40,32 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_manifests(args: argparse.Namespace) -> int:
+    from .manifest_checks import run_checkov, validate_manifests
+    from .render import render
+
+    out = Path(args.out or f"build/{args.stack}")
+    summary = render(args.project_dir, args.stack, out, args.catalog)
+    print("\n".join(summary.lines(args.stack)))
+    schemas = validate_manifests(out / "manifests")
+    print(
+        f"schema validation: {schemas.checked} objects, Kubernetes {', '.join(SUPPORTED_KUBERNETES_MINORS)} "
+        f"and CRDs: {len(schemas.errors)} errors"
+    )
+    for error in schemas.errors:
+        print(f"  {error}")
+    failures = len(schemas.errors)
+    if args.checkov:
+        report = run_checkov(out / "manifests", Path(args.checkov))
+        print(f"checkov: {report.passed} passed, {len(report.failed)} failed, {len(report.skipped)} skipped")
+        for line in report.failed:
+            print(f"  FAILED {line}")
+        for line in report.skipped:
+            print(f"  skipped {line}")
+        failures += len(report.failed)
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlserve", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--catalog")
     validate.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     validate.set_defaults(func=_validate)
+
+    check = commands.add_parser("check-manifests", help="render a stack, then schema-validate and checkov it")
+    check.add_argument("--stack", default="dev")
+    check.add_argument("--catalog")
+    check.add_argument("--out")
+    check.add_argument("--checkov", help="path to the checkov executable (its own virtualenv); omit to skip")
+    check.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    check.set_defaults(func=_check_manifests)
 
     schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
     schema.add_argument("--check", action="store_true", help="only report whether they are stale")

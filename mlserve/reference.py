@@ -257,6 +257,24 @@ def settings_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+def suppressions_reference() -> str:
+    from components.suppressions import SUPPRESSIONS
+
+    lines = [
+        HEADER,
+        "# checkov suppressions",
+        "",
+        "Every checkov check the platform suppresses. Each applies only to the objects named here, as a",
+        "`checkov.io/skipN: <check>=<reason>` annotation on that object; nothing is skipped globally. The table is",
+        "`components/suppressions.py`; a test fails when a rendered suppression is not in it.",
+        "",
+        "| check | title | applies to | reason |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{s.check}` | {s.title} | {s.applies_to} | {s.reason} |" for s in SUPPRESSIONS.values()]
+    return "\n".join(lines) + "\n"
+
+
 def generated_files() -> dict[str, str]:
     def dump(schema: dict[str, Any]) -> str:
         return json.dumps(schema, indent=2, sort_keys=True) + "\n"
@@ -272,6 +290,7 @@ def generated_files() -> dict[str, str]:
         ),
         "docs/catalog-reference.md": catalog_reference(),
         "docs/stack-settings-reference.md": settings_reference(),
+        "docs/suppressions.md": suppressions_reference(),
     }
 
 

@@ -83,8 +83,13 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
         return f"required field '{loc[-1]}' is missing"
     if kind == "literal_error":
         expected = [e.strip().strip("'") for e in ctx.get("expected", "").replace(" or ", ", ").split(",")]
-        if not isinstance(value, str) and str(value) in expected:
-            return f'got {describe_value(value)}; write it quoted, "{value}" (YAML reads it as a number)'
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if str(value) in expected:
+                return f'got {describe_value(value)}; write it quoted, "{value}" (YAML reads it as a number)'
+            return (
+                f"got {describe_value(value)}; allowed: {allowed_list(expected)}, quoted (YAML reads unquoted "
+                "digits as a number and drops trailing zeros: 1.30 becomes 1.3)"
+            )
         return f"got {describe_value(value)}; allowed: {allowed_list(expected)}.{did_you_mean(value, expected)}"
     if kind in _TYPE_NAMES:
         hint = ""

@@ -99,8 +99,9 @@ class Weights(CatalogModel):
     load_timeout_seconds: Annotated[int, Field(ge=30, le=7200)] | None = Field(None, examples=[1200])
     """Worst-case time from container start to ready; overrides the estimate derived from `sizeGiB`."""
     credentials_secret: K8sName | None = Field(None, examples=["huggingface-token"])
-    """Secret (in the stack's namespace) holding the downloader's credentials as env vars, e.g. AWS_ACCESS_KEY_ID.
-    Prefer workload identity (the stack's service-account annotations) over static keys."""
+    """Secret (in the stack's namespace) with the downloader's credentials, mounted as files: key `credentials`
+    (AWS shared-credentials file) for s3, `key.json` for gs, `token` for hf, `authorization` (a header value) for
+    https. Prefer workload identity (the stack's service-account annotations) over static keys."""
 
 
 class Gpu(CatalogModel):

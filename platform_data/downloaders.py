@@ -14,6 +14,8 @@ from . import pins
 #: Where the fetcher script is mounted in the init container.
 FETCHER_DIR = "/opt/fetch-weights"
 FETCHER_FILE = "fetch_weights.py"
+#: Where the catalog's `weights.credentialsSecret` is mounted (files, never environment variables).
+CREDENTIALS_DIR = "/var/run/secrets/model-weights"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class Downloader:
     command: tuple[str, ...]
     env: tuple[tuple[str, str], ...] = ()
     uses_fetcher: bool = False
+    credential_files: tuple[tuple[str, str], ...] = ()
+    """(environment variable, Secret key): with a credentials Secret, the tool finds each key's file through
+    that variable."""
 
 
 DOWNLOADERS: dict[str, Downloader] = {
@@ -33,12 +38,14 @@ DOWNLOADERS: dict[str, Downloader] = {
             image=pins.AWS_CLI,
             command=("aws", "s3", "sync", "--only-show-errors", "--no-progress", "{uri}", "{dest}"),
             env=(("HOME", "/tmp"), ("AWS_EC2_METADATA_DISABLED", "true")),
+            credential_files=(("AWS_SHARED_CREDENTIALS_FILE", "credentials"),),
         ),
         Downloader(
             scheme="gs",
             image=pins.CLOUD_SDK,
             command=("gcloud", "storage", "rsync", "--recursive", "{uri}", "{dest}"),
             env=(("HOME", "/tmp"), ("CLOUDSDK_CONFIG", "/tmp/gcloud")),
+            credential_files=(("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", "key.json"),),
         ),
         Downloader(
             scheme="hf",
@@ -46,6 +53,7 @@ DOWNLOADERS: dict[str, Downloader] = {
             command=("python3", f"{FETCHER_DIR}/{FETCHER_FILE}", "{uri}", "{dest}"),
             env=(("HOME", "/tmp"),),
             uses_fetcher=True,
+            credential_files=(("HF_TOKEN_PATH", "token"),),
         ),
         Downloader(
             scheme="https",
@@ -53,6 +61,7 @@ DOWNLOADERS: dict[str, Downloader] = {
             command=("python3", f"{FETCHER_DIR}/{FETCHER_FILE}", "{uri}", "{dest}"),
             env=(("HOME", "/tmp"),),
             uses_fetcher=True,
+            credential_files=(("FETCH_AUTHORIZATION_FILE", "authorization"),),
         ),
     )
 }

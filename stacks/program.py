@@ -91,9 +91,10 @@ def build(env: Environment) -> None:
     services = {}
     for model, spec in env.models.items():
         image = image_for(model, spec, env, pulumi.ResourceOptions())
+        built = spec.image is not None and spec.image.build is not None
         services[model] = ModelService(
             model,
-            ModelServiceArgs(model=model, spec=spec, image=image, settings=settings),
+            ModelServiceArgs(model=model, spec=spec, image=image, settings=settings, built_image=built),
             opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
         )
     pulumi.export("namespace", namespace.name)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Fetch model weights into a directory: hf://org/model[@revision] or https://host/file[.tar.gz|.tgz|.tar|.zip].
 
-Runs in the model pod's init container on a pinned python:slim image, standard library only. Credentials come
-from the environment (HF_TOKEN for Hugging Face; an `Authorization` header value in FETCH_AUTHORIZATION for
-https), mounted from the Secret named in the catalog's `weights.credentialsSecret`; they are never logged.
+Runs in the model pod's init container on a pinned python:slim image, standard library only. Credentials are
+files mounted from the Secret named in the catalog's `weights.credentialsSecret`: HF_TOKEN_PATH (a Hugging Face
+token) and FETCH_AUTHORIZATION_FILE (an `Authorization` header value for https). They are never logged.
 Downloads go to a temporary name and are renamed when complete, so a retried init container never serves half a
 file. Archives are unpacked with path-traversal protection.
 """
@@ -79,10 +79,19 @@ def unpack(archive: Path, dest: Path) -> None:
     archive.unlink()
 
 
+def _secret(file_variable: str) -> str | None:
+    """The content of the credential file named by an environment variable, if there is one."""
+    path = os.environ.get(file_variable)
+    if path and Path(path).is_file():
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    return None
+
+
 def fetch_https(uri: str, dest: Path) -> None:
     headers = {}
-    if os.environ.get("FETCH_AUTHORIZATION"):
-        headers["Authorization"] = os.environ["FETCH_AUTHORIZATION"]
+    authorization = _secret("FETCH_AUTHORIZATION_FILE")
+    if authorization:
+        headers["Authorization"] = authorization
     name = Path(urllib.parse.urlparse(uri).path).name or "weights"
     unpack(download(uri, dest / name, headers), dest)
 
@@ -91,7 +100,8 @@ def fetch_hf(uri: str, dest: Path) -> None:
     spec = uri.removeprefix("hf://")
     repo, _, revision = spec.partition("@")
     revision = revision or "main"
-    headers = {"Authorization": f"Bearer {os.environ['HF_TOKEN']}"} if os.environ.get("HF_TOKEN") else {}
+    token = _secret("HF_TOKEN_PATH")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     quoted_rev = urllib.parse.quote(revision, safe="")
     with _open(f"{HF_ENDPOINT}/api/models/{repo}/revision/{quoted_rev}", headers) as response:
         info = json.load(response)

@@ -1,0 +1,107 @@
+"""The offline render: golden output per stack, byte-identical reruns, catalog order irrelevant."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlserve.__main__ import main
+from mlserve.render import render
+from tests.helpers import ROOT, STACKS, read_yaml
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(actual: Path, expected: Path) -> None:
+    got, want = tree(actual), tree(expected)
+    assert sorted(got) == sorted(want), "files differ; run `make golden` and review the diff"
+    for name in want:
+        if got[name] != want[name]:
+            diff = "".join(
+                difflib.unified_diff(
+                    want[name].decode().splitlines(True), got[name].decode().splitlines(True), name, name, n=2
+                )
+            )
+            pytest.fail(f"{name} differs from the golden render (run `make golden` if intended):\n{diff[:4000]}")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_renders_exactly_its_golden_files(stack, tmp_path):
+    render(ROOT, stack, tmp_path / stack)
+    assert_same_tree(tmp_path / stack, GOLDEN / stack)
+
+
+def test_rendering_twice_gives_identical_bytes(tmp_path):
+    render(ROOT, "prod", tmp_path / "a")
+    render(ROOT, "prod", tmp_path / "b")
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def shuffled(value, rng: random.Random):
+    """The same YAML data with every mapping's keys in a different order."""
+    if isinstance(value, dict):
+        keys = list(value)
+        rng.shuffle(keys)
+        return {k: shuffled(value[k], rng) for k in keys}
+    if isinstance(value, list):
+        return [shuffled(v, rng) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_reordering_the_catalog_changes_nothing(stack, tmp_path):
+    data = read_yaml(ROOT / "models.yaml")
+    data["models"] = dict(reversed(list(data["models"].items())))
+    reordered = tmp_path / "models.yaml"
+    reordered.write_text(yaml.safe_dump(shuffled(data, random.Random(7)), sort_keys=False), encoding="utf-8")
+    assert list(read_yaml(reordered)["models"]) != list(read_yaml(ROOT / "models.yaml")["models"])
+    render(ROOT, stack, tmp_path / "out", str(reordered))
+    assert_same_tree(tmp_path / "out", GOLDEN / stack)
+
+
+def test_the_cli_writes_manifests_and_resources_json(tmp_path, capsys):
+    assert main(["render", "--stack", "staging", "--out", str(tmp_path / "out")]) == 0
+    assert "rendered stack 'staging':" in capsys.readouterr().out
+    document = json.loads((tmp_path / "out" / "resources.json").read_text())
+    assert document["stack"] == "staging"
+    assert document["outputs"]["namespace"] == "ml-staging"
+    by_type = {r["type"] for r in document["resources"]}
+    assert {"ml-serving:models:ModelService", "kubernetes:apps/v1:Deployment", "pulumi:providers:kubernetes"} <= by_type
+    deployment = next(r for r in document["resources"] if r["name"] == "resnet50-deployment")
+    assert deployment["parent"] == "urn:pulumi:staging::ml-serving::ml-serving:models:ModelService::resnet50"
+    assert deployment["provider"] == "urn:pulumi:staging::ml-serving::pulumi:providers:kubernetes::kubernetes"
+
+
+def test_manifest_files_are_named_by_namespace_kind_and_name(tmp_path):
+    render(ROOT, "dev", tmp_path)
+    names = {p.name for p in (tmp_path / "manifests").iterdir()}
+    assert "_cluster--namespace--ml-dev.yaml" in names
+    assert "ml-dev--deployment--resnet50.yaml" in names
+    for path in (tmp_path / "manifests").iterdir():
+        obj = read_yaml(path)
+        namespace = obj["metadata"].get("namespace", "_cluster")
+        assert path.name == f"{namespace}--{obj['kind'].lower()}--{obj['metadata']['name']}.yaml"
+
+
+def test_numbers_come_out_as_integers_not_floats(tmp_path):
+    render(ROOT, "dev", tmp_path)
+    text = (tmp_path / "manifests" / "ml-dev--deployment--resnet50.yaml").read_text()
+    assert "containerPort: 8501\n" in text and "8501.0" not in text
+
+
+def test_a_rerender_removes_objects_that_no_longer_exist(tmp_path):
+    out = tmp_path / "out"
+    render(ROOT, "staging", out)
+    stale = out / "manifests" / "ml-staging--deployment--gone.yaml"
+    stale.write_text("kind: Deployment\n")
+    render(ROOT, "staging", out)
+    assert not stale.exists()
