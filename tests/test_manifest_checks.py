@@ -1,0 +1,47 @@
+"""End-to-end checks of the golden renders: strict Kubernetes schemas for every supported minor, custom resources
+against the upstream CRDs, and every checkov suppression documented. (checkov itself runs in `make check-all`:
+it needs its own virtualenv.)"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.suppressions import SUPPRESSIONS
+from mlserve.manifest_checks import crd_dir, validate_custom_resource, validate_manifests
+from tests.helpers import ROOT, STACKS
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_rendered_object_is_valid_for_kubernetes_1_31_to_1_35_and_its_crd(stack):
+    report = validate_manifests(GOLDEN / stack / "manifests")
+    assert report.checked > 0
+    assert report.errors == []
+
+
+def test_the_crd_check_rejects_a_misspelt_field():
+    monitor = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "m", "namespace": "n"},
+        "spec": {"selector": {}, "endpoints": [{"port": "http", "intervall": "30s"}]},
+    }
+    errors = validate_custom_resource(monitor, crd_dir())
+    assert errors and "intervall" in errors[0]
+
+
+def test_a_custom_resource_without_a_crd_is_an_error():
+    assert validate_custom_resource({"apiVersion": "example.com/v1", "kind": "Thing"}, crd_dir())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_checkov_suppression_in_a_render_is_the_documented_one(stack):
+    for path in (GOLDEN / stack / "manifests").glob("*.yaml"):
+        annotations = yaml.safe_load(path.read_text())["metadata"].get("annotations", {})
+        for key, value in annotations.items():
+            if key.startswith("checkov.io/skip"):
+                check, _, reason = value.partition("=")
+                assert check in SUPPRESSIONS, f"{path.name}: {check} is not in components/suppressions.py"
+                assert reason == SUPPRESSIONS[check].reason
