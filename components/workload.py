@@ -6,6 +6,8 @@ the results. Values that only exist at deploy time (a built image's reference) p
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,6 +414,11 @@ def pod_template(model: str, spec: ModelSpec, image: Any, settings: StackSetting
         pod["nodeSelector"].update(placement.node_selector)
         pod["tolerations"] = [dict(t) for t in placement.tolerations]
     annotations = {"kubectl.kubernetes.io/default-container": "server"}
+    data = config_files(model, spec)
+    if data:
+        # A changed config file changes the template, so the Deployment rolls its pods to pick it up.
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        annotations["ml-serving.dev/config-sha256"] = digest
     return {"metadata": {"labels": labels, "annotations": annotations}, "spec": pod}
 
 
@@ -635,6 +642,15 @@ def network_policy(
                 "ports": [{"protocol": "TCP", "port": 443}],
             }
         )
+    for rule in spec.egress:
+        if rule.cidr is not None:
+            peer: Manifest = {"ipBlock": {"cidr": rule.cidr}}
+        else:
+            peer = {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": rule.namespace}},
+                "podSelector": {"matchLabels": dict(rule.pod_labels)},
+            }
+        egress.append({"to": [peer], "ports": [{"protocol": "TCP", "port": port} for port in rule.ports]})
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

@@ -50,6 +50,7 @@ def check_model(spec: ModelSpec) -> list[Finding]:
         *_resources(spec),
         *_scaling(spec),
         *_exposure(spec),
+        *_egress(spec),
         *_env(spec),
     ]
 
@@ -176,6 +177,14 @@ def _exposure(spec: ModelSpec) -> Iterator[Finding]:
         yield ("exposure", "host"), "a public model needs 'host' (the Ingress host name)"
     if e.type == "internal" and e.host is not None:
         yield ("exposure", "host"), "'host' is only for type 'public'; set 'type: public' or remove it"
+
+
+def _egress(spec: ModelSpec) -> Iterator[Finding]:
+    for i, rule in enumerate(spec.egress):
+        if (rule.cidr is None) == (rule.namespace is None):
+            yield ("egress", i), "give exactly one of 'cidr' (outside the cluster) or 'namespace' (inside it)"
+        elif rule.cidr is not None and rule.pod_labels:
+            yield ("egress", i, "podLabels"), "'podLabels' only go with 'namespace'"
 
 
 def _env(spec: ModelSpec) -> Iterator[Finding]:

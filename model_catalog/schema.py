@@ -163,6 +163,21 @@ class Client(CatalogModel):
     """Labels the calling pods carry; empty means every pod of that namespace."""
 
 
+class Egress(CatalogModel):
+    """A destination the model's pods may call (NetworkPolicy egress), besides DNS and its weight download."""
+
+    cidr: Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")] | None = Field(
+        None, examples=["10.20.0.0/16"]
+    )
+    """An IP range outside the cluster (e.g. a managed database's subnet)."""
+    namespace: K8sName | None = Field(None, examples=["feature-store"])
+    """A namespace inside the cluster (with `podLabels`, the pods in it)."""
+    pod_labels: dict[str, str] = Field({}, examples=[{"app": "redis"}])
+    """Labels of the pods called in `namespace`; empty means all of them."""
+    ports: Annotated[list[PortNumber], Field(min_length=1)] = Field(examples=[[5432]])
+    """TCP ports."""
+
+
 class Exposure(CatalogModel):
     """Who can reach the model."""
 
@@ -229,6 +244,10 @@ class ModelSpec(CatalogModel):
     """Who can reach the model."""
     max_request_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(60, examples=[300])
     """Longest request the server may be serving when asked to stop; sets the drain time."""
+    egress: list[Egress] = Field(
+        [], examples=[[{"namespace": "feature-store", "podLabels": {"app": "redis"}, "ports": [6379]}]]
+    )
+    """Destinations the model calls; everything else except DNS and the weight download is denied."""
 
 
 class Model(ModelSpec):

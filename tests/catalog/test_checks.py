@@ -136,3 +136,10 @@ def test_credential_looking_env_vars_are_rejected():
 def test_a_variable_in_both_env_and_secret_env_is_rejected():
     found = messages(env={"DB": "x"}, secretEnv={"DB": {"secret": "s", "key": "k"}})
     assert "env.DB" in found
+
+
+def test_an_egress_rule_names_either_a_cidr_or_a_namespace():
+    assert "egress.0" in messages(egress=[{"ports": [443]}])
+    assert "egress.0" in messages(egress=[{"cidr": "10.0.0.0/8", "namespace": "x", "ports": [443]}])
+    assert "egress.0.podLabels" in messages(egress=[{"cidr": "10.0.0.0/8", "podLabels": {"a": "b"}, "ports": [1]}])
+    assert messages(egress=[{"namespace": "x", "ports": [443]}]) == {}

@@ -332,3 +332,32 @@ def test_runtime_config_files_are_mounted_from_the_models_config_map():
     objs = objects()
     assert "monitoring.config" in objs.config_map["data"]
     assert {"name": "config", "mountPath": "/etc/model-server", "readOnly": True} in server(objs)["volumeMounts"]
+
+
+def test_declared_egress_is_allowed_and_nothing_else():
+    objs = objects(
+        spec(
+            egress=[
+                {"cidr": "10.20.0.0/16", "ports": [5432]},
+                {"namespace": "fs", "podLabels": {"app": "redis"}, "ports": [6379]},
+            ]
+        )
+    )
+    egress = objs.network_policy["spec"]["egress"]
+    assert {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 5432}]} in egress
+    assert {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "fs"}},
+                "podSelector": {"matchLabels": {"app": "redis"}},
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": 6379}],
+    } in egress
+    assert len(egress) == 4  # DNS, weights download, the two declared
+
+
+def test_a_config_file_change_rolls_the_pods():
+    before = objects().deployment["spec"]["template"]["metadata"]["annotations"]["ml-serving.dev/config-sha256"]
+    other = objects(spec(runtime="torchserve")).deployment["spec"]["template"]["metadata"]["annotations"]
+    assert other["ml-serving.dev/config-sha256"] != before
