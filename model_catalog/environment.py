@@ -133,4 +133,16 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 f"got '{spec.image.ref}'; a {tier} stack runs only images pinned by digest "
                 "(name:tag@sha256:<digest>): a tag can be moved to different content",
             )
+        if (
+            tier != "dev"
+            and spec.image is not None
+            and spec.image.build is not None
+            and settings.registry.type == "none"
+        ):
+            report(
+                ("image", "build"),
+                f"a {tier} stack's cluster can only pull a built image from a registry, but stack '{stack}' has "
+                "none (ml-serving:registry.type is 'none'); set registry type 'ecr' or 'external', or give "
+                "'image.ref' (a pushed image, by digest)",
+            )
     return problems

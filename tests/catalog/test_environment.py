@@ -98,3 +98,23 @@ def test_catalog_and_settings_problems_are_reported_together(tmp_path):
         resolve_environment(ROOT, "dev", config, set(), str(catalog))
     paths = [p.path for p in info.value.problems]
     assert sorted(paths) == ["ml-serving:cluster.kubernetesVersion", "models.detector.runtime"]
+
+
+BUILT_CATALOG = """
+models:
+  churn:
+    runtime: custom
+    image: {build: {context: images/churn-predictor}}
+    weights: {baked: true}
+    server: {port: 8080}
+    resources: {cpu: 500m, memory: 512Mi}
+"""
+
+
+def test_staging_cannot_run_a_built_image_without_a_registry(tmp_path):
+    (message,) = errors(tmp_path, BUILT_CATALOG, "staging", environment={"tier": "staging", "namespace": "s"})
+    assert message.startswith("a staging stack's cluster can only pull a built image from a registry, but stack ")
+
+
+def test_dev_builds_without_a_registry(tmp_path):
+    assert resolve(tmp_path, BUILT_CATALOG).settings.registry.type == "none"
