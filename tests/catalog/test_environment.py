@@ -118,3 +118,31 @@ def test_staging_cannot_run_a_built_image_without_a_registry(tmp_path):
 
 def test_dev_builds_without_a_registry(tmp_path):
     assert resolve(tmp_path, BUILT_CATALOG).settings.registry.type == "none"
+
+
+@pytest.mark.parametrize(
+    ("build", "path", "message"),
+    [
+        ("{context: ../outside}", "context", "got '../outside'; a build context is a directory below the project"),
+        ("{context: images/missing}", "context", "'images/missing' is not a directory of the project"),
+        ("{context: images/churn-predictor, dockerfile: Dockerfile.gpu}", "dockerfile", "no 'Dockerfile.gpu' in"),
+        ("{context: docs}", "dockerfile", "no 'Dockerfile' in 'docs'"),
+    ],
+)
+def test_a_build_context_must_be_a_project_directory_with_its_dockerfile(tmp_path, build, path, message):
+    text = BUILT_CATALOG.replace("{build: {context: images/churn-predictor}}", f"{{build: {build}}}")
+    with pytest.raises(ConfigurationError) as info:
+        resolve(tmp_path, text)
+    (problem,) = info.value.problems
+    assert problem.message.startswith(message) and problem.path.endswith(f"image.build.{path}")
+
+
+def test_a_build_context_without_a_dockerignore_is_rejected(tmp_path):
+    project = tmp_path / "project"
+    (project / "images" / "m").mkdir(parents=True)
+    (project / "images" / "m" / "Dockerfile").write_text("FROM scratch\n")
+    catalog = write_catalog(tmp_path / "models.yaml", BUILT_CATALOG.replace("images/churn-predictor", "images/m"))
+    with pytest.raises(ConfigurationError) as info:
+        resolve_environment(project, "dev", engine_config(BASE_SETTINGS), set(), str(catalog))
+    (problem,) = info.value.problems
+    assert problem.message.startswith("'images/m' has no .dockerignore; add one that lists what the image needs")
