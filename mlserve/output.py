@@ -12,7 +12,7 @@ import json
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,14 +111,19 @@ class RenderSummary:
     out_dir: Path
     resources: int
     objects: Counter
+    others: Counter = field(default_factory=Counter)
+    """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
 
     def lines(self, stack: str) -> list[str]:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
-        return [
+        lines = [
             f"rendered stack '{stack}': {self.resources} resources, {sum(self.objects.values())} Kubernetes objects",
             f"  {kinds}",
-            f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json",
         ]
+        if self.others:
+            lines.append("  and " + ", ".join(f"{count} {kind}" for kind, count in sorted(self.others.items())))
+        lines.append(f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json")
+        return lines
 
 
 def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
@@ -153,4 +158,9 @@ def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds)
+    others = Counter(
+        reg.type
+        for reg in run.registrations
+        if reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
+    )
+    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others)

@@ -74,3 +74,11 @@ def test_no_registry_secret_appears_anywhere_under_the_output_directory(tmp_path
         text = path.read_text(encoding="utf-8")
         assert CIPHERTEXT not in text and SECRET_PLACEHOLDER not in text, path
     assert CIPHERTEXT not in capsys.readouterr().out
+
+
+def test_the_render_summary_counts_image_builds_and_repositories(tmp_path, capsys):
+    assert main(["render", "--stack", "prod", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        "  and 1 aws:ecr/lifecyclePolicy:LifecyclePolicy, 1 aws:ecr/repository:Repository, 1 docker:index/image:Image"
+        in (capsys.readouterr().out.splitlines())
+    )
