@@ -113,8 +113,11 @@ def build(env: Environment) -> None:
         opts=k8s_opts,
     )
     services = {}
+    built_images: dict[str, pulumi.Input[str]] = {}
     for model, spec in env.models.items():
         image = image_for(model, spec, env, registry)
+        if is_built(spec):
+            built_images[model] = image
         services[model] = ModelService(
             model,
             ModelServiceArgs(
@@ -130,6 +133,8 @@ def build(env: Environment) -> None:
         )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))
+    # What each built model runs: for `kind load docker-image` in dev, and for CI to scan or sign what was pushed.
+    pulumi.export("images", built_images)
 
 
 def run(catalog_path: str | None = None, project_dir: Path = PROJECT_DIR) -> Environment:

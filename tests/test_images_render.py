@@ -26,6 +26,7 @@ def built_models(run):
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_each_built_model_gets_one_image_build_and_one_repository_and_its_deployment_runs_it(stack):
+    """The stack output `images` names the same reference (what `kind load` or a scanner needs)."""
     run = run_stack(ROOT, stack)
     built = built_models(run)
     assert built, "the catalog builds at least one model"
@@ -39,6 +40,7 @@ def test_each_built_model_gets_one_image_build_and_one_repository_and_its_deploy
         expected = f"{repository_address(settings, model)}:{content_tag(ROOT, spec.image.build)}"
         assert images[f"{model}-image"].inputs["imageName"] == expected
         assert objects[("Deployment", model)]["spec"]["template"]["spec"]["containers"][0]["image"] == expected
+        assert run.outputs["images"][model] == expected
 
 
 def test_dev_renders_without_a_cloud_account_or_registry_credentials():
