@@ -12,6 +12,8 @@ One per stack, chosen by ``registry.type`` (the REGISTRY_KINDS table says what e
   lets exactly the pods whose image comes from that registry pull.
 - ``none``: nothing is created; images are built into the local Docker daemon (``kind load docker-image`` puts
   them on a local cluster). Staging and prod reject built models without a registry (model_catalog.environment).
+
+Decisions and procedures (retiring a prod repository, dev with kind): docs/images.md.
 """
 
 from __future__ import annotations
