@@ -7,7 +7,8 @@ catalog asks: HorizontalPodAutoscaler, PodDisruptionBudget, Ingress. The objects
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
@@ -32,6 +33,8 @@ class ModelServiceArgs:
     """The stack's settings (namespace, GPU pools, ingress, monitoring)."""
     built_image: bool = False
     """True when ``image`` is built from this repository (a content-addressed tag rather than a digest)."""
+    image_pull_secrets: list[dict[str, Any]] = field(default_factory=list)
+    """The pods' imagePullSecrets (``{"name": ...}``), when the image's registry needs credentials."""
 
 
 class ModelService(pulumi.ComponentResource):
@@ -42,7 +45,14 @@ class ModelService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
-        objects = build_model_objects(args.model, args.spec, args.image, args.settings, args.built_image)
+        objects = build_model_objects(
+            args.model,
+            args.spec,
+            args.image,
+            args.settings,
+            args.built_image,
+            image_pull_secrets=args.image_pull_secrets,
+        )
         child = pulumi.ResourceOptions(parent=self)
         self.service_account = register(f"{name}-service-account", objects.service_account, child)
         prerequisites: list[pulumi.Resource] = [self.service_account]

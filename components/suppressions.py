@@ -28,14 +28,16 @@ SUPPRESSIONS: dict[str, Suppression] = {
         Suppression(
             "CKV_K8S_43",
             "Image should use digest",
-            "Deployments running an image built from this repository",
+            "Deployments running an image built from this repository by its content-addressed tag (registry "
+            "`ecr` or `none`; images in an `external` registry run by digest and need no suppression)",
             "built images run by a content-addressed tag (ctx- plus the sha256 of the build context and inputs), "
-            "known before the build so previews are exact; the registry keeps tags immutable",
+            "known before the build so previews are exact; ECR repositories are IMMUTABLE, so a pushed tag never "
+            "changes content, and without a registry (dev) the tag exists only on the local cluster",
         ),
         Suppression(
             "CKV_K8S_15",
             "Image Pull Policy should be Always",
-            "Deployments running an image built from this repository",
+            "Deployments running an image built from this repository by its content-addressed tag (as CKV_K8S_43)",
             "a content-addressed tag never changes content, so IfNotPresent is exact and spares a registry "
             "round-trip per pod start (with a local dev cluster there is no registry to ask)",
         ),

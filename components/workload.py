@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -376,7 +377,14 @@ def _spread(model: str) -> list[Manifest]:
     ]
 
 
-def pod_template(model: str, spec: ModelSpec, image: Any, settings: StackSettings, labels: dict[str, str]) -> Manifest:
+def pod_template(
+    model: str,
+    spec: ModelSpec,
+    image: Any,
+    settings: StackSettings,
+    labels: dict[str, str],
+    image_pull_secrets: Sequence[Manifest] = (),
+) -> Manifest:
     view = server_view(spec)
     volumes, server_mounts, fetch_mounts = _volumes_and_mounts(model, spec)
     fetch = _fetch_container(model, spec)
@@ -408,6 +416,9 @@ def pod_template(model: str, spec: ModelSpec, image: Any, settings: StackSetting
     }
     if fetch is not None:
         pod["initContainers"] = [fetch]
+    if image_pull_secrets:
+        # Only pods whose image lives in a registry that needs credentials (components/registry.py).
+        pod["imagePullSecrets"] = list(image_pull_secrets)
     gpu = spec.resources.gpu
     if gpu is not None:
         placement = gpu_placement(settings, gpu.accelerator)
@@ -442,10 +453,15 @@ def deployment_timeout_seconds(spec: ModelSpec) -> int:
 
 
 def build_model_objects(
-    model: str, spec: ModelSpec, image: Any, settings: StackSettings, built_image: bool = False
+    model: str,
+    spec: ModelSpec,
+    image: Any,
+    settings: StackSettings,
+    built_image: bool = False,
+    image_pull_secrets: Sequence[Manifest] = (),
 ) -> ModelObjects:
     """Every object of one model, as manifest dicts. ``built_image``: the image is one this repo builds (run by
-    its content-addressed tag)."""
+    its content-addressed tag). ``image_pull_secrets``: the pod's imagePullSecrets (``{"name": ...}`` each)."""
     namespace = settings.environment.namespace
     labels = model_labels(model, spec.runtime, settings.environment.labels)
     view = server_view(spec)
@@ -460,7 +476,7 @@ def build_model_objects(
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
         "revisionHistoryLimit": 5,
         "progressDeadlineSeconds": timeout,
-        "template": pod_template(model, spec, image, settings, labels),
+        "template": pod_template(model, spec, image, settings, labels, image_pull_secrets),
     }
     if not has_autoscaler(spec):
         deployment_spec["replicas"] = spec.scaling.min_replicas

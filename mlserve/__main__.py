@@ -60,6 +60,8 @@ def _check_manifests(args: argparse.Namespace) -> int:
         print(f"checkov: {report.passed} passed, {len(report.failed)} failed, {len(report.skipped)} skipped")
         for line in report.failed:
             print(f"  FAILED {line}")
+        for line in report.unknown:
+            print(f"  not evaluable offline: {line}")
         for line in report.skipped:
             print(f"  skipped {line}")
         failures += len(report.failed)

@@ -115,6 +115,26 @@ class CheckovReport:
     passed: int
     failed: list[str]
     skipped: list[str]
+    unknown: list[str] = field(default_factory=list)
+    """Failed checks that only read a value the render cannot know (see UNKNOWN_IMAGE_CHECKS)."""
+
+
+#: Checks that judge a container's image reference. When the render shows that reference as unknown (an image
+#: pinned by the digest its push reports, components/model_image.py), checkov judges the placeholder, not the
+#: image: such a result is reported as not evaluable offline instead of failing (as Pulumi policy packs downgrade a
+#: mandatory policy that reads an unknown value at preview).
+UNKNOWN_IMAGE_CHECKS = ("CKV_K8S_14", "CKV_K8S_15", "CKV_K8S_43")
+UNKNOWN_TEXT = "[unknown]"
+
+
+def _has_unknown_image(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    obj = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    spec = obj.get("spec", {})
+    pod = spec.get("template", {}).get("spec", spec) if isinstance(spec, dict) else {}
+    containers = [*pod.get("containers", []), *pod.get("initContainers", [])]
+    return any(c.get("image") == UNKNOWN_TEXT for c in containers)
 
 
 def run_checkov(manifest_dir: Path, checkov: Path) -> CheckovReport:
@@ -131,15 +151,20 @@ def run_checkov(manifest_dir: Path, checkov: Path) -> CheckovReport:
         raise RuntimeError(f"checkov failed to run (exit {result.returncode}):\n{result.stderr[-2000:]}")
     data = json.loads(result.stdout or "{}")
     reports = data if isinstance(data, list) else [data]
-    failed, skipped, passed = [], [], 0
+    failed, skipped, unknown, passed = [], [], [], 0
     for report in reports:
         results = report.get("results", {})
         passed += report.get("summary", {}).get("passed", 0)
         failed += [f"parsing error: {path}" for path in results.get("parsing_errors", [])]
         for check in results.get("failed_checks", []):
-            failed.append(f"{check['check_id']} {check['resource']}: {check['check_name']}")
+            line = f"{check['check_id']} {check['resource']}: {check['check_name']}"
+            source = manifest_dir / str(check.get("file_path", "")).lstrip("/")
+            if check["check_id"] in UNKNOWN_IMAGE_CHECKS and _has_unknown_image(source):
+                unknown.append(line + " (image known only after the push)")
+            else:
+                failed.append(line)
         for check in results.get("skipped_checks", []):
             skipped.append(
                 f"{check['check_id']} {check['resource']}: {check['check_result'].get('suppress_comment', '')}"
             )
-    return CheckovReport(passed=passed, failed=sorted(failed), skipped=sorted(skipped))
+    return CheckovReport(passed=passed, failed=sorted(failed), skipped=sorted(skipped), unknown=sorted(unknown))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
@@ -32,7 +33,29 @@ SECRET_MARK = rpc._special_secret_sig
 
 #: Outputs a provider computes at deploy time, per resource type: the mocks echo inputs and add these (a
 #: function of the inputs, or UNKNOWN where nothing offline can know the value).
-COMPUTED_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+COMPUTED_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    # Known only once the image is pushed (or, without push, built).
+    "docker:index/image:Image": lambda inputs: {"repoDigest": UNKNOWN},
+    # Assigned by AWS; the program derives the repository address from settings instead (exact at preview).
+    "aws:ecr/repository:Repository": lambda inputs: {"arn": UNKNOWN, "registryId": UNKNOWN, "repositoryUrl": UNKNOWN},
+}
+
+#: Answers to provider functions (invokes) the program calls, per token: each value a function of the call's
+#: arguments, or UNKNOWN. Never a made-up credential: a render must not look as if it had reached a cloud account.
+#: Any other token fails the render, so a new invoke has to be added here deliberately.
+INVOKE_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    # ECR push credentials: a 12-hour token only AWS can issue.
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda args: {
+        "authorizationToken": UNKNOWN,
+        "expiresAt": UNKNOWN,
+        "id": UNKNOWN,
+        "password": UNKNOWN,
+        "proxyEndpoint": UNKNOWN,
+        "region": args.get("region") or UNKNOWN,
+        "registryId": args.get("registryId") or UNKNOWN,
+        "userName": UNKNOWN,
+    },
+}
 
 
 @dataclass
@@ -56,6 +79,13 @@ class MockRun:
     environment: Environment | None = None
 
 
+def wire_properties(struct: Any) -> dict[str, Any]:
+    """Inputs exactly as they crossed the wire: a secret stays marked where it is (``rpc.deserialize_properties``
+    would mark the whole enclosing object or list secret, hiding its other fields from review) and an unknown
+    stays the UNKNOWN sentinel. The output writer masks both."""
+    return json_format.MessageToDict(struct)
+
+
 class _RenderMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -64,10 +94,14 @@ class _RenderMocks(pulumi.runtime.Mocks):
             outputs.update(computed(args.inputs))
         return f"{args.name}-id", outputs
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-        raise RuntimeError(
-            f"the program called {args.token} during render; an offline render cannot answer provider functions"
-        )
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        answer = INVOKE_ANSWERS.get(args.token)
+        if answer is None:
+            raise RuntimeError(
+                f"the program called {args.token} during render; an offline render answers only the provider "
+                f"functions in mlserve/mock_runtime.py INVOKE_ANSWERS ({', '.join(sorted(INVOKE_ANSWERS))})"
+            )
+        return answer(dict(args.args)), []
 
 
 class _RecordingMonitor(mocks.MockMonitor):
@@ -79,7 +113,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        inputs = wire_properties(request.object)
         options: dict[str, Any] = {}
         if request.protect:
             options["protect"] = True
@@ -95,6 +129,8 @@ class _RecordingMonitor(mocks.MockMonitor):
             timeouts = {k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete")}
             if any(timeouts.values()):
                 options["customTimeouts"] = {k: v for k, v in timeouts.items() if v}
+        if request.replace_with:
+            options["replaceWith"] = sorted(request.replace_with)
         if request.aliasSpecs:
             options["aliases"] = len(request.aliasSpecs)
         self.run.registrations.append(

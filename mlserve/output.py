@@ -2,7 +2,8 @@
 
 Output is canonical, so the same inputs give the same bytes: keys sorted (apiVersion, kind, metadata first in
 manifests), integral floats written as integers (values cross a protobuf Struct and come back as floats), secret
-values replaced by ``[secret]`` and values unknown until deploy time by ``[unknown]``.
+values replaced by ``[secret]`` (a secret mapping keeps its keys) and values unknown until deploy time by
+``[unknown]``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import json
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi.output import Unknown
 
 from .mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, MockRun, Registration
 
@@ -28,15 +30,24 @@ def clean(value: Any) -> Any:
     """Canonical plain data: secrets masked, unknowns marked, integral floats as ints, mapping keys sorted."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == SECRET_MARK:
-            return SECRET_TEXT
+            return masked(value.get("value"))
         return {k: clean(value[k]) for k in sorted(value)}
     if isinstance(value, list):
         return [clean(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if value == UNKNOWN:
+    # Unknowns arrive as the wire sentinel or, once deserialized with keep_unknowns, as pulumi's Unknown object.
+    if isinstance(value, Unknown) or value == UNKNOWN:
         return UNKNOWN_TEXT
     return value
+
+
+def masked(secret: Any) -> Any:
+    """A secret's shape without its content: mapping keys stay (a Secret's keys are not secret, and the manifest
+    keeps its schema), every value becomes ``[secret]``."""
+    if isinstance(secret, dict) and secret.get(SECRET_SIG) != SECRET_MARK:
+        return {k: masked(secret[k]) for k in sorted(secret)}
+    return SECRET_TEXT
 
 
 def is_kubernetes_object(reg: Registration) -> bool:
@@ -100,14 +111,19 @@ class RenderSummary:
     out_dir: Path
     resources: int
     objects: Counter
+    others: Counter = field(default_factory=Counter)
+    """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
 
     def lines(self, stack: str) -> list[str]:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
-        return [
+        lines = [
             f"rendered stack '{stack}': {self.resources} resources, {sum(self.objects.values())} Kubernetes objects",
             f"  {kinds}",
-            f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json",
         ]
+        if self.others:
+            lines.append("  and " + ", ".join(f"{count} {kind}" for kind, count in sorted(self.others.items())))
+        lines.append(f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json")
+        return lines
 
 
 def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
@@ -142,4 +158,9 @@ def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds)
+    others = Counter(
+        reg.type
+        for reg in run.registrations
+        if reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
+    )
+    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others)

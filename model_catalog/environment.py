@@ -76,6 +76,8 @@ def resolve_environment(
         problems.extend(exc.problems)
     if settings is not None and loaded is not None:
         problems.extend(stack_problems(loaded, settings, stack))
+    if loaded is not None:
+        problems.extend(build_problems(loaded, stack, project_dir))
     if problems or settings is None or loaded is None:
         raise ConfigurationError(problems)
     models = {name: spec for name, spec in loaded.models_for(stack).items() if spec.enabled}
@@ -132,5 +134,64 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 ("image", "ref"),
                 f"got '{spec.image.ref}'; a {tier} stack runs only images pinned by digest "
                 "(name:tag@sha256:<digest>): a tag can be moved to different content",
+            )
+        if (
+            tier != "dev"
+            and spec.image is not None
+            and spec.image.build is not None
+            and settings.registry.type == "none"
+        ):
+            report(
+                ("image", "build"),
+                f"a {tier} stack's cluster can only pull a built image from a registry, but stack '{stack}' has "
+                "none (ml-serving:registry.type is 'none'); set registry type 'ecr' or 'external', or give "
+                "'image.ref' (a pushed image, by digest)",
+            )
+    return problems
+
+
+def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> list[Problem]:
+    """Build contexts of the stack's models: inside the project, with their Dockerfile and a .dockerignore."""
+    problems: list[Problem] = []
+    root = project_dir.resolve()
+    for name, spec in loaded.models_for(stack).items():
+        build = spec.image.build if spec.enabled and spec.image is not None else None
+        if build is None:
+            continue
+        context = (project_dir / build.context).resolve()
+        if not context.is_relative_to(root) or context == root:
+            problems.append(
+                loaded.problem(
+                    name,
+                    stack,
+                    ("image", "build", "context"),
+                    f"got '{build.context}'; a build context is a directory below the project directory (the "
+                    "builder receives all of it), e.g. 'images/<model>'",
+                )
+            )
+        elif not context.is_dir():
+            problems.append(
+                loaded.problem(
+                    name, stack, ("image", "build", "context"), f"'{build.context}' is not a directory of the project"
+                )
+            )
+        elif not (context / build.dockerfile).is_file():
+            problems.append(
+                loaded.problem(
+                    name,
+                    stack,
+                    ("image", "build", "dockerfile"),
+                    f"no '{build.dockerfile}' in '{build.context}'",
+                )
+            )
+        elif not (context / ".dockerignore").is_file():
+            problems.append(
+                loaded.problem(
+                    name,
+                    stack,
+                    ("image", "build", "context"),
+                    f"'{build.context}' has no .dockerignore; add one that lists what the image needs (start with "
+                    "'*', then '!file' per file) so that nothing else, credentials included, reaches the builder",
+                )
             )
     return problems

@@ -17,7 +17,7 @@ from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
-from .problems import findings
+from .problems import PATTERN_DESCRIPTIONS, findings
 from .schema import CatalogModel, K8sName
 from .yaml_source import SourceDocument
 
@@ -26,6 +26,8 @@ PROJECT = "ml-serving"
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]+$"
+PATTERN_DESCRIPTIONS[KMS_KEY_ARN_PATTERN] = "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>"
 
 #: Secret config keys the program reads (always with ``pulumi config set --secret``), and what they are for.
 SECRET_KEYS: dict[str, str] = {
@@ -69,9 +71,17 @@ class RegistrySettings(CatalogModel):
     address: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")] | None = None
     """Registry host and path prefix, e.g. `registry.example.com/ml` (type external)."""
     username: str | None = None
-    """User for the external registry; the password is the secret key `ml-serving:registryPassword`."""
+    """User for the external registry; its password is the secret key `ml-serving:registryPassword`. With a user,
+    pushes use these credentials and pods pulling from the registry get an imagePullSecret; without one, pushes use
+    the ambient `docker login` and the cluster pulls without credentials."""
     keep_images: Annotated[int, Field(ge=1, le=1000)] = 30
     """ECR lifecycle policy: keep this many images per repository."""
+    kms_key_arn: Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)] | None = Field(
+        None, examples=["arn:aws:kms:eu-west-1:444455556666:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"]
+    )
+    """ECR repositories are encrypted with this KMS key (in `region`) instead of AES256 (type ecr). ECR cannot
+    change a repository's encryption: changing this replaces the repositories (blocked in prod, where they are
+    protected)."""
 
 
 class ExistingGpuNodes(CatalogModel):
@@ -233,6 +243,8 @@ def parse_settings(
             problems.append(problem(path, message, at_key))
     if settings is not None:
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
+        present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
+        problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
     if problems:
         raise ConfigurationError(problems)
     assert settings is not None
@@ -248,6 +260,18 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
         found.append((("registry", "address"), "type 'external' needs 'address' (host[/path])"))
     if reg.type != "external" and (reg.address is not None or reg.username is not None):
         found.append((("registry", "type"), "'address' and 'username' are only for type 'external'"))
+    if reg.kms_key_arn is not None and reg.type != "ecr":
+        found.append((("registry", "kmsKeyArn"), "'kmsKeyArn' is only for type 'ecr'"))
+    elif reg.kms_key_arn is not None and reg.region is not None:
+        key_region = reg.kms_key_arn.split(":")[3]
+        if key_region != reg.region:
+            found.append(
+                (
+                    ("registry", "kmsKeyArn"),
+                    f"the key is in '{key_region}' but the repositories are in '{reg.region}'; ECR needs a key in "
+                    "the repositories' region",
+                )
+            )
     gpu = s.gpu_node_pool
     if gpu.provider == "existing" and not gpu.existing:
         found.append(
@@ -263,4 +287,28 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
         )
     if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
+    return found
+
+
+def _secret_checks(s: StackSettings, present: set[str]) -> list[tuple[Path, str]]:
+    """Secret keys the settings need, or that nothing would read (``present``: secret keys set in the stack)."""
+    found: list[tuple[Path, str]] = []
+    reg = s.registry
+    needs_password = reg.type == "external" and reg.username is not None
+    if needs_password and "registryPassword" not in present:
+        found.append(
+            (
+                ("registry", "username"),
+                f"a username needs its password as a secret; run: pulumi config set --secret {PROJECT}:registryPassword "
+                "<password or token> (or remove 'username' to use the ambient docker login and no pull secret)",
+            )
+        )
+    if "registryPassword" in present and not needs_password:
+        found.append(
+            (
+                ("registryPassword",),
+                "nothing reads this secret: it is the password of registry 'username' (type 'external'); set "
+                f"'username' or run: pulumi config rm {PROJECT}:registryPassword",
+            )
+        )
     return found

@@ -16,9 +16,11 @@ from pulumi.runtime import config as runtime_config
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
+from components.registry import ImageRegistry, ImageRegistryArgs
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError
 from model_catalog.schema import ModelSpec
+from model_catalog.settings import StackSettings
 from platform_data.runtimes import RUNTIMES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -38,35 +40,47 @@ def load_environment(catalog_path: str | None = None, project_dir: Path = PROJEC
     return resolve_environment(project_dir, pulumi.get_stack(), values, secret_keys, catalog_path)
 
 
-def image_for(
-    model: str, spec: ModelSpec, env: Environment, provider_opts: pulumi.ResourceOptions
-) -> pulumi.Input[str]:
-    """The reference a model runs: its prebuilt ref, a built image's content-addressed ref, or the runtime's pin."""
+def is_built(spec: ModelSpec) -> bool:
+    return spec.image is not None and spec.image.build is not None
+
+
+def image_source(model: str, spec: ModelSpec, registry: ImageRegistry) -> str:
+    """Where a model's image comes from, known before anything runs: its built repository, its prebuilt ref, or
+    the runtime's pin."""
     if spec.image is not None and spec.image.ref is not None:
         return spec.image.ref
+    if is_built(spec):
+        return registry.target(model).repository
+    image = RUNTIMES[spec.runtime].image_for(spec.resources.gpu is not None)
+    assert image is not None, "check_model rejects models without an image for their hardware"
+    return image
+
+
+def image_for(model: str, spec: ModelSpec, env: Environment, registry: ImageRegistry) -> pulumi.Input[str]:
+    """The reference a model runs: a built image's immutable ref (built and pushed here), else its source."""
     if spec.image is not None and spec.image.build is not None:
-        registry = env.settings.registry
-        if registry.type == "ecr":
-            host = f"{registry.account_id}.dkr.ecr.{registry.region}.amazonaws.com"
-            repository = f"{host}/{env.settings.environment.namespace}/{model}"
-        elif registry.type == "external":
-            repository = f"{registry.address}/{model}"
-        else:
-            repository = f"ml-serving.local/{model}"
+        target = registry.target(model)
         built = ModelImage(
             model,
             ModelImageArgs(
                 build=spec.image.build,
                 project_dir=env.project_dir,
-                repository=repository,
-                push=registry.type != "none",
+                repository=target.repository,
+                push=target.push,
+                registry=target.credentials,
+                reference=target.reference,
+                repository_resource=target.repository_resource,
             ),
-            opts=provider_opts,
         )
         return built.ref
-    image = RUNTIMES[spec.runtime].image_for(spec.resources.gpu is not None)
-    assert image is not None, "check_model rejects models without an image for their hardware"
-    return image
+    return image_source(model, spec, registry)
+
+
+def registry_password(settings: StackSettings) -> pulumi.Output[str] | None:
+    """The external registry's password (secret config), read only when the settings say a user needs it."""
+    if settings.registry.type == "external" and settings.registry.username is not None:
+        return pulumi.Config().require_secret("registryPassword")
+    return None
 
 
 def build(env: Environment) -> None:
@@ -88,17 +102,39 @@ def build(env: Environment) -> None:
         ),
         opts=k8s_opts,
     )
+    registry = ImageRegistry(
+        "registry",
+        ImageRegistryArgs(
+            settings=settings,
+            models=[model for model, spec in env.models.items() if is_built(spec)],
+            namespace=namespace.name,
+            password=registry_password(settings),
+        ),
+        opts=k8s_opts,
+    )
     services = {}
+    built_images: dict[str, pulumi.Input[str]] = {}
     for model, spec in env.models.items():
-        image = image_for(model, spec, env, pulumi.ResourceOptions())
-        built = spec.image is not None and spec.image.build is not None
+        image = image_for(model, spec, env, registry)
+        if is_built(spec):
+            built_images[model] = image
         services[model] = ModelService(
             model,
-            ModelServiceArgs(model=model, spec=spec, image=image, settings=settings, built_image=built),
+            ModelServiceArgs(
+                model=model,
+                spec=spec,
+                image=image,
+                settings=settings,
+                # A content-addressed tag (checkov suppressions); an external registry's image runs by digest.
+                built_image=is_built(spec) and registry.kind.reference == "tag",
+                image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
+            ),
             opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
         )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))
+    # What each built model runs: for `kind load docker-image` in dev, and for CI to scan or sign what was pushed.
+    pulumi.export("images", built_images)
 
 
 def run(catalog_path: str | None = None, project_dir: Path = PROJECT_DIR) -> Environment:

@@ -77,14 +77,28 @@ def render_objects(run) -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
-def run_catalog(tmp_path: Path, text: str, stack: str = "dev", **settings_overrides: Any):
-    """Run the real program under mocks with a catalog and settings (no stack file needed)."""
+def run_catalog(
+    tmp_path: Path,
+    text: str,
+    stack: str = "dev",
+    *,
+    secrets: dict[str, str] | None = None,
+    project_dir: Path = ROOT,
+    **settings_overrides: Any,
+):
+    """Run the real program under mocks with a catalog and settings (no stack file needed). ``secrets``: secret
+    config values by key (e.g. ``registryPassword``), handed over as the engine hands decrypted secrets.
+    ``project_dir``: where build contexts are looked up."""
     from mlserve.mock_runtime import run_program
     from stacks import program
 
     catalog = write_catalog(tmp_path / "models.yaml", text)
     config = engine_config({**BASE_SETTINGS, **settings_overrides})
-    return run_program(ROOT, stack, lambda: program.run(str(catalog), ROOT), config=config, secret_keys=[])
+    config.update({f"{PROJECT}:{k}": v for k, v in (secrets or {}).items()})
+    secret_keys = [f"{PROJECT}:{k}" for k in secrets or {}]
+    return run_program(
+        project_dir, stack, lambda: program.run(str(catalog), project_dir), config=config, secret_keys=secret_keys
+    )
 
 
 def read_yaml(path: Path) -> Any:

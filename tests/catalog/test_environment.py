@@ -98,3 +98,51 @@ def test_catalog_and_settings_problems_are_reported_together(tmp_path):
         resolve_environment(ROOT, "dev", config, set(), str(catalog))
     paths = [p.path for p in info.value.problems]
     assert sorted(paths) == ["ml-serving:cluster.kubernetesVersion", "models.detector.runtime"]
+
+
+BUILT_CATALOG = """
+models:
+  churn:
+    runtime: custom
+    image: {build: {context: images/churn-predictor}}
+    weights: {baked: true}
+    server: {port: 8080}
+    resources: {cpu: 500m, memory: 512Mi}
+"""
+
+
+def test_staging_cannot_run_a_built_image_without_a_registry(tmp_path):
+    (message,) = errors(tmp_path, BUILT_CATALOG, "staging", environment={"tier": "staging", "namespace": "s"})
+    assert message.startswith("a staging stack's cluster can only pull a built image from a registry, but stack ")
+
+
+def test_dev_builds_without_a_registry(tmp_path):
+    assert resolve(tmp_path, BUILT_CATALOG).settings.registry.type == "none"
+
+
+@pytest.mark.parametrize(
+    ("build", "path", "message"),
+    [
+        ("{context: ../outside}", "context", "got '../outside'; a build context is a directory below the project"),
+        ("{context: images/missing}", "context", "'images/missing' is not a directory of the project"),
+        ("{context: images/churn-predictor, dockerfile: Dockerfile.gpu}", "dockerfile", "no 'Dockerfile.gpu' in"),
+        ("{context: docs}", "dockerfile", "no 'Dockerfile' in 'docs'"),
+    ],
+)
+def test_a_build_context_must_be_a_project_directory_with_its_dockerfile(tmp_path, build, path, message):
+    text = BUILT_CATALOG.replace("{build: {context: images/churn-predictor}}", f"{{build: {build}}}")
+    with pytest.raises(ConfigurationError) as info:
+        resolve(tmp_path, text)
+    (problem,) = info.value.problems
+    assert problem.message.startswith(message) and problem.path.endswith(f"image.build.{path}")
+
+
+def test_a_build_context_without_a_dockerignore_is_rejected(tmp_path):
+    project = tmp_path / "project"
+    (project / "images" / "m").mkdir(parents=True)
+    (project / "images" / "m" / "Dockerfile").write_text("FROM scratch\n")
+    catalog = write_catalog(tmp_path / "models.yaml", BUILT_CATALOG.replace("images/churn-predictor", "images/m"))
+    with pytest.raises(ConfigurationError) as info:
+        resolve_environment(project, "dev", engine_config(BASE_SETTINGS), set(), str(catalog))
+    (problem,) = info.value.problems
+    assert problem.message.startswith("'images/m' has no .dockerignore; add one that lists what the image needs")

@@ -74,8 +74,34 @@ def test_a_secret_key_with_a_plain_value_is_an_error():
     assert "hunter2" not in line
 
 
+EXTERNAL_REGISTRY = {"type": "external", "address": "registry.example.com/ml", "username": "robot-ml"}
+
+
 def test_a_secret_key_set_as_a_secret_is_accepted():
-    parse({**BASE_SETTINGS, "registryPassword": "x"}, secret_keys=["ml-serving:registryPassword"])
+    values = {**BASE_SETTINGS, "registry": EXTERNAL_REGISTRY, "registryPassword": "x"}
+    parse(values, secret_keys=["ml-serving:registryPassword"])
+
+
+def test_an_external_registry_user_without_its_password_secret_is_rejected():
+    (line,) = errors({**BASE_SETTINGS, "registry": EXTERNAL_REGISTRY})
+    assert "ml-serving:registry.username: a username needs its password as a secret; run: pulumi config set " in line
+
+
+def test_a_registry_password_that_nothing_reads_is_rejected():
+    (line,) = errors({**BASE_SETTINGS, "registryPassword": "x"}, secret_keys=["ml-serving:registryPassword"])
+    assert "ml-serving:registryPassword: nothing reads this secret" in line and "'x'" not in line
+
+
+def test_an_external_registry_without_a_user_needs_no_secret():
+    registry = {"type": "external", "address": "registry.example.com/ml"}
+    assert parse({**BASE_SETTINGS, "registry": registry}).registry.username is None
+
+
+def test_ecr_encrypts_with_aes256_unless_a_kms_key_is_given():
+    ecr = {"type": "ecr", "region": "eu-west-1", "accountId": "444455556666"}
+    assert parse({**BASE_SETTINGS, "registry": ecr}).registry.kms_key_arn is None
+    key = "arn:aws:kms:eu-west-1:444455556666:key/0b1c2d3e-4f50"
+    assert parse({**BASE_SETTINGS, "registry": {**ecr, "kmsKeyArn": key}}).registry.kms_key_arn == key
 
 
 @pytest.mark.parametrize(
@@ -84,6 +110,25 @@ def test_a_secret_key_set_as_a_secret_is_accepted():
         ({"registry": {"type": "ecr"}}, "ml-serving:registry.type: type 'ecr' needs 'region' and 'accountId'"),
         ({"registry": {"type": "external"}}, "ml-serving:registry.address: type 'external' needs 'address'"),
         ({"registry": {"address": "r.example.com"}}, "'address' and 'username' are only for type 'external'"),
+        (
+            {"registry": {"type": "ecr", "region": "eu-west-1", "accountId": "1" * 12, "kmsKeyArn": "alias/ecr"}},
+            "ml-serving:registry.kmsKeyArn: got 'alias/ecr' (a string); must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/",
+        ),
+        (
+            {
+                "registry": {
+                    "type": "ecr",
+                    "region": "eu-west-1",
+                    "accountId": "1" * 12,
+                    "kmsKeyArn": "arn:aws:kms:us-east-1:111111111111:key/abc",
+                }
+            },
+            "the key is in 'us-east-1' but the repositories are in 'eu-west-1'; ECR needs a key in the repositories'",
+        ),
+        (
+            {"registry": {"type": "none", "kmsKeyArn": "arn:aws:kms:us-east-1:111111111111:key/abc"}},
+            "ml-serving:registry.kmsKeyArn: 'kmsKeyArn' is only for type 'ecr'",
+        ),
         ({"gpuNodePool": {"provider": "existing"}}, "provider 'existing' needs the labels of the GPU nodes"),
         ({"gpuNodePool": {"provider": "karpenter"}}, "provider 'karpenter' needs 'nodeRole'"),
         ({"environment": {"tier": "qa", "namespace": "x"}}, "got 'qa' (a string); allowed: 'dev', 'prod', 'staging'"),
