@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
+from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
@@ -88,14 +89,19 @@ def build(env: Environment) -> None:
         ),
         opts=k8s_opts,
     )
+    # GPU capacity sized from the catalog; GPU models wait for it so their pods never sit pending for a pool.
+    gpu_capacity: list[pulumi.Resource] = []
+    if settings.gpu_node_pool.provider != "none" and env.gpu_models:
+        gpu_capacity.append(GpuNodePool("gpu-nodes", GpuNodePoolArgs(settings=settings, models=env.models), k8s_opts))
     services = {}
     for model, spec in env.models.items():
         image = image_for(model, spec, env, pulumi.ResourceOptions())
         built = spec.image is not None and spec.image.build is not None
+        gpu_deps = gpu_capacity if spec.resources.gpu is not None else []
         services[model] = ModelService(
             model,
             ModelServiceArgs(model=model, spec=spec, image=image, settings=settings, built_image=built),
-            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, *gpu_deps]),
         )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))
