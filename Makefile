@@ -9,7 +9,7 @@ CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 
-.PHONY: help venv render validate test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ render: venv ## render STACK (default dev) offline into OUT (default build/STACK
 
 validate: venv ## check STACK's settings and catalog without rendering
 	$(PY) -m mlserve validate --stack $(STACK) $(CATALOG_ARG)
+
+capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
+	$(PY) -m mlserve capacity --stack $(STACK) $(CATALOG_ARG)
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q

@@ -29,6 +29,15 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _capacity(args: argparse.Namespace) -> int:
+    from .capacity import capacity_report
+    from .render import validate
+
+    env = validate(args.project_dir, args.stack, args.catalog)
+    print("\n".join(capacity_report(env)))
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .reference import write_or_check
 
@@ -92,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--checkov", help="path to the checkov executable (its own virtualenv); omit to skip")
     check.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     check.set_defaults(func=_check_manifests)
+
+    capacity = commands.add_parser(
+        "capacity", help="GPUs a stack's catalog needs per accelerator, its node pool limits and hourly cost"
+    )
+    capacity.add_argument("--stack", default="dev")
+    capacity.add_argument("--catalog")
+    capacity.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    capacity.set_defaults(func=_capacity)
 
     schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
     schema.add_argument("--check", action="store_true", help="only report whether they are stale")

@@ -126,6 +126,14 @@ class RenderSummary:
         return lines
 
 
+def _outside_manifests(reg: Registration) -> bool:
+    """Resources whose content is not in manifests/: cloud resources, image builds, and Helm charts (a chart is
+    one resource offline; its objects are only known when Helm renders it at deploy time)."""
+    if reg.type.startswith("kubernetes:helm.sh/"):
+        return True
+    return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
+
+
 def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
     """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there)."""
     objects: dict[str, dict[str, Any]] = {}
@@ -158,9 +166,5 @@ def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    others = Counter(
-        reg.type
-        for reg in run.registrations
-        if reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
-    )
+    others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others)

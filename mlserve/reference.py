@@ -232,6 +232,9 @@ RULES = (
     "`overrides` keys must name stacks of this project (`Pulumi.<stack>.yaml`).",
     "Per stack: GPU models need a stack with GPUs (and, for `existing` nodes, that accelerator declared); prod "
     "needs `minReplicas >= 2`; Prometheus-read metrics need monitoring on; staging and prod need image digests.",
+    "Per Karpenter stack: a GPU replica's cpu and memory fit some instance type of its accelerator after system and "
+    "DaemonSet reservations; on a time-sliced accelerator (`gpuNodePool.sharing`) a replica asks for exactly 1 GPU "
+    "(see docs/gpu-node-pools.md).",
 )
 
 

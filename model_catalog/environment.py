@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
+from platform_data.accelerators import ACCELERATORS
+
 from .catalog import LoadedCatalog, load_catalog
 from .checks import SCALE_FROM_ZERO_METRICS
 from .errors import ConfigurationError, Problem
+from .quantities import byte_count, cpu_millicores, format_mebibytes
 from .schema import ModelSpec
 from .settings import StackSettings, parse_settings, stack_file_name
 from .yaml_source import SourceDocument, load_yaml
@@ -117,6 +120,9 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                     f"needs {gpu.count * gpu.tensor_parallelism} GPUs per pod; the existing '{gpu.accelerator}' "
                     f"nodes of stack '{stack}' have at most {nodes.max_gpus_per_node}",
                 )
+        if gpu is not None and pools.provider == "karpenter":
+            for path, message in _karpenter_gpu_problems(spec, settings, stack):
+                report(path, message)
         if tier == "prod" and spec.scaling.min_replicas < 2:
             report(
                 ("scaling", "minReplicas"),
@@ -195,3 +201,40 @@ def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> li
                 )
             )
     return problems
+
+
+def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str) -> list[tuple[tuple[str, ...], str]]:
+    """A GPU replica must fit some instance type of its accelerator's node pool, and a shared GPU takes one-GPU
+    replicas only (time-slicing hands out slices of one GPU, never several physical GPUs)."""
+    gpu = spec.resources.gpu
+    assert gpu is not None
+    accelerator = ACCELERATORS[gpu.accelerator]
+    units = gpu.count * gpu.tensor_parallelism
+    sharing = settings.gpu_node_pool.sharing.get(gpu.accelerator)
+    if sharing is not None and units > 1:
+        return [
+            (
+                ("resources", "gpu", "count"),
+                f"'{gpu.accelerator}' GPUs are shared in stack '{stack}' (ml-serving:gpuNodePool.sharing, "
+                f"{sharing.time_slicing_replicas} slices per GPU), so a replica gets one slice; this model asks for "
+                f"{units} GPUs. Ask for 1, or remove the sharing of '{gpu.accelerator}'",
+            )
+        ]
+    slices = sharing.time_slicing_replicas if sharing is not None else 1
+    with_gpus = [t for t in accelerator.instance_types if t.gpus * slices >= units]
+    if not with_gpus:
+        return []  # too many GPUs per pod for any instance: check_model reports it
+    cpu, memory = cpu_millicores(spec.resources.cpu), byte_count(spec.resources.memory)
+    if any(t.replicas_that_fit(cpu, memory, units, slices) >= 1 for t in with_gpus):
+        return []
+    largest = max(with_gpus, key=lambda t: (t.pod_memory_bytes, t.pod_cpu_millicores))
+    path = ("resources", "memory") if memory > largest.pod_memory_bytes else ("resources", "cpu")
+    return [
+        (
+            path,
+            f"a replica asks for {spec.resources.cpu} CPU and {spec.resources.memory} with {units} "
+            f"{gpu.accelerator} GPU(s), but no {gpu.accelerator} instance type holds it: the largest, "
+            f"{largest.name}, leaves pods {largest.pod_cpu_millicores}m CPU and "
+            f"{format_mebibytes(largest.pod_memory_bytes)} after system and DaemonSet reservations",
+        )
+    ]

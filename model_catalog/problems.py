@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import schema
 from .errors import Path, allowed_list, describe_value, did_you_mean
+from .formats import FORMAT_DESCRIPTIONS
 from .quantities import BYTES_PATTERN, CPU_PATTERN
 
 #: Plain-language descriptions of the patterns used in the schema, so messages never show a regex.
@@ -23,6 +24,7 @@ PATTERN_DESCRIPTIONS: dict[str, str] = {
     schema.DNS_SUBDOMAIN_PATTERN: "a DNS-1123 name: lowercase letters, digits, '-' and '.'",
     CPU_PATTERN: 'a cpu quantity as a quoted string, e.g. "2", "0.5" or "500m"',
     BYTES_PATTERN: 'a byte quantity as a quoted string, e.g. "8Gi", "512Mi" or "1G"',
+    **FORMAT_DESCRIPTIONS,
 }
 
 _TYPE_NAMES = {

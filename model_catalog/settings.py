@@ -17,6 +17,7 @@ from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
+from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
 from .problems import PATTERN_DESCRIPTIONS, findings
 from .schema import CatalogModel, K8sName
 from .yaml_source import SourceDocument
@@ -95,6 +96,15 @@ class ExistingGpuNodes(CatalogModel):
     """Largest GPU count of one node in that group."""
 
 
+class GpuSharing(CatalogModel):
+    """How the GPUs of one accelerator are shared between pods (provider karpenter)."""
+
+    time_slicing_replicas: Annotated[int, Field(ge=2, le=16)] = Field(examples=[4])
+    """CUDA time-slicing: each physical GPU is advertised as this many `nvidia.com/gpu`, so this many one-GPU
+    pods share it. No memory or fault isolation between them: only for small models that fit together in the
+    GPU's memory. Pods on a shared accelerator must ask for exactly one GPU."""
+
+
 class GpuNodePoolSettings(CatalogModel):
     """Where GPU capacity comes from."""
 
@@ -112,6 +122,26 @@ class GpuNodePoolSettings(CatalogModel):
     cluster name."""
     existing: dict[AcceleratorName, ExistingGpuNodes] = {}
     """Per accelerator, the labels and taints of existing GPU nodes (provider existing)."""
+    install_device_plugin: bool = Field(True, examples=[False])
+    """Install the NVIDIA device plugin (pinned Helm chart) when the stack has GPU models; turn off only when the
+    cluster already runs one (GPU operator, Bottlerocket NVIDIA nodes): two plugins on a node conflict."""
+    sharing: dict[AcceleratorName, GpuSharing] = Field({}, examples=[{"nvidia-l4": {"timeSlicingReplicas": 4}}])
+    """Per accelerator, GPU sharing for small models (provider karpenter); unlisted accelerators are not shared."""
+    consolidate_after: Annotated[str, StringConstraints(pattern=DURATION_OR_NEVER_PATTERN)] = Field(
+        "30m", examples=["1h"]
+    )
+    """How long a GPU node stays empty before Karpenter removes it: keeps a warm node (image already pulled)
+    through short dips in load. Nodes running a model are never consolidated (policy WhenEmpty)."""
+    expire_after: Annotated[str, StringConstraints(pattern=DURATION_OR_NEVER_PATTERN)] = Field(
+        "Never", examples=["720h"]
+    )
+    """Maximum age of a GPU node. Expiry is forceful in Karpenter v1 (no disruption budget applies), so the
+    default is Never: nodes are replaced by drift, under budgets, when the pinned AMI is bumped."""
+    ami_alias: Annotated[str, StringConstraints(pattern=AL2023_ALIAS_PATTERN)] | None = Field(
+        None, examples=["al2023@v20260827"]
+    )
+    """Karpenter AMI alias of the GPU nodes (EKS-optimized AL2023; Karpenter picks its NVIDIA variant); default:
+    the release pinned in platform_data/pins.py."""
 
 
 class MonitoringSettings(CatalogModel):
@@ -284,6 +314,14 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
     if s.environment.tier == "prod" and gpu.provider == "karpenter" and gpu.capacity_type == "spot":
         found.append(
             (("gpuNodePool", "capacityType"), "a prod stack must use 'on-demand' GPUs: spot reclaims evict models")
+        )
+    if gpu.sharing and gpu.provider != "karpenter":
+        found.append(
+            (
+                ("gpuNodePool", "sharing"),
+                f"'sharing' is only for provider 'karpenter' (got '{gpu.provider}'); existing nodes share GPUs "
+                "through their own device plugin configuration",
+            )
         )
     if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model_catalog.quantities import byte_count, cpu_millicores
+
 #: Extended resource name the NVIDIA device plugin advertises; pods ask for GPUs in ``limits`` under this name.
 GPU_RESOURCE = "nvidia.com/gpu"
 
@@ -18,6 +20,12 @@ GPU_TAINT_EFFECT = "NoSchedule"
 #: Label the platform's GPU node pools put on their nodes; workloads select on it (one label, one table).
 ACCELERATOR_LABEL = "ml-serving.dev/accelerator"
 
+#: What the DaemonSets of a GPU node ask for (VPC CNI, kube-proxy, EBS CSI, pod identity, the NVIDIA device plugin,
+#: node and GPU exporters, a log shipper: together about 0.4 CPU and 0.4Gi). Reserved with a margin, so a model whose
+#: requests fit an instance's allocatable minus this reserve is never left pending by a DaemonSet.
+DAEMONSET_RESERVE_CPU = "1"
+DAEMONSET_RESERVE_MEMORY = "1Gi"
+
 
 @dataclass(frozen=True)
 class InstanceType:
@@ -27,6 +35,27 @@ class InstanceType:
     gpus: int
     vcpu: int
     memory_gib: int
+    allocatable_cpu: str
+    """CPU left for pods after kubelet and system reservations, as Karpenter computes it for AL2023 (its
+    instance-types reference, "Resources" table)."""
+    allocatable_memory: str
+    """Memory left for pods after kubelet, system and VM overhead, as Karpenter computes it for AL2023."""
+
+    @property
+    def pod_cpu_millicores(self) -> int:
+        """CPU a model's pods can have on this instance: allocatable minus the DaemonSet reserve."""
+        return cpu_millicores(self.allocatable_cpu) - cpu_millicores(DAEMONSET_RESERVE_CPU)
+
+    @property
+    def pod_memory_bytes(self) -> int:
+        """Memory a model's pods can have on this instance: allocatable minus the DaemonSet reserve."""
+        return byte_count(self.allocatable_memory) - byte_count(DAEMONSET_RESERVE_MEMORY)
+
+    def replicas_that_fit(self, cpu: int, memory: int, gpus: int, slices_per_gpu: int = 1) -> int:
+        """How many pods asking for ``cpu`` millicores, ``memory`` bytes and ``gpus`` GPU units fit on one node
+        (a GPU unit is a whole GPU, or one slice of a shared GPU)."""
+        by_gpu = (self.gpus * slices_per_gpu) // gpus if gpus else 0
+        return min(by_gpu, self.pod_cpu_millicores // max(cpu, 1), self.pod_memory_bytes // max(memory, 1))
 
 
 @dataclass(frozen=True)
@@ -39,6 +68,9 @@ class Accelerator:
     """Memory of one GPU."""
     karpenter_gpu_name: str
     """Value of Karpenter's well-known ``karpenter.k8s.aws/instance-gpu-name`` label for this GPU."""
+    karpenter_gpu_memory_mib: int
+    """Value of ``karpenter.k8s.aws/instance-gpu-memory`` (MiB per GPU, as EC2 reports it); tells GPUs that share
+    a name apart (a100 40 GB and 80 GB)."""
     instance_types: tuple[InstanceType, ...]
     """AWS instance sizes that carry it, smallest first."""
 
@@ -56,8 +88,12 @@ class Accelerator:
         return {ACCELERATOR_LABEL: self.name}
 
 
-# Instance data: AWS EC2 accelerated-computing instance pages (g4dn, g5, g6, p4d/p4de, p5). Only the sizes a
-# serving node pool would reasonably use are listed; the largest size of each family bounds GPUs per pod.
+# Instance data: AWS EC2 accelerated-computing instance pages (g4dn, g5, g6, p4d/p4de, p5). GPU names, GPU memory
+# (MiB), GPU counts and allocatable cpu/memory: Karpenter's generated instance-types reference
+# (aws/karpenter-provider-aws website/content/en/docs/reference/instance-types.md, commit 0c5e7d81, AL2023, no
+# blockDeviceMappings). Only the sizes a serving node pool would reasonably use are listed; the largest size of each
+# family bounds GPUs per pod. p5.4xlarge (one H100) is left out: Karpenter reports it with instance-gpu-count 0 and
+# no nvidia.com/gpu, so it could never satisfy a GPU pod.
 ACCELERATORS: dict[str, Accelerator] = {
     row.name: row
     for row in (
@@ -65,54 +101,60 @@ ACCELERATORS: dict[str, Accelerator] = {
             name="nvidia-t4",
             gpu_memory_gib=16,
             karpenter_gpu_name="t4",
+            karpenter_gpu_memory_mib=16384,
             instance_types=(
-                InstanceType("g4dn.xlarge", 1, 4, 16),
-                InstanceType("g4dn.2xlarge", 1, 8, 32),
-                InstanceType("g4dn.4xlarge", 1, 16, 64),
-                InstanceType("g4dn.12xlarge", 4, 48, 192),
+                InstanceType("g4dn.xlarge", 1, 4, 16, "3920m", "14481Mi"),
+                InstanceType("g4dn.2xlarge", 1, 8, 32, "7910m", "29636Mi"),
+                InstanceType("g4dn.4xlarge", 1, 16, 64, "15890m", "59946Mi"),
+                InstanceType("g4dn.12xlarge", 4, 48, 192, "47810m", "178933Mi"),
             ),
         ),
         Accelerator(
             name="nvidia-l4",
             gpu_memory_gib=24,
             karpenter_gpu_name="l4",
+            karpenter_gpu_memory_mib=22888,
             instance_types=(
-                InstanceType("g6.xlarge", 1, 4, 16),
-                InstanceType("g6.2xlarge", 1, 8, 32),
-                InstanceType("g6.4xlarge", 1, 16, 64),
-                InstanceType("g6.12xlarge", 4, 48, 192),
-                InstanceType("g6.48xlarge", 8, 192, 768),
+                InstanceType("g6.xlarge", 1, 4, 16, "3920m", "14162Mi"),
+                InstanceType("g6.2xlarge", 1, 8, 32, "7910m", "29317Mi"),
+                InstanceType("g6.4xlarge", 1, 16, 64, "15890m", "57691Mi"),
+                InstanceType("g6.12xlarge", 4, 48, 192, "47810m", "178933Mi"),
+                InstanceType("g6.48xlarge", 8, 192, 768, "191450m", "718987Mi"),
             ),
         ),
         Accelerator(
             name="nvidia-a10g",
             gpu_memory_gib=24,
             karpenter_gpu_name="a10g",
+            karpenter_gpu_memory_mib=22888,
             instance_types=(
-                InstanceType("g5.xlarge", 1, 4, 16),
-                InstanceType("g5.2xlarge", 1, 8, 32),
-                InstanceType("g5.4xlarge", 1, 16, 64),
-                InstanceType("g5.12xlarge", 4, 48, 192),
-                InstanceType("g5.48xlarge", 8, 192, 768),
+                InstanceType("g5.xlarge", 1, 4, 16, "3920m", "14162Mi"),
+                InstanceType("g5.2xlarge", 1, 8, 32, "7910m", "29317Mi"),
+                InstanceType("g5.4xlarge", 1, 16, 64, "15890m", "57691Mi"),
+                InstanceType("g5.12xlarge", 4, 48, 192, "47810m", "173400Mi"),
+                InstanceType("g5.48xlarge", 8, 192, 768, "191450m", "723299Mi"),
             ),
         ),
         Accelerator(
             name="nvidia-a100",
             gpu_memory_gib=40,
             karpenter_gpu_name="a100",
-            instance_types=(InstanceType("p4d.24xlarge", 8, 96, 1152),),
+            karpenter_gpu_memory_mib=40960,
+            instance_types=(InstanceType("p4d.24xlarge", 8, 96, 1152, "95690m", "1082712Mi"),),
         ),
         Accelerator(
             name="nvidia-a100-80gb",
             gpu_memory_gib=80,
             karpenter_gpu_name="a100",
-            instance_types=(InstanceType("p4de.24xlarge", 8, 96, 1152),),
+            karpenter_gpu_memory_mib=81920,
+            instance_types=(InstanceType("p4de.24xlarge", 8, 96, 1152, "95690m", "1082712Mi"),),
         ),
         Accelerator(
             name="nvidia-h100",
             gpu_memory_gib=80,
             karpenter_gpu_name="h100",
-            instance_types=(InstanceType("p5.48xlarge", 8, 192, 2048),),
+            karpenter_gpu_memory_mib=81920,
+            instance_types=(InstanceType("p5.48xlarge", 8, 192, 2048, "191450m", "1938410Mi"),),
         ),
     )
 }

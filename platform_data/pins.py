@@ -35,3 +35,20 @@ CLOUD_SDK = "google/cloud-sdk:slim@sha256:e379150995766ed2575edcfc6183e6fe212ed7
 #: Python 3.12 slim (multi-arch index, Aug 2026): runs the stdlib-only downloader for hf:// and https://, and is
 #: the base of the custom model image.
 PYTHON_SLIM = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea"
+
+# --- GPU nodes ---------------------------------------------------------------------------------------------------
+#: NVIDIA device plugin Helm chart (repository https://nvidia.github.io/k8s-device-plugin). 0.20.0 is the newest
+#: version seen installed with a date in public records (`helm install nvdp nvdp/nvidia-device-plugin --version
+#: 0.20.0`, "As built, 2026-08-27"); 0.20.1 exists too but no digest of its image could be found.
+NVIDIA_DEVICE_PLUGIN_CHART = "nvidia-device-plugin"
+NVIDIA_DEVICE_PLUGIN_CHART_REPO = "https://nvidia.github.io/k8s-device-plugin"
+NVIDIA_DEVICE_PLUGIN_CHART_VERSION = "0.20.0"
+#: The chart's own image at its appVersion, by multi-arch index digest (a public install script states the index
+#: a61b... and its amd64 child 1de0... for the tag v0.20.0).
+NVIDIA_DEVICE_PLUGIN_IMAGE_REPOSITORY = "nvcr.io/nvidia/k8s-device-plugin"
+NVIDIA_DEVICE_PLUGIN_IMAGE_TAG = "v0.20.0@sha256:a61ba9fd8efb82f3a79f877f7580e02c1e8e7593f62473644bc9c79e315c3312"
+#: EKS-optimized Amazon Linux 2023 AMI release for Karpenter's alias (Karpenter picks the NVIDIA variant for GPU
+#: instances: amazon-eks-node-al2023-x86_64-nvidia-<k8s minor>-v20260827). Seen as a pinned alias in a public
+#: Karpenter values file and as the NVIDIA AMI of a public 1.33 upgrade record. Pinned, not @latest: every AMI release
+#: would otherwise mark all GPU nodes Drifted and reload every model; bump it deliberately.
+EKS_AL2023_AMI_ALIAS = "al2023@v20260827"

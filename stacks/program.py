@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
+from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
@@ -112,10 +113,15 @@ def build(env: Environment) -> None:
         ),
         opts=k8s_opts,
     )
+    # GPU capacity sized from the catalog; GPU models wait for it so their pods never sit pending for a pool.
+    gpu_capacity: list[pulumi.Resource] = []
+    if settings.gpu_node_pool.provider != "none" and env.gpu_models:
+        gpu_capacity.append(GpuNodePool("gpu-nodes", GpuNodePoolArgs(settings=settings, models=env.models), k8s_opts))
     services = {}
     built_images: dict[str, pulumi.Input[str]] = {}
     for model, spec in env.models.items():
         image = image_for(model, spec, env, registry)
+        gpu_deps = gpu_capacity if spec.resources.gpu is not None else []
         if is_built(spec):
             built_images[model] = image
         services[model] = ModelService(
@@ -129,7 +135,7 @@ def build(env: Environment) -> None:
                 built_image=is_built(spec) and registry.kind.reference == "tag",
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
             ),
-            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, *gpu_deps]),
         )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))

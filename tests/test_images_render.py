@@ -78,9 +78,9 @@ def test_no_registry_secret_appears_anywhere_under_the_output_directory(tmp_path
     assert CIPHERTEXT not in capsys.readouterr().out
 
 
-def test_the_render_summary_counts_image_builds_and_repositories(tmp_path, capsys):
+def test_the_render_summary_counts_what_is_not_in_the_manifests(tmp_path, capsys):
     assert main(["render", "--stack", "prod", "--out", str(tmp_path / "out")]) == 0
     assert (
-        "  and 1 aws:ecr/lifecyclePolicy:LifecyclePolicy, 1 aws:ecr/repository:Repository, 1 docker:index/image:Image"
-        in (capsys.readouterr().out.splitlines())
+        "  and 1 aws:ecr/lifecyclePolicy:LifecyclePolicy, 1 aws:ecr/repository:Repository, 1 docker:index/image:Image,"
+        " 1 kubernetes:helm.sh/v4:Chart" in (capsys.readouterr().out.splitlines())
     )

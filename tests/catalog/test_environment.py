@@ -146,3 +146,40 @@ def test_a_build_context_without_a_dockerignore_is_rejected(tmp_path):
         resolve_environment(project, "dev", engine_config(BASE_SETTINGS), set(), str(catalog))
     (problem,) = info.value.problems
     assert problem.message.startswith("'images/m' has no .dockerignore; add one that lists what the image needs")
+
+
+KARPENTER = {"provider": "karpenter", "nodeRole": "role"}
+
+
+def test_a_replica_too_big_for_every_instance_of_its_accelerator_is_named_with_the_largest(tmp_path):
+    text = GPU_CATALOG.replace("memory: 8Gi", "memory: 800Gi")
+    (message,) = errors(tmp_path, text, gpuNodePool=KARPENTER)
+    assert message.startswith(
+        "a replica asks for 2 CPU and 800Gi with 1 nvidia-l4 GPU(s), but no nvidia-l4 instance type holds it: the "
+        "largest, g6.48xlarge, leaves pods 190450m CPU and 717963Mi after system and DaemonSet reservations"
+    )
+
+
+def test_cpu_is_blamed_when_memory_fits(tmp_path):
+    text = GPU_CATALOG.replace('cpu: "2"', 'cpu: "200"')
+    with pytest.raises(ConfigurationError) as info:
+        resolve(tmp_path, text, gpuNodePool=KARPENTER)
+    (problem,) = info.value.problems
+    assert problem.path == "models.detector.resources.cpu"
+
+
+def test_existing_nodes_are_not_sized_from_the_instance_table(tmp_path):
+    text = GPU_CATALOG.replace("memory: 8Gi", "memory: 800Gi")
+    pools = {"provider": "existing", "existing": {"nvidia-l4": {"labels": {"gpu": "l4"}}}}
+    assert resolve(tmp_path, text, gpuNodePool=pools)
+
+
+def test_a_shared_accelerator_takes_one_gpu_replicas_only(tmp_path):
+    text = GPU_CATALOG.replace("accelerator: nvidia-l4}", "accelerator: nvidia-l4, count: 2}")
+    pools = {**KARPENTER, "sharing": {"nvidia-l4": {"timeSlicingReplicas": 4}}}
+    (message,) = errors(tmp_path, text, gpuNodePool=pools)
+    assert message.startswith(
+        "'nvidia-l4' GPUs are shared in stack 'dev' (ml-serving:gpuNodePool.sharing, 4 slices per GPU), so a replica "
+        "gets one slice; this model asks for 2 GPUs"
+    )
+    assert resolve(tmp_path, GPU_CATALOG, gpuNodePool=pools)

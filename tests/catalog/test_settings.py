@@ -148,3 +148,33 @@ def test_required_settings_are_named_when_missing():
 
 def test_config_of_other_namespaces_is_left_alone():
     parse_settings({**engine_config(BASE_SETTINGS), "kubernetes:context": "x", "aws:region": "y"}, set(), "dev", None)
+
+
+def test_gpu_pools_default_to_safe_disruption_and_the_pinned_ami():
+    pools = parse(BASE_SETTINGS).gpu_node_pool
+    assert pools.consolidate_after == "30m" and pools.expire_after == "Never"
+    assert pools.ami_alias is None and pools.install_device_plugin is True and pools.sharing == {}
+
+
+def test_gpu_sharing_is_only_for_karpenter_pools():
+    sharing = {"nvidia-l4": {"timeSlicingReplicas": 4}}
+    (line,) = errors({**BASE_SETTINGS, "gpuNodePool": {"provider": "none", "sharing": sharing}})
+    assert "ml-serving:gpuNodePool.sharing: 'sharing' is only for provider 'karpenter' (got 'none')" in line
+    pools = parse({**BASE_SETTINGS, "gpuNodePool": {"provider": "karpenter", "nodeRole": "r", "sharing": sharing}})
+    assert pools.gpu_node_pool.sharing["nvidia-l4"].time_slicing_replicas == 4
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("consolidateAfter", "30 minutes", 'a duration such as "30m", "12h" or "1h30m", or "Never"'),
+        ("expireAfter", "never", 'a duration such as "30m", "12h" or "1h30m", or "Never"'),
+        ("amiAlias", "bottlerocket@latest", "an Amazon Linux 2023 alias, al2023@v<YYYYMMDD>"),
+        ("sharing", {"nvidia-l4": {"timeSlicingReplicas": 1}}, "timeSlicingReplicas"),
+        ("sharing", {"nvidia-l5": {"timeSlicingReplicas": 2}}, "nvidia-l5"),
+    ],
+)
+def test_gpu_pool_settings_explain_their_format(field, value, expected):
+    pools = {"provider": "karpenter", "nodeRole": "r", field: value}
+    lines = errors({**BASE_SETTINGS, "gpuNodePool": pools})
+    assert any(expected in line for line in lines), lines
