@@ -21,6 +21,9 @@ PATTERN_DESCRIPTIONS: dict[str, str] = {
     schema.ENV_NAME_PATTERN: "an environment variable name: letters, digits and '_', not starting with a digit",
     schema.IMAGE_REF_PATTERN: "an image reference 'registry/repository[:tag][@sha256:<64 hex>]', lowercase",
     schema.DNS_SUBDOMAIN_PATTERN: "a DNS-1123 name: lowercase letters, digits, '-' and '.'",
+    schema.METRIC_NAME_PATTERN: "a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit",
+    schema.LABEL_NAME_PATTERN: "a Prometheus label name: letters, digits and '_', not starting with a digit",
+    schema.STATUS_REGEX_PATTERN: "a status regular expression of letters, digits and . | ( ) [ ] * + ? -",
     CPU_PATTERN: 'a cpu quantity as a quoted string, e.g. "2", "0.5" or "500m"',
     BYTES_PATTERN: 'a byte quantity as a quoted string, e.g. "8Gi", "512Mi" or "1G"',
 }

@@ -136,3 +136,33 @@ def test_credential_looking_env_vars_are_rejected():
 def test_a_variable_in_both_env_and_secret_env_is_rejected():
     found = messages(env={"DB": "x"}, secretEnv={"DB": {"secret": "s", "key": "k"}})
     assert "env.DB" in found
+
+
+CUSTOM = {
+    "runtime": "custom",
+    "image": {"ref": "registry.example.com/app:1"},
+    "weights": {"baked": True},
+}
+
+
+def test_a_custom_servers_metric_names_default_to_the_prometheus_client_conventions():
+    declared = spec(**CUSTOM, server={}).server.metrics
+    assert (declared.requests_total, declared.status_label, declared.error_status) == (
+        "http_requests_total",
+        "code",
+        "5..",
+    )
+    assert (declared.latency_histogram, declared.in_flight) == (
+        "http_request_duration_seconds",
+        "http_requests_in_flight",
+    )
+
+
+def test_a_custom_servers_error_status_must_be_a_regular_expression():
+    found = messages(**CUSTOM, server={"metrics": {"errorStatus": "5(0"}})
+    assert found["server.metrics.errorStatus"].startswith("got '5(0', not a regular expression")
+
+
+def test_alert_thresholds_default_to_five_percent_errors_and_no_explicit_latency():
+    alerts = spec().alerts
+    assert (alerts.error_rate_percent, alerts.latency_seconds) == (5, None)
