@@ -231,7 +231,9 @@ RULES = (
     "No name in both `env` and `secretEnv`; plain `env` names that look like credentials are rejected.",
     "`overrides` keys must name stacks of this project (`Pulumi.<stack>.yaml`).",
     "Per stack: GPU models need a stack with GPUs (and, for `existing` nodes, that accelerator declared); prod "
-    "needs `minReplicas >= 2`; Prometheus-read metrics need monitoring on; staging and prod need image digests.",
+    "needs `minReplicas >= 2`; Prometheus-read metrics need monitoring on; `minReplicas: 0` needs the stack's "
+    "`monitoring.wakeHours`; staging and prod need image digests.",
+    "`server.metrics.errorStatus` must be a regular expression.",
 )
 
 
