@@ -9,6 +9,8 @@ name an image itself (with a digest, in staging and prod).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 # --- Serving runtimes -------------------------------------------------------------------------------------------
 #: TensorFlow Serving 2.14.1, CPU. Seen as `FROM tensorflow/serving:2.14.1@sha256:fdc2...` in a public Dockerfile.
 TENSORFLOW_SERVING_CPU = (
@@ -35,3 +37,29 @@ CLOUD_SDK = "google/cloud-sdk:slim@sha256:e379150995766ed2575edcfc6183e6fe212ed7
 #: Python 3.12 slim (multi-arch index, Aug 2026): runs the stdlib-only downloader for hf:// and https://, and is
 #: the base of the custom model image.
 PYTHON_SLIM = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea"
+
+# --- Helm charts (monitoring and autoscaling) ---------------------------------------------------------------------
+# Versions seen in public use in 2026 (docs/pins-provenance.md, section 2), not read from the chart repositories'
+# index: confirm with `helm repo add <name> <repo> && helm search repo <name>/<chart> --versions` before bumping, and
+# read the chart's UPGRADE notes (kube-prometheus-stack majors change CRDs).
+
+
+class Chart(NamedTuple):
+    name: str
+    version: str
+    repo: str
+
+
+#: Prometheus Operator, Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter and the operator's CRDs.
+#: Seen as `helm template ... --version 88.6.0` in public code.
+KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.6.0", "https://prometheus-community.github.io/helm-charts")
+#: KEDA operator, metrics API server and admission webhooks, with their CRDs. Seen as `--version 2.19.0`.
+KEDA = Chart("keda", "2.19.0", "https://kedacore.github.io/charts")
+#: NVIDIA DCGM exporter (its chart version follows the exporter's). Seen as `DCGM_EXPORTER_CHART_VERSION=4.8.1`.
+DCGM_EXPORTER = Chart("dcgm-exporter", "4.8.1", "https://nvidia.github.io/dcgm-exporter/helm-charts")
+#: The exporter image of that release, pinned by its linux/amd64 manifest digest (GPU nodes are amd64), from a public
+#: ops record "validated on 2x p6-b300"; the chart otherwise pulls its appVersion tag.
+DCGM_EXPORTER_IMAGE_REPOSITORY = "nvcr.io/nvidia/k8s/dcgm-exporter"
+DCGM_EXPORTER_IMAGE_TAG = (
+    "4.5.2-4.8.1-ubuntu22.04@sha256:a7ad6547d4546eaf4dd5d6b4c0b4db4101e63ef7dc3cdff7f42b767d2c60b706"
+)
