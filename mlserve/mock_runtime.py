@@ -32,7 +32,10 @@ SECRET_MARK = rpc._special_secret_sig
 
 #: Outputs a provider computes at deploy time, per resource type: the mocks echo inputs and add these (a
 #: function of the inputs, or UNKNOWN where nothing offline can know the value).
-COMPUTED_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+COMPUTED_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    # A generated password exists only once the provider runs; never invent one (it would look real in the render).
+    "random:index/randomPassword:RandomPassword": lambda inputs: {"result": UNKNOWN, "bcryptHash": UNKNOWN},
+}
 
 
 @dataclass

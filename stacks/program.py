@@ -14,7 +14,9 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
 from components.model_image import ModelImage, ModelImageArgs
+from components.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from components.model_service import ModelService, ModelServiceArgs
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError
@@ -88,6 +90,11 @@ def build(env: Environment) -> None:
         ),
         opts=k8s_opts,
     )
+    monitoring = (
+        MonitoringStack("monitoring", MonitoringStackArgs(settings=settings, models=env.models), opts=k8s_opts)
+        if settings.monitoring.enabled
+        else None
+    )
     services = {}
     for model, spec in env.models.items():
         image = image_for(model, spec, env, pulumi.ResourceOptions())
@@ -97,8 +104,20 @@ def build(env: Environment) -> None:
             ModelServiceArgs(model=model, spec=spec, image=image, settings=settings, built_image=built),
             opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
         )
+        if monitoring is not None:
+            ModelMonitoring(
+                model,
+                ModelMonitoringArgs(
+                    model=model, spec=spec, settings=settings, deployment=services[model].deployment, stack=monitoring
+                ),
+                opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+            )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))
+    if monitoring is not None:
+        pulumi.export(
+            "monitoring", {"namespace": settings.monitoring.namespace, "prometheus": monitoring.prometheus_url}
+        )
 
 
 def run(catalog_path: str | None = None, project_dir: Path = PROJECT_DIR) -> Environment:
