@@ -1,10 +1,10 @@
 """MonitoringStack: one stack's Prometheus, Alertmanager and Grafana (kube-prometheus-stack), the DCGM exporter when
 the stack runs GPU models, KEDA when a model scales on a Prometheus metric, and the fleet dashboard.
 
-Charts are Helm v4 ``Chart`` resources (docs/monitoring.md#why-helm-chart-v4): every object of a chart is its own
-Pulumi resource, so previews diff per object and the CRDs are upgraded with the chart. v4 charts do not run Helm
-hooks; the values switch off the only hook-based pieces (the operator's admission webhook certificates, Grafana's
-test Pod). Grafana's admin password is generated (pulumi-random, a secret output) into a Kubernetes Secret the chart
+Charts are Helm v4 ``Chart`` resources (docs/monitoring.md#why-helm-chart-v4-and-not-release): every object of a
+chart is its own Pulumi resource, so previews diff per object and the CRDs are upgraded with the chart. v4 charts
+drop Helm hooks; the values switch off the only hook-based pieces (the operator's admission webhook certificates,
+Grafana's test Pod). Grafana's admin password is generated (pulumi-random, a secret output) into a Kubernetes Secret the chart
 references by name: no Output ever enters chart values.
 """
 
@@ -59,6 +59,8 @@ def _chart(
         name=chart.name,
         namespace=namespace,
         values=values,
+        # A v4 Chart drops hook resources (helm.sh/hook) instead of running them; includeHooks only keeps them in a
+        # renderYamlToDirectory output for another tool (pulumi-kubernetes 4.33.0, #3284). Said explicitly here.
         include_hooks=False,
         opts=opts,
     )
