@@ -248,9 +248,23 @@ def _minutes(seconds: float) -> str:
     return f"{math.ceil(seconds / 60)}m"
 
 
+def model_down_after(spec: ModelSpec) -> str:
+    """One minute (the seeds' alert), except for a model that may scale to zero: waking up, it is down by design
+    until its first replica has started, so it gets its worst-case start-up time."""
+    if spec.scaling.min_replicas > 0:
+        return "1m"
+    return _minutes(max(60, deployment_timeout_seconds(spec)))
+
+
+def can_pin_at_max(spec: ModelSpec) -> bool:
+    """Whether "pinned at the maximum" says anything: the autoscaler must have room above one replica (a model that
+    only scales between zero and one is at its maximum whenever it is awake)."""
+    return has_autoscaler(spec) and spec.scaling.max_replicas > max(spec.scaling.min_replicas, 1)
+
+
 def alerts_for(model: str, spec: ModelSpec, settings: StackSettings) -> list[Alert]:
-    """The model's alerts. Every model gets the six that apply to any server; autoscaled models add
-    ModelReplicasAtMax, GPU models ModelGpuMemoryNearFull."""
+    """The model's alerts. Every model gets the six that apply to any server; models an autoscaler can take above
+    one replica add ModelReplicasAtMax, GPU models ModelGpuMemoryNearFull."""
     s = signals_for(model, spec, settings.environment.namespace)
     error_ratio = spec.alerts.error_rate_percent / 100
     latency = latency_threshold_seconds(spec)
@@ -258,7 +272,7 @@ def alerts_for(model: str, spec: ModelSpec, settings: StackSettings) -> list[Ale
         Alert(
             "ModelDown",
             "critical",
-            "1m",
+            model_down_after(spec),
             f"({s.replicas_desired()} > 0) unless ({s.targets_up()} > 0)",
             f"{model}: no replica is serving",
             f"{model} should run replicas but none has answered a metrics scrape for a minute.",
@@ -309,7 +323,7 @@ def alerts_for(model: str, spec: ModelSpec, settings: StackSettings) -> list[Ale
             "OOM-killed.",
         ),
     ]
-    if has_autoscaler(spec):
+    if can_pin_at_max(spec):
         found.append(
             Alert(
                 "ModelReplicasAtMax",

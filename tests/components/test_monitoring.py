@@ -141,6 +141,18 @@ def test_replicas_at_max_compares_the_desired_replicas_with_the_catalog_maximum(
     assert by_name("prod", "review-sentiment")["ModelReplicasAtMax"].expr.endswith(" >= 10")
 
 
+def test_a_model_scaling_only_between_zero_and_one_is_not_pinned_at_max_whenever_it_is_awake():
+    assert "ModelReplicasAtMax" not in by_name("dev", "review-sentiment")  # 0..1 in dev
+    assert len(by_name("dev", "review-sentiment")) >= 6
+
+
+def test_a_model_that_may_scale_to_zero_is_down_only_after_its_worst_case_start_up():
+    model_spec, _ = model("dev", "review-sentiment")
+    minutes = int(by_name("dev", "review-sentiment")["ModelDown"].for_.removesuffix("m"))
+    assert minutes * 60 >= deployment_timeout_seconds(model_spec)
+    assert by_name("prod", "review-sentiment")["ModelDown"].for_ == "1m"
+
+
 def test_gpu_memory_alert_watches_dcgm_frame_buffers_but_the_kv_cache_for_vllm():
     assert metric_names(by_name("prod", "object-detector")["ModelGpuMemoryNearFull"].expr) == {
         "DCGM_FI_DEV_FB_USED",
