@@ -21,6 +21,7 @@ from platform_data.metrics import fill, promql_string
 
 from .labels import platform_labels
 from .monitoring import (
+    ALERT_WINDOW,
     DASHBOARD_LABEL_KEY,
     DASHBOARD_LABEL_VALUE,
     ModelSignals,
@@ -170,7 +171,8 @@ def model_panels(model: str, spec: ModelSpec, settings: StackSettings) -> list[P
         PanelSpec("Container restarts (1h)", "short", (Target("restarts", s.restarts()),)),
     ]
     panels += [
-        PanelSpec(g.title, g.unit, (Target(g.title, fill(g.expr, **s.selectors, w="5m")),)) for g in s.row.extra_graphs
+        PanelSpec(g.title, g.unit, (Target(g.title, fill(g.expr, **s.selectors, w=ALERT_WINDOW)),))
+        for g in s.row.extra_graphs
     ]
     return panels
 
