@@ -38,6 +38,8 @@ COMPUTED_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "docker:index/image:Image": lambda inputs: {"repoDigest": UNKNOWN},
     # Assigned by AWS; the program derives the repository address from settings instead (exact at preview).
     "aws:ecr/repository:Repository": lambda inputs: {"arn": UNKNOWN, "registryId": UNKNOWN, "repositoryUrl": UNKNOWN},
+    # A generated password exists only once the provider runs; never invent one (it would look real in the render).
+    "random:index/randomPassword:RandomPassword": lambda inputs: {"result": UNKNOWN, "bcryptHash": UNKNOWN},
 }
 
 #: Answers to provider functions (invokes) the program calls, per token: each value a function of the call's

@@ -235,6 +235,9 @@ RULES = (
     "Per Karpenter stack: a GPU replica's cpu and memory fit some instance type of its accelerator after system and "
     "DaemonSet reservations; on a time-sliced accelerator (`gpuNodePool.sharing`) a replica asks for exactly 1 GPU "
     "(see docs/gpu-node-pools.md).",
+    "needs `minReplicas >= 2`; Prometheus-read metrics need monitoring on; `minReplicas: 0` needs the stack's "
+    "`monitoring.wakeHours`; staging and prod need image digests.",
+    "`server.metrics.errorStatus` must be a regular expression.",
 )
 
 
@@ -278,6 +281,74 @@ def suppressions_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+def metrics_reference() -> str:
+    from platform_data import metrics as table
+
+    def code(template: str | None) -> str:
+        return "n/a" if template is None else "`" + _escape(template) + "`"
+
+    lines = [
+        HEADER,
+        "# Metric reference",
+        "",
+        "The metric table (`platform_data/metrics.py`): every PromQL expression the dashboards, alert rules and",
+        "autoscalers use, per runtime, and the series each runtime and exporter serves. Placeholders: `{sel}` the",
+        f"model's scrape targets (`namespace` and the `{table.MODEL_LABEL}` label its PodMonitor sets), `{{pods}}` its",
+        "pods, `{deploy}` its Deployment, `{w}` a range window, `{q}` a quantile; the braces around a placeholder are",
+        'PromQL\'s own: `up{{sel}}` becomes `up{namespace="ml-prod",ml_model="resnet50"}`. Latencies in seconds. Why',
+        "each choice was made: [monitoring.md](monitoring.md#the-metric-table).",
+        "",
+        "## Runtimes",
+        "",
+    ]
+    rows = {**table.RUNTIME_METRICS, "custom": table.custom_metrics()}
+    for name in sorted(rows):
+        row = rows[name]
+        quantiles = (
+            "any (histogram)" if row.latency_quantiles is None else ", ".join(f"{q:g}" for q in row.latency_quantiles)
+        )
+        lines += [
+            f"### `{name}`",
+            "",
+            _escape(row.source) + ("; defaults, overridable per model in `server.metrics`" if name == "custom" else ""),
+            "",
+            "| signal | PromQL |",
+            "|---|---|",
+            f"| requests per second | {code(row.requests)} |",
+            f"| server errors per second | {code(row.errors)} |",
+            f"| latency quantile (answers: {quantiles if row.latency_quantile else 'none'}) | {code(row.latency_quantile)} |",
+            f"| mean latency | {code(row.latency_mean)} |",
+            f"| in flight: the `concurrency` signal ({_escape(row.in_flight_note)}) | {code(row.in_flight)} |",
+            f"| queue depth | {code(row.queue_depth)} |",
+            f"| KV-cache usage | {code(row.kv_cache_usage)} |",
+            f"| GPU memory pressure (instead of DCGM's) | {code(row.gpu_memory_pressure)} |",
+        ]
+        lines += [f"| panel: {_escape(g.title)} | {code(g.expr)} |" for g in row.extra_graphs]
+        lines += ["", "Series: " + ", ".join(f"`{m}`" for m in sorted(row.exposes)), ""]
+    lines += ["## Exporters", "", "| exporter | series | source |", "|---|---|---|"]
+    for exporter in table.EXPORTERS.values():
+        series = ", ".join(f"`{m}`" for m in sorted(exporter.metrics))
+        lines.append(f"| {exporter.name} | {series} | {_escape(exporter.source)} |")
+    lines += ["", "## Signals about pods and Deployments (every runtime)", "", "| signal | PromQL |", "|---|---|"]
+    for constant in (
+        "TARGETS_UP",
+        "REPLICAS_DESIRED",
+        "REPLICAS_AVAILABLE",
+        "REPLICAS_UNAVAILABLE",
+        "CRASH_LOOPING",
+        "CONTAINER_RESTARTS",
+        "MEMORY_USED_RATIO",
+        "CPU_CORES_USED",
+        "GPU_UTILIZATION",
+        "GPU_UTILIZATION_SUM_OF_REPLICAS",
+        "GPU_MEMORY_USED_RATIO",
+        "GPU_UTILIZATION_BY_NODE",
+        "FIRING_ALERTS",
+    ):
+        lines.append(f"| `{constant}` | {code(getattr(table, constant))} |")
+    return "\n".join(lines) + "\n"
+
+
 def generated_files() -> dict[str, str]:
     def dump(schema: dict[str, Any]) -> str:
         return json.dumps(schema, indent=2, sort_keys=True) + "\n"
@@ -294,6 +365,7 @@ def generated_files() -> dict[str, str]:
         "docs/catalog-reference.md": catalog_reference(),
         "docs/stack-settings-reference.md": settings_reference(),
         "docs/suppressions.md": suppressions_reference(),
+        "docs/metrics-reference.md": metrics_reference(),
     }
 
 

@@ -102,6 +102,14 @@ def _runtime(spec: ModelSpec) -> Iterator[Finding]:
                     "busy loading must not be restarted"
                 ),
             )
+        if spec.server is not None:
+            try:
+                re.compile(spec.server.metrics.error_status)
+            except re.error as exc:
+                yield (
+                    ("server", "metrics", "errorStatus"),
+                    f"got '{spec.server.metrics.error_status}', not a regular expression ({exc})",
+                )
     elif spec.server is not None:
         yield (
             ("server",),

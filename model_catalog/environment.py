@@ -135,6 +135,13 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 f"'{spec.scaling.metric}' is read from Prometheus, but stack '{stack}' has monitoring off "
                 "(ml-serving:monitoring.enabled); enable it or scale on cpu/memory here",
             )
+        if spec.scaling.min_replicas == 0 and settings.monitoring.enabled and settings.monitoring.wake_hours is None:
+            report(
+                ("scaling", "minReplicas"),
+                f"a model at zero replicas has no pod serving metrics, so nothing would wake it up; set "
+                f"ml-serving:monitoring.wakeHours in stack '{stack}' (it keeps one replica during those hours) or "
+                "use minReplicas >= 1",
+            )
         if tier != "dev" and spec.image is not None and spec.image.ref is not None and "@sha256:" not in spec.image.ref:
             report(
                 ("image", "ref"),

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from platform_data import metrics
 from platform_data.accelerators import ACCELERATOR_NAMES
 from platform_data.runtimes import RUNTIME_NAMES
 
@@ -28,6 +29,11 @@ IMAGE_REF_PATTERN = (
     r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 )
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+#: Prometheus metric and label names (the classic character set every Prometheus version accepts).
+METRIC_NAME_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+#: Status-code regular expressions: digits, letters, `.`, alternation, groups, classes and repetition only.
+STATUS_REGEX_PATTERN = r"^[0-9A-Za-z.|()\[\]*+?-]+$"
 
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN, max_length=MODEL_NAME_MAX)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME_PATTERN)]
@@ -39,6 +45,8 @@ K8sName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN_PATTERN, max_le
 HostName = Annotated[str, StringConstraints(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
 HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]*$", max_length=256)]
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN, max_length=200)]
+LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_length=100)]
 
 RuntimeName = Literal[RUNTIME_NAMES]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
@@ -191,6 +199,32 @@ class Exposure(CatalogModel):
     """In-cluster callers allowed by the NetworkPolicy."""
 
 
+class ServerMetrics(CatalogModel):
+    """The Prometheus metrics a `custom` server exposes, by name: dashboards, alerts and autoscaling read these. The
+    defaults are the prometheus_client conventions that `images/churn-predictor` follows."""
+
+    requests_total: MetricName = Field(metrics.CUSTOM_REQUESTS_TOTAL, examples=["myapp_requests_total"])
+    """Counter of finished requests with a status-code label: request rate, error rate and the `requests-per-second`
+    scaling signal."""
+    status_label: LabelName = Field(metrics.CUSTOM_STATUS_LABEL, examples=["status"])
+    """Label of `requestsTotal` holding the response status."""
+    error_status: Annotated[str, StringConstraints(pattern=STATUS_REGEX_PATTERN, max_length=100)] = Field(
+        metrics.CUSTOM_ERROR_STATUS, examples=["5[0-9][0-9]"]
+    )
+    """Regular expression (fully anchored) matching the statuses that count as server errors."""
+    request_labels: dict[LabelName, Annotated[str, StringConstraints(max_length=200)]] = Field(
+        {}, examples=[{"path": "/predict"}]
+    )
+    """Count only requests whose series carry these labels, e.g. `{path: /predict}` to leave out probes and
+    scrapes."""
+    latency_histogram: MetricName = Field(metrics.CUSTOM_LATENCY_HISTOGRAM, examples=["myapp_request_seconds"])
+    """Histogram of request latency in seconds, by base name (the server exposes `<name>_bucket`, `_sum` and
+    `_count`)."""
+    in_flight: MetricName | None = Field(metrics.CUSTOM_IN_FLIGHT, examples=["myapp_busy_workers"])
+    """Gauge of requests being served now (the `concurrency` scaling signal); null: derived from the latency
+    histogram (Little's law)."""
+
+
 class Server(CatalogModel):
     """How to run a `custom` server (preset runtimes supply all of this)."""
 
@@ -212,6 +246,18 @@ class Server(CatalogModel):
     """Arguments; `{model}` and `{model_dir}` are replaced."""
     needs_shm: bool = Field(False, examples=[True])
     """Mount a memory-backed `/dev/shm` (PyTorch DataLoader workers, NCCL)."""
+    metrics: ServerMetrics = Field(ServerMetrics(), examples=[{"requestLabels": {"path": "/predict"}}])
+    """Names of the server's Prometheus metrics."""
+
+
+class Alerts(CatalogModel):
+    """Thresholds of the model's alert rules (each alert is explained in `docs/runbooks.md`)."""
+
+    latency_seconds: Annotated[float, Field(gt=0, le=3600)] | None = Field(None, examples=[2.5])
+    """p99 request latency above which `ModelHighLatency` fires (the mean, for runtimes without a latency
+    histogram: torchserve); default: half of `maxRequestSeconds`."""
+    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = Field(5.0, examples=[1])
+    """Share of requests failing on the server's side above which `ModelHighErrorRate` fires."""
 
 
 class ModelSpec(CatalogModel):
@@ -248,6 +294,8 @@ class ModelSpec(CatalogModel):
         [], examples=[[{"namespace": "feature-store", "podLabels": {"app": "redis"}, "ports": [6379]}]]
     )
     """Destinations the model calls; everything else except DNS and the weight download is denied."""
+    alerts: Alerts = Field(Alerts(), examples=[{"latencySeconds": 2.5, "errorRatePercent": 1}])
+    """Alert thresholds."""
 
 
 class Model(ModelSpec):

@@ -19,7 +19,7 @@ from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
 from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
 from .problems import PATTERN_DESCRIPTIONS, findings
-from .schema import CatalogModel, K8sName
+from .schema import ByteQuantity, CatalogModel, K8sName
 from .yaml_source import SourceDocument
 
 PROJECT = "ml-serving"
@@ -144,13 +144,57 @@ class GpuNodePoolSettings(CatalogModel):
     the release pinned in platform_data/pins.py."""
 
 
+#: Prometheus durations: a number and a unit (ms, s, m, h, d, w, y).
+Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$", max_length=20)]
+CronSchedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$", max_length=100)]
+
+
+class WakeHours(CatalogModel):
+    """When models that may scale to zero keep one replica (a KEDA cron trigger). A model at zero replicas has no
+    pod serving metrics, so nothing else can tell that requests are waiting for it."""
+
+    timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", max_length=64)] = Field(
+        examples=["Europe/Berlin"]
+    )
+    """IANA time zone of `start` and `end`."""
+    start: CronSchedule = Field(examples=["0 8 * * 1-5"])
+    """Cron schedule (5 fields) at which the models wake up."""
+    end: CronSchedule = Field(examples=["0 19 * * 1-5"])
+    """Cron schedule at which they may scale to zero again once idle."""
+
+
 class MonitoringSettings(CatalogModel):
-    """The stack's Prometheus/Grafana monitoring."""
+    """The stack's Prometheus/Grafana monitoring and the autoscaler reading from it (docs/monitoring.md)."""
 
     enabled: bool = False
     """Install the monitoring stack and scrape, alert on and graph every model."""
     namespace: DnsLabel = "monitoring"
-    """Namespace of the monitoring stack."""
+    """Namespace of the monitoring stack. It runs with Pod Security 'privileged' (node-exporter and the DCGM exporter
+    need host access), so nothing else belongs in it."""
+    retention: Duration = Field("15d", examples=["30d"])
+    """How long Prometheus keeps samples."""
+    storage: ByteQuantity | None = Field(None, examples=["200Gi"])
+    """Persistent volume per Prometheus replica; Prometheus also stops at 85% of it (retentionSize). Omit for an
+    emptyDir: samples are lost when the pod moves (dev only; prod requires it)."""
+    storage_class: K8sName | None = Field(None, examples=["gp3"])
+    """StorageClass of those volumes; omit for the cluster's default."""
+    prometheus_replicas: Annotated[int, Field(ge=1, le=5)] = Field(1, examples=[2])
+    """Prometheus replicas, each scraping everything (prod requires >= 2)."""
+    alertmanager_replicas: Annotated[int, Field(ge=1, le=5)] = Field(1, examples=[3])
+    """Alertmanager replicas, clustered (prod requires >= 2)."""
+    scrape_interval: Duration = Field("15s", examples=["30s"])
+    """How often Prometheus scrapes the models; the autoscalers react no faster."""
+    autoscaler_namespace: DnsLabel = Field("keda", examples=["keda"])
+    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted')."""
+    runbook_base_url: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=300)] = Field(
+        "docs/runbooks.md", examples=["https://git.example.com/ml/ml-serving/-/blob/main/docs/runbooks.md"]
+    )
+    """Where alerts' `runbook_url` annotations point; each alert adds its `#anchor`."""
+    wake_hours: WakeHours | None = Field(
+        None, examples=[{"timezone": "Europe/Berlin", "start": "0 8 * * 1-5", "end": "0 19 * * 1-5"}]
+    )
+    """Required when a model may scale to zero (`minReplicas: 0`): it keeps one replica during these hours and
+    scales to zero outside them when idle."""
 
 
 class IngressSettings(CatalogModel):
@@ -325,6 +369,39 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
         )
     if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
+    found.extend(_monitoring_checks(s))
+    return found
+
+
+def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    mon = s.monitoring
+    if not mon.enabled:
+        return found
+    if mon.autoscaler_namespace in (mon.namespace, s.environment.namespace):
+        found.append(
+            (
+                ("monitoring", "autoscalerNamespace"),
+                f"got '{mon.autoscaler_namespace}'; KEDA needs a namespace of its own (Pod Security 'restricted'), "
+                f"not the models' ('{s.environment.namespace}') nor the privileged monitoring one ('{mon.namespace}')",
+            )
+        )
+    if s.environment.tier == "prod":
+        if mon.storage is None:
+            found.append(
+                (
+                    ("monitoring", "storage"),
+                    "a prod stack keeps its metrics on a persistent volume; set 'storage' (e.g. \"200Gi\")",
+                )
+            )
+        for key, value in (
+            ("prometheusReplicas", mon.prometheus_replicas),
+            ("alertmanagerReplicas", mon.alertmanager_replicas),
+        ):
+            if value < 2:
+                found.append(
+                    (("monitoring", key), f"got {value}; a prod stack runs >= 2 so that one node's loss loses no alert")
+                )
     return found
 
 

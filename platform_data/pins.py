@@ -9,6 +9,8 @@ name an image itself (with a digest, in staging and prod).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 # --- Serving runtimes -------------------------------------------------------------------------------------------
 #: TensorFlow Serving 2.14.1, CPU. Seen as `FROM tensorflow/serving:2.14.1@sha256:fdc2...` in a public Dockerfile.
 TENSORFLOW_SERVING_CPU = (
@@ -52,3 +54,28 @@ NVIDIA_DEVICE_PLUGIN_IMAGE_TAG = "v0.20.0@sha256:a61ba9fd8efb82f3a79f877f7580e02
 #: Karpenter values file and as the NVIDIA AMI of a public 1.33 upgrade record. Pinned, not @latest: every AMI release
 #: would otherwise mark all GPU nodes Drifted and reload every model; bump it deliberately.
 EKS_AL2023_AMI_ALIAS = "al2023@v20260827"
+# --- Helm charts (monitoring and autoscaling) ---------------------------------------------------------------------
+# Versions seen in public use in 2026 (docs/pins-provenance.md, section 2), not read from the chart repositories'
+# index: confirm with `helm repo add <name> <repo> && helm search repo <name>/<chart> --versions` before bumping, and
+# read the chart's UPGRADE notes (kube-prometheus-stack majors change CRDs).
+
+
+class Chart(NamedTuple):
+    name: str
+    version: str
+    repo: str
+
+
+#: Prometheus Operator, Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter and the operator's CRDs.
+#: Seen as `helm template ... --version 88.6.0` in public code.
+KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.6.0", "https://prometheus-community.github.io/helm-charts")
+#: KEDA operator, metrics API server and admission webhooks, with their CRDs. Seen as `--version 2.19.0`.
+KEDA = Chart("keda", "2.19.0", "https://kedacore.github.io/charts")
+#: NVIDIA DCGM exporter (its chart version follows the exporter's). Seen as `DCGM_EXPORTER_CHART_VERSION=4.8.1`.
+DCGM_EXPORTER = Chart("dcgm-exporter", "4.8.1", "https://nvidia.github.io/dcgm-exporter/helm-charts")
+#: The exporter image of that release, pinned by its linux/amd64 manifest digest (GPU nodes are amd64), from a public
+#: ops record "validated on 2x p6-b300"; the chart otherwise pulls its appVersion tag.
+DCGM_EXPORTER_IMAGE_REPOSITORY = "nvcr.io/nvidia/k8s/dcgm-exporter"
+DCGM_EXPORTER_IMAGE_TAG = (
+    "4.5.2-4.8.1-ubuntu22.04@sha256:a7ad6547d4546eaf4dd5d6b4c0b4db4101e63ef7dc3cdff7f42b767d2c60b706"
+)

@@ -19,6 +19,9 @@ MODEL_ROOT = "/models"
 CONFIG_DIR = "/etc/model-server"
 #: Writable cache directory (emptyDir) every runtime gets under a read-only root filesystem.
 CACHE_DIR = "/var/cache/model-server"
+#: Latency quantiles Triton reports in its (opt-in) summaries, each with its allowed rank error; the metric table
+#: reads exactly these quantiles.
+TRITON_SUMMARY_QUANTILES: tuple[tuple[float, float], ...] = ((0.5, 0.05), (0.9, 0.01), (0.99, 0.001))
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,10 @@ RUNTIMES: dict[str, RuntimePreset] = {
                 "--metrics-port=8002",
                 "--strict-readiness=true",
                 "--exit-on-error=true",
+                # Latency summaries (nv_inference_request_summary_us{quantile=...}) for p50/p90/p99: the default
+                # latency metrics are cumulative counters, which give means only.
+                "--metrics-config=summary_latencies=true",
+                "--metrics-config=summary_quantiles=" + ",".join(f"{q}:{e}" for q, e in TRITON_SUMMARY_QUANTILES),
             ),
             needs_shm=True,
             supports_tensor_parallelism=True,

@@ -15,7 +15,9 @@ from pulumi.runtime import config as runtime_config
 
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.model_image import ModelImage, ModelImageArgs
+from components.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from components.model_service import ModelService, ModelServiceArgs
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
 from components.registry import ImageRegistry, ImageRegistryArgs
 from model_catalog.environment import Environment, resolve_environment
@@ -117,6 +119,11 @@ def build(env: Environment) -> None:
     gpu_capacity: list[pulumi.Resource] = []
     if settings.gpu_node_pool.provider != "none" and env.gpu_models:
         gpu_capacity.append(GpuNodePool("gpu-nodes", GpuNodePoolArgs(settings=settings, models=env.models), k8s_opts))
+    monitoring = (
+        MonitoringStack("monitoring", MonitoringStackArgs(settings=settings, models=env.models), opts=k8s_opts)
+        if settings.monitoring.enabled
+        else None
+    )
     services = {}
     built_images: dict[str, pulumi.Input[str]] = {}
     for model, spec in env.models.items():
@@ -137,10 +144,22 @@ def build(env: Environment) -> None:
             ),
             opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, *gpu_deps]),
         )
+        if monitoring is not None:
+            ModelMonitoring(
+                model,
+                ModelMonitoringArgs(
+                    model=model, spec=spec, settings=settings, deployment=services[model].deployment, stack=monitoring
+                ),
+                opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+            )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))
     # What each built model runs: for `kind load docker-image` in dev, and for CI to scan or sign what was pushed.
     pulumi.export("images", built_images)
+    if monitoring is not None:
+        pulumi.export(
+            "monitoring", {"namespace": settings.monitoring.namespace, "prometheus": monitoring.prometheus_url}
+        )
 
 
 def run(catalog_path: str | None = None, project_dir: Path = PROJECT_DIR) -> Environment:

@@ -103,3 +103,20 @@ def run_catalog(
 
 def read_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def metric_names(expr: str) -> set[str]:
+    """Every series name a PromQL expression reads (parsing it: an invalid expression raises)."""
+    import promql_parser
+
+    names: set[str] = set()
+
+    def visit(node) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                names.add(node.name)
+            names.update(m.value for m in node.matchers.matchers if m.name == "__name__")
+        return True
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return names

@@ -143,3 +143,33 @@ def test_an_egress_rule_names_either_a_cidr_or_a_namespace():
     assert "egress.0" in messages(egress=[{"cidr": "10.0.0.0/8", "namespace": "x", "ports": [443]}])
     assert "egress.0.podLabels" in messages(egress=[{"cidr": "10.0.0.0/8", "podLabels": {"a": "b"}, "ports": [1]}])
     assert messages(egress=[{"namespace": "x", "ports": [443]}]) == {}
+
+
+CUSTOM = {
+    "runtime": "custom",
+    "image": {"ref": "registry.example.com/app:1"},
+    "weights": {"baked": True},
+}
+
+
+def test_a_custom_servers_metric_names_default_to_the_prometheus_client_conventions():
+    declared = spec(**CUSTOM, server={}).server.metrics
+    assert (declared.requests_total, declared.status_label, declared.error_status) == (
+        "http_requests_total",
+        "code",
+        "5..",
+    )
+    assert (declared.latency_histogram, declared.in_flight) == (
+        "http_request_duration_seconds",
+        "http_requests_in_flight",
+    )
+
+
+def test_a_custom_servers_error_status_must_be_a_regular_expression():
+    found = messages(**CUSTOM, server={"metrics": {"errorStatus": "5(0"}})
+    assert found["server.metrics.errorStatus"].startswith("got '5(0', not a regular expression")
+
+
+def test_alert_thresholds_default_to_five_percent_errors_and_no_explicit_latency():
+    alerts = spec().alerts
+    assert (alerts.error_rate_percent, alerts.latency_seconds) == (5, None)

@@ -183,3 +183,18 @@ def test_a_shared_accelerator_takes_one_gpu_replicas_only(tmp_path):
         "gets one slice; this model asks for 2 GPUs"
     )
     assert resolve(tmp_path, GPU_CATALOG, gpuNodePool=pools)
+
+
+SCALE_TO_ZERO = GPU_CATALOG.replace(
+    "scaling: {minReplicas: 2, maxReplicas: 4}",
+    "scaling: {minReplicas: 0, maxReplicas: 4, metric: concurrency, target: 4}",
+)
+KARPENTER = {"provider": "karpenter", "nodeRole": "role"}
+
+
+def test_scale_to_zero_needs_wake_hours_because_nothing_else_would_wake_the_model(tmp_path):
+    (message,) = errors(tmp_path, SCALE_TO_ZERO, gpuNodePool=KARPENTER, monitoring={"enabled": True})
+    assert message.startswith("a model at zero replicas has no pod serving metrics, so nothing would wake it up; set ")
+    assert "ml-serving:monitoring.wakeHours" in message
+    wake = {"timezone": "UTC", "start": "0 8 * * *", "end": "0 18 * * *"}
+    assert resolve(tmp_path, SCALE_TO_ZERO, gpuNodePool=KARPENTER, monitoring={"enabled": True, "wakeHours": wake})

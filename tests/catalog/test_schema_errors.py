@@ -133,3 +133,18 @@ def test_the_schema_classes_reject_unknown_fields_themselves():
 
 def test_spec_helper_builds_a_valid_model():
     assert spec().runtime == "tensorflow-serving"
+
+
+def test_a_metric_name_that_prometheus_would_reject_is_explained_without_a_regex():
+    text = """
+    models:
+      app:
+        runtime: custom
+        image: {ref: registry.example.com/app:1}
+        weights: {baked: true}
+        resources: {cpu: "1", memory: 1Gi}
+        server: {metrics: {requestsTotal: 2xx-requests}}
+    """
+    (line,) = problems(text)
+    assert "models.app.server.metrics.requestsTotal: got '2xx-requests'" in line
+    assert "a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit" in line

@@ -178,3 +178,46 @@ def test_gpu_pool_settings_explain_their_format(field, value, expected):
     pools = {"provider": "karpenter", "nodeRole": "r", field: value}
     lines = errors({**BASE_SETTINGS, "gpuNodePool": pools})
     assert any(expected in line for line in lines), lines
+
+
+PROD_MONITORING = {"enabled": True, "storage": "200Gi", "prometheusReplicas": 2, "alertmanagerReplicas": 2}
+
+
+def prod(monitoring: dict) -> dict:
+    return {**BASE_SETTINGS, "environment": {"tier": "prod", "namespace": "ml-prod"}, "monitoring": monitoring}
+
+
+def test_monitoring_defaults_are_a_single_small_prometheus_without_a_volume():
+    m = parse({**BASE_SETTINGS, "monitoring": {"enabled": True}}).monitoring
+    assert (m.retention, m.storage, m.prometheus_replicas, m.alertmanager_replicas) == ("15d", None, 1, 1)
+    assert (m.autoscaler_namespace, m.scrape_interval, m.wake_hours) == ("keda", "15s", None)
+
+
+def test_a_prod_stack_keeps_metrics_on_a_volume_with_redundant_prometheus_and_alertmanager():
+    lines = errors(prod({"enabled": True}))
+    assert any(
+        "ml-serving:monitoring.storage: a prod stack keeps its metrics on a persistent volume" in x for x in lines
+    )
+    assert any("ml-serving:monitoring.prometheusReplicas: got 1; a prod stack runs >= 2" in x for x in lines)
+    assert any("ml-serving:monitoring.alertmanagerReplicas: got 1; a prod stack runs >= 2" in x for x in lines)
+    assert parse(prod(PROD_MONITORING)).monitoring.storage == "200Gi"
+
+
+@pytest.mark.parametrize("namespace", ["monitoring", "ml-test"])
+def test_keda_gets_a_namespace_of_its_own(namespace):
+    (line,) = errors({**BASE_SETTINGS, "monitoring": {"enabled": True, "autoscalerNamespace": namespace}})
+    assert f"ml-serving:monitoring.autoscalerNamespace: got '{namespace}'; KEDA needs a namespace of its own" in line
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "path"),
+    [
+        ({"retention": "two weeks"}, "ml-serving:monitoring.retention"),
+        ({"storage": "lots"}, "ml-serving:monitoring.storage"),
+        ({"prometheusReplicas": 0}, "ml-serving:monitoring.prometheusReplicas"),
+        ({"wakeHours": {"timezone": "Europe/Dublin", "start": "8am", "end": "0 19 * * 1-5"}}, "wakeHours.start"),
+    ],
+)
+def test_malformed_monitoring_settings_are_located(monitoring, path):
+    lines = errors({**BASE_SETTINGS, "monitoring": {"enabled": True, **monitoring}})
+    assert any(path in line for line in lines), lines

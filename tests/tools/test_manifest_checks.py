@@ -1,4 +1,5 @@
-"""check-manifests: checkov results on an image the render cannot know are reported, not failed."""
+"""check-manifests: what the offline validator leaves out and still catches, and checkov results on an image the
+render cannot know (reported, not failed)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import stat
 import sys
 
-from mlserve.manifest_checks import run_checkov
+from mlserve.manifest_checks import run_checkov, validate_manifests, without_deploy_time_fields
 from mlserve.output import to_yaml
 
 
@@ -58,3 +59,25 @@ def test_image_checks_on_an_image_known_only_after_the_push_are_not_evaluable_of
     ]
     assert report.unknown == ["CKV_K8S_43 Deployment.ns.unknown.yaml: ckv_k8s_43 (image known only after the push)"]
     assert report.passed == 7
+
+
+SECRET = {
+    "apiVersion": "v1",
+    "kind": "Secret",
+    "metadata": {"name": "grafana-admin", "namespace": "monitoring"},
+    "type": "Opaque",
+    "stringData": "[secret]",
+}
+
+
+def test_a_field_the_render_could_only_mark_secret_or_unknown_is_left_out_of_validation():
+    assert without_deploy_time_fields(SECRET) == {k: v for k, v in SECRET.items() if k != "stringData"}
+    assert without_deploy_time_fields({**SECRET, "stringData": "[unknown]"}) == without_deploy_time_fields(SECRET)
+
+
+def test_everything_else_of_that_object_is_still_validated(tmp_path):
+    (tmp_path / "ok.yaml").write_text(to_yaml(SECRET))
+    (tmp_path / "bad.yaml").write_text(to_yaml({**SECRET, "metadata": {**SECRET["metadata"], "name": "b"}, "typo": 1}))
+    report = validate_manifests(tmp_path, minors=("1.33",))
+    assert report.checked == 2
+    assert len(report.errors) == 1 and report.errors[0].startswith("bad.yaml (Kubernetes 1.33):")

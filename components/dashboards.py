@@ -1,0 +1,274 @@
+"""Grafana dashboards as data: one per model and one fleet overview per stack.
+
+Every query comes from ``components.monitoring.signals_for`` (the metric table), the same expressions the alerts and
+autoscalers use. Each dashboard ships as a ConfigMap labelled for Grafana's dashboard sidecar, in the monitoring
+namespace. Panel ids are assigned in order, so they are unique by construction.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from model_catalog.checks import scaling_target
+from model_catalog.schema import ModelSpec
+from model_catalog.settings import StackSettings
+from platform_data import metrics as table
+from platform_data.metrics import fill, promql_string
+
+from .labels import platform_labels
+from .monitoring import (
+    ALERT_WINDOW,
+    DASHBOARD_LABEL_KEY,
+    DASHBOARD_LABEL_VALUE,
+    ModelSignals,
+    latency_threshold_seconds,
+    signals_for,
+    uses_keda,
+)
+from .workload import has_autoscaler
+
+Manifest = dict[str, Any]
+
+#: Grafana's Prometheus datasource as kube-prometheus-stack provisions it (grafana.sidecar.datasources.uid).
+DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+FLEET_UID = "ml-serving-overview"
+SCHEMA_VERSION = 39
+PANEL_WIDTH, PANEL_HEIGHT, COLUMNS = 12, 8, 2
+
+
+@dataclass(frozen=True)
+class Target:
+    legend: str
+    expr: str
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    title: str
+    unit: str
+    targets: tuple[Target, ...]
+    description: str = ""
+    kind: str = field(default="timeseries")
+
+
+def _ref_ids() -> Iterator[str]:
+    letters = string.ascii_uppercase
+    yield from letters
+    for first in letters:
+        for second in letters:
+            yield first + second
+
+
+def _panel(panel_id: int, spec: PanelSpec, x: int, y: int) -> Manifest:
+    return {
+        "id": panel_id,
+        "type": spec.kind,
+        "title": spec.title,
+        "description": spec.description,
+        "datasource": DATASOURCE,
+        "gridPos": {"h": PANEL_HEIGHT, "w": PANEL_WIDTH, "x": x, "y": y},
+        "fieldConfig": {"defaults": {"unit": spec.unit}, "overrides": []},
+        "options": {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+        "targets": [
+            {"refId": ref, "datasource": DATASOURCE, "expr": t.expr, "legendFormat": t.legend}
+            for ref, t in zip(_ref_ids(), spec.targets, strict=False)
+        ],
+    }
+
+
+def _dashboard(uid: str, title: str, description: str, tags: list[str], panels: list[PanelSpec]) -> Manifest:
+    return {
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": tags,
+        "editable": False,
+        "schemaVersion": SCHEMA_VERSION,
+        "timezone": "utc",
+        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now"},
+        "panels": [
+            _panel(i, spec, (i - 1) % COLUMNS * PANEL_WIDTH, (i - 1) // COLUMNS * PANEL_HEIGHT)
+            for i, spec in enumerate(panels, start=1)
+        ],
+    }
+
+
+def _constant(legend: str, value: float) -> Target:
+    return Target(legend, f"vector({value:g})")
+
+
+# --- one model ------------------------------------------------------------------------------------------------------
+
+
+def model_panels(model: str, spec: ModelSpec, settings: StackSettings) -> list[PanelSpec]:
+    s = signals_for(model, spec, settings.environment.namespace)
+    scaling = spec.scaling
+    panels = [
+        PanelSpec("Requests per second", "reqps", (Target("requests/s", s.requests()),)),
+        PanelSpec(
+            "Server errors",
+            "percentunit",
+            (
+                Target("errors / requests", s.error_ratio()),
+                _constant("alert threshold", spec.alerts.error_rate_percent / 100),
+            ),
+            "Share of requests failing on the server's side.",
+        ),
+        _latency_panel(s, latency_threshold_seconds(spec)),
+        PanelSpec(
+            "Replicas: available vs desired",
+            "short",
+            (
+                Target("available", s.replicas_available()),
+                Target("desired", s.replicas_desired()),
+                _constant("maximum", scaling.max_replicas),
+                _constant("minimum", scaling.min_replicas),
+            ),
+            "Desired is what the autoscaler asks for." if has_autoscaler(spec) else "A fixed number of replicas.",
+        ),
+    ]
+    if uses_keda(spec):
+        panels.append(
+            PanelSpec(
+                f"Scaling signal per replica ({scaling.metric})",
+                "short",
+                (
+                    Target(
+                        scaling.metric,
+                        f"({s.scaling_signal(scaling.metric)}) / clamp_min({s.replicas_available()}, 1)",
+                    ),
+                    _constant("target", scaling_target(spec)),
+                ),
+                "What KEDA scales on, per available replica, against the catalog's target.",
+            )
+        )
+    load = [Target("in the server (executing + queued)", s.in_flight())]
+    queue = s.queue_depth()
+    if queue is not None:
+        load.append(Target("queued", queue))
+    panels.append(PanelSpec("Requests in flight and queued", "short", tuple(load), s.row.in_flight_note))
+    kv_cache = s.kv_cache_usage()
+    if kv_cache is not None:
+        panels.append(PanelSpec("KV-cache usage (fullest replica)", "percentunit", (Target("KV cache", kv_cache),)))
+    if s.gpu:
+        panels.append(PanelSpec("GPU utilisation", "percent", (Target("mean over GPUs", s.gpu_utilization()),)))
+        panels.append(
+            PanelSpec("GPU memory used (fullest GPU)", "percentunit", (Target("frame buffer", s.gpu_memory_used()),))
+        )
+    panels += [
+        PanelSpec("CPU cores used", "short", (Target("server containers", s.cpu_cores_used()),)),
+        PanelSpec(
+            "Memory used / limit (fullest replica)", "percentunit", (Target("working set", s.memory_used_ratio()),)
+        ),
+        PanelSpec("Container restarts (1h)", "short", (Target("restarts", s.restarts()),)),
+    ]
+    panels += [
+        PanelSpec(g.title, g.unit, (Target(g.title, fill(g.expr, **s.selectors, w=ALERT_WINDOW)),))
+        for g in s.row.extra_graphs
+    ]
+    return panels
+
+
+def _latency_panel(s: ModelSignals, threshold: float) -> PanelSpec:
+    targets = [Target(f"p{round(q * 100)}", expr) for q in (0.5, 0.9, 0.99) if (expr := s.latency(q)) is not None]
+    if not targets:
+        targets = [Target("mean", s.latency_mean())]
+    targets.append(_constant("alert threshold", threshold))
+    note = "" if s.latency_statistic == "p99" else "This runtime has no latency histogram: the mean."
+    return PanelSpec("Request latency", "s", tuple(targets), note)
+
+
+def model_dashboard(model: str, spec: ModelSpec, settings: StackSettings) -> Manifest:
+    return _dashboard(
+        uid=model,
+        title=f"{model} ({spec.runtime})",
+        description=spec.description or "",
+        tags=["ml-serving", spec.runtime, settings.environment.namespace],
+        panels=model_panels(model, spec, settings),
+    )
+
+
+# --- the fleet ------------------------------------------------------------------------------------------------------
+
+
+def fleet_panels(models: Mapping[str, ModelSpec], settings: StackSettings) -> list[PanelSpec]:
+    namespace = settings.environment.namespace
+    signals = [signals_for(model, spec, namespace) for model, spec in sorted(models.items())]
+
+    def per_model(title: str, unit: str, expr, description: str = "") -> PanelSpec:
+        return PanelSpec(title, unit, tuple(Target(s.model, expr(s)) for s in signals), description)
+
+    panels = [
+        per_model("Requests per second by model", "reqps", lambda s: s.requests()),
+        per_model("Server error ratio by model", "percentunit", lambda s: s.error_ratio()),
+        per_model(
+            "Latency by model (p99; mean where the runtime has no histogram)",
+            "s",
+            lambda s: s.latency_for_alert(),
+        ),
+        PanelSpec(
+            "Replicas available / desired",
+            "short",
+            tuple(
+                t
+                for s in signals
+                for t in (
+                    Target(f"{s.model} available", s.replicas_available()),
+                    Target(f"{s.model} desired", s.replicas_desired()),
+                )
+            ),
+        ),
+        PanelSpec(
+            "Firing alerts",
+            "short",
+            (
+                Target(
+                    "{{model}} {{alertname}} ({{severity}})",
+                    fill(table.FIRING_ALERTS, ns=f"namespace={promql_string(namespace)}"),
+                ),
+            ),
+        ),
+    ]
+    gpu = [s for s in signals if s.gpu]
+    if gpu:
+        panels.append(
+            PanelSpec("GPU utilisation by model", "percent", tuple(Target(s.model, s.gpu_utilization()) for s in gpu))
+        )
+        panels.append(
+            PanelSpec(
+                "GPU utilisation by node",
+                "percent",
+                (Target("{{node}}", table.GPU_UTILIZATION_BY_NODE),),
+                "Every GPU node the DCGM exporter runs on; either spelling of its node label (Hostname, hostname).",
+            )
+        )
+    return panels
+
+
+def fleet_dashboard(models: Mapping[str, ModelSpec], settings: StackSettings) -> Manifest:
+    return _dashboard(
+        uid=FLEET_UID,
+        title=f"ML serving overview ({settings.environment.namespace})",
+        description="Every model of the stack: traffic, errors, latency, replicas, alerts and GPUs.",
+        tags=["ml-serving", settings.environment.namespace],
+        panels=fleet_panels(models, settings),
+    )
+
+
+def dashboard_config_map(name: str, dashboard: Manifest, settings: StackSettings) -> Manifest:
+    """The ConfigMap Grafana's sidecar loads ``dashboard`` from."""
+    labels = {**platform_labels("dashboard", settings.environment.labels), DASHBOARD_LABEL_KEY: DASHBOARD_LABEL_VALUE}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": settings.monitoring.namespace, "labels": labels},
+        "data": {f"{dashboard['uid']}.json": json.dumps(dashboard, indent=2, sort_keys=True) + "\n"},
+    }

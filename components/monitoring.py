@@ -1,0 +1,587 @@
+"""Pure builders for monitoring and autoscaling: catalog entry + stack settings -> manifest dicts and chart values.
+
+Per model: a PodMonitor on the runtime's metrics endpoint, a PrometheusRule, and (for Prometheus-read scaling
+metrics) a KEDA ScaledObject. Per stack: the monitoring and autoscaler namespaces and the charts' values. Every
+PromQL expression comes from ``signals_for``, which fills the metric table (platform_data/metrics.py) for one model:
+alerts, dashboards (components/dashboards.py) and autoscalers read the same signals. No Pulumi here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from model_catalog.checks import scaling_target
+from model_catalog.quantities import byte_count
+from model_catalog.schema import ModelSpec
+from model_catalog.settings import StackSettings
+from platform_data import metrics as table
+from platform_data import pins
+from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_string
+
+from .labels import platform_labels, selector_labels
+from .namespace import namespace_manifest
+from .workload import deployment_timeout_seconds, gpu_placement, has_autoscaler, scaling_behavior, server_view
+
+Manifest = dict[str, Any]
+
+#: kube-prometheus-stack's fullnameOverride: fixes the Services' names (Prometheus: <this>-prometheus, port 9090).
+PROMETHEUS_FULLNAME = "kube-prometheus"
+PROMETHEUS_PORT = 9090
+#: The Secret holding Grafana's admin credentials (the chart reads it through grafana.admin.existingSecret).
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+GRAFANA_ADMIN_USER = "admin"
+GRAFANA_USER_KEY = "admin-user"
+GRAFANA_PASSWORD_KEY = "admin-password"
+#: Label Grafana's dashboard sidecar watches ConfigMaps for (the chart's default).
+DASHBOARD_LABEL_KEY = "grafana_dashboard"
+DASHBOARD_LABEL_VALUE = "1"
+#: Range windows: autoscalers react within a minute; alerts and dashboards smooth over five.
+SCALER_WINDOW = "1m"
+ALERT_WINDOW = "5m"
+#: Scaling metrics KEDA reads from Prometheus (cpu and memory stay with the HPA in components/workload.py).
+KEDA_METRICS = ("requests-per-second", "concurrency", "gpu-utilization")
+#: Alert thresholds that are not per model.
+GPU_MEMORY_FULL_RATIO = 0.95
+CONTAINER_MEMORY_FULL_RATIO = 0.9
+#: Share of the Prometheus volume retention may use (the rest is WAL and compaction headroom).
+RETENTION_SIZE_SHARE = 0.85
+#: Pod Security exception of the monitoring namespace, stated on the object and in docs/monitoring.md.
+MONITORING_PSS_REASON = (
+    "node-exporter needs hostNetwork, hostPID and hostPath; the DCGM exporter runs as root with SYS_ADMIN and a "
+    "hostPath to the kubelet's pod-resources socket (docs/monitoring.md#pod-security-exception)"
+)
+
+
+def prometheus_url(settings: StackSettings) -> str:
+    return (
+        f"http://{PROMETHEUS_FULLNAME}-prometheus.{settings.monitoring.namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
+    )
+
+
+def metrics_for(spec: ModelSpec) -> RuntimeMetrics:
+    """The metric-table row of the model's runtime; for `custom`, the row its `server.metrics` block declares."""
+    if spec.runtime != "custom":
+        return table.RUNTIME_METRICS[spec.runtime]
+    declared = spec.server.metrics if spec.server is not None else None
+    if declared is None:
+        return table.custom_metrics()
+    return table.custom_metrics(
+        requests_total=declared.requests_total,
+        status_label=declared.status_label,
+        error_status=declared.error_status,
+        request_labels=declared.request_labels,
+        latency_histogram=declared.latency_histogram,
+        in_flight=declared.in_flight,
+    )
+
+
+def pod_name_regex(model: str) -> str:
+    """Names of a Deployment's pods: <deployment>-<replica-set hash>-<suffix> (neither part contains '-')."""
+    return f"{model}-[a-z0-9]+-[a-z0-9]+"
+
+
+@dataclass(frozen=True)
+class ModelSignals:
+    """Every PromQL expression about one model, from the metric table. Alerts, dashboards and scalers use these."""
+
+    model: str
+    namespace: str
+    row: RuntimeMetrics
+    gpu: bool
+
+    @property
+    def selectors(self) -> dict[str, str]:
+        ns = f"namespace={promql_string(self.namespace)}"
+        return {
+            "sel": f"{ns},{MODEL_LABEL}={promql_string(self.model)}",
+            "pods": f"{ns},pod=~{promql_string(pod_name_regex(self.model))}",
+            "deploy": f"{ns},deployment={promql_string(self.model)}",
+        }
+
+    def _fill(self, template: str, window: str = ALERT_WINDOW, quantile: float | None = None) -> str:
+        values = {**self.selectors, "w": window}
+        if quantile is not None:
+            values["q"] = f"{quantile:g}"
+        return fill(template, **values)
+
+    # requests
+    def requests(self, window: str = ALERT_WINDOW) -> str:
+        return self._fill(self.row.requests, window)
+
+    def errors(self, window: str = ALERT_WINDOW) -> str:
+        return self._fill(self.row.errors, window)
+
+    def error_ratio(self, window: str = ALERT_WINDOW) -> str:
+        # A runtime may create its error series only on the first error: no series means no errors.
+        return f"({self.errors(window)} or vector(0)) / ({self.requests(window)})"
+
+    # latency
+    @property
+    def latency_statistic(self) -> str:
+        """What the latency alert and the fleet view measure: "p99" where the runtime can tell, else "mean"."""
+        return "p99" if self.row.can_answer(0.99) else "mean"
+
+    def latency(self, quantile: float, window: str = ALERT_WINDOW) -> str | None:
+        if not self.row.can_answer(quantile):
+            return None
+        assert self.row.latency_quantile is not None
+        return self._fill(self.row.latency_quantile, window, quantile)
+
+    def latency_mean(self, window: str = ALERT_WINDOW) -> str:
+        return self._fill(self.row.latency_mean, window)
+
+    def latency_for_alert(self, window: str = ALERT_WINDOW) -> str:
+        return self.latency(0.99, window) or self.latency_mean(window)
+
+    # load
+    def in_flight(self, window: str = ALERT_WINDOW) -> str:
+        return self._fill(self.row.in_flight, window)
+
+    def queue_depth(self, window: str = ALERT_WINDOW) -> str | None:
+        return None if self.row.queue_depth is None else self._fill(self.row.queue_depth, window)
+
+    def kv_cache_usage(self) -> str | None:
+        return None if self.row.kv_cache_usage is None else self._fill(self.row.kv_cache_usage)
+
+    # GPUs (DCGM exporter), pods and the Deployment
+    def gpu_utilization(self) -> str:
+        return self._fill(table.GPU_UTILIZATION)
+
+    def gpu_memory_used(self) -> str:
+        return self._fill(table.GPU_MEMORY_USED_RATIO)
+
+    def gpu_memory_pressure(self) -> str:
+        """The signal of the GPU-memory alert: the runtime's own where it has one (vLLM's KV cache), else DCGM's."""
+        return self._fill(self.row.gpu_memory_pressure) if self.row.gpu_memory_pressure else self.gpu_memory_used()
+
+    def targets_up(self) -> str:
+        return self._fill(table.TARGETS_UP)
+
+    def replicas_desired(self) -> str:
+        return self._fill(table.REPLICAS_DESIRED)
+
+    def replicas_available(self) -> str:
+        return self._fill(table.REPLICAS_AVAILABLE)
+
+    def replicas_unavailable(self) -> str:
+        return self._fill(table.REPLICAS_UNAVAILABLE)
+
+    def crash_looping(self) -> str:
+        return self._fill(table.CRASH_LOOPING)
+
+    def restarts(self, window: str = "1h") -> str:
+        return self._fill(table.CONTAINER_RESTARTS, window)
+
+    def memory_used_ratio(self) -> str:
+        return self._fill(table.MEMORY_USED_RATIO)
+
+    def cpu_cores_used(self, window: str = ALERT_WINDOW) -> str:
+        return self._fill(table.CPU_CORES_USED, window)
+
+    def scaling_signal(self, metric: str, window: str = SCALER_WINDOW) -> str:
+        """The autoscaler's query for ``metric``: a sum over replicas (KEDA's AverageValue divides it by them)."""
+        if metric == "requests-per-second":
+            return self.requests(window)
+        if metric == "concurrency":
+            return self.in_flight(window)
+        if metric == "gpu-utilization":
+            return self._fill(table.GPU_UTILIZATION_SUM_OF_REPLICAS, window)
+        raise ValueError(f"'{metric}' is not read from Prometheus")
+
+
+def signals_for(model: str, spec: ModelSpec, namespace: str) -> ModelSignals:
+    return ModelSignals(model=model, namespace=namespace, row=metrics_for(spec), gpu=spec.resources.gpu is not None)
+
+
+# --- scraping -------------------------------------------------------------------------------------------------------
+
+
+def pod_monitor(model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]) -> Manifest:
+    """Scrape every pod of the model on the runtime's metrics port and path, labelling its series with the model."""
+    view = server_view(spec)
+    namespace = settings.environment.namespace
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": model, "namespace": namespace, "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": selector_labels(model)},
+            "namespaceSelector": {"matchNames": [namespace]},
+            "podMetricsEndpoints": [
+                {
+                    "port": view.metrics_port,
+                    "path": view.metrics_path,
+                    "interval": settings.monitoring.scrape_interval,
+                    "relabelings": [{"action": "replace", "targetLabel": MODEL_LABEL, "replacement": model}],
+                }
+            ],
+        },
+    }
+
+
+# --- alerts ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    severity: str
+    for_: str
+    expr: str
+    summary: str
+    description: str
+
+    @property
+    def anchor(self) -> str:
+        """The alert's section in docs/runbooks.md (GitHub's heading anchor for `## <name>`)."""
+        return self.name.lower()
+
+
+def latency_threshold_seconds(spec: ModelSpec) -> float:
+    """ModelHighLatency's threshold: the catalog's, else half the longest request the model may serve."""
+    return spec.alerts.latency_seconds if spec.alerts.latency_seconds is not None else spec.max_request_seconds / 2
+
+
+def _minutes(seconds: float) -> str:
+    return f"{math.ceil(seconds / 60)}m"
+
+
+def model_down_after(spec: ModelSpec) -> str:
+    """One minute (the seeds' alert), except for a model that may scale to zero: waking up, it is down by design
+    until its first replica has started, so it gets its worst-case start-up time."""
+    if spec.scaling.min_replicas > 0:
+        return "1m"
+    return _minutes(max(60, deployment_timeout_seconds(spec)))
+
+
+def can_pin_at_max(spec: ModelSpec) -> bool:
+    """Whether "pinned at the maximum" says anything: the autoscaler must have room above one replica (a model that
+    only scales between zero and one is at its maximum whenever it is awake)."""
+    return has_autoscaler(spec) and spec.scaling.max_replicas > max(spec.scaling.min_replicas, 1)
+
+
+def alerts_for(model: str, spec: ModelSpec, settings: StackSettings) -> list[Alert]:
+    """The model's alerts. Every model gets the six that apply to any server; models an autoscaler can take above
+    one replica add ModelReplicasAtMax, GPU models ModelGpuMemoryNearFull."""
+    s = signals_for(model, spec, settings.environment.namespace)
+    error_ratio = spec.alerts.error_rate_percent / 100
+    latency = latency_threshold_seconds(spec)
+    found = [
+        Alert(
+            "ModelDown",
+            "critical",
+            model_down_after(spec),
+            f"({s.replicas_desired()} > 0) unless ({s.targets_up()} > 0)",
+            f"{model}: no replica is serving",
+            f"{model} should run replicas but none has answered a metrics scrape for a minute.",
+        ),
+        Alert(
+            "ModelHighErrorRate",
+            "critical",
+            "10m",
+            f"{s.error_ratio()} > {error_ratio:g}",
+            f"{model}: more than {spec.alerts.error_rate_percent:g}% of requests fail",
+            f"{{{{ $value | humanizePercentage }}}} of {model}'s requests failed on the server side over 5 minutes.",
+        ),
+        Alert(
+            "ModelHighLatency",
+            "warning",
+            "10m",
+            f"{s.latency_for_alert()} > {latency:g}",
+            f"{model}: {s.latency_statistic} latency above {latency:g}s",
+            f"{model}'s {s.latency_statistic} request latency is {{{{ $value | humanizeDuration }}}} "
+            f"(threshold {latency:g}s).",
+        ),
+        Alert(
+            "ModelCrashLooping",
+            "warning",
+            "5m",
+            f"({s.crash_looping()}) > 0",
+            f"{model}: a container is crash looping",
+            f"A server or weight-download container of {model} keeps crashing (CrashLoopBackOff).",
+        ),
+        Alert(
+            "ModelReplicasUnavailable",
+            "warning",
+            # Longer than the worst-case start of a replica (node, image pull, weights, load): a scale-up or a
+            # rollout in progress is not a problem yet.
+            _minutes(max(900, deployment_timeout_seconds(spec))),
+            f"{s.replicas_unavailable()} > 0",
+            f"{model}: replicas stay unavailable",
+            f"{{{{ $value }}}} of {model}'s desired replicas have not become available within the worst-case "
+            "start-up time.",
+        ),
+        Alert(
+            "ModelMemoryNearLimit",
+            "warning",
+            "15m",
+            f"{s.memory_used_ratio()} > {CONTAINER_MEMORY_FULL_RATIO:g}",
+            f"{model}: server memory near its limit",
+            f"A replica of {model} uses {{{{ $value | humanizePercentage }}}} of its memory limit; at 100% it is "
+            "OOM-killed.",
+        ),
+    ]
+    if can_pin_at_max(spec):
+        found.append(
+            Alert(
+                "ModelReplicasAtMax",
+                "warning",
+                "15m",
+                f"{s.replicas_desired()} >= {spec.scaling.max_replicas}",
+                f"{model}: pinned at its maximum of {spec.scaling.max_replicas} replicas",
+                f"The autoscaler has wanted {model}'s maximum ({spec.scaling.max_replicas}) for 15 minutes; demand "
+                "may exceed capacity.",
+            )
+        )
+    if s.gpu:
+        found.append(
+            Alert(
+                "ModelGpuMemoryNearFull",
+                "warning",
+                "10m",
+                f"{s.gpu_memory_pressure()} > {GPU_MEMORY_FULL_RATIO:g}",
+                f"{model}: GPU memory nearly full",
+                f"{model}'s "
+                + ("KV cache" if s.row.gpu_memory_pressure else "fullest GPU's memory")
+                + " is at {{ $value | humanizePercentage }}.",
+            )
+        )
+    return found
+
+
+def prometheus_rule(model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]) -> Manifest:
+    namespace = settings.environment.namespace
+    base = settings.monitoring.runbook_base_url
+    rules = [
+        {
+            "alert": a.name,
+            "expr": a.expr,
+            "for": a.for_,
+            "labels": {"severity": a.severity, "model": model, "namespace": namespace},
+            "annotations": {
+                "summary": a.summary,
+                "description": a.description,
+                "runbook_url": f"{base}#{a.anchor}",
+            },
+        }
+        for a in alerts_for(model, spec, settings)
+    ]
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": model, "namespace": namespace, "labels": labels},
+        "spec": {"groups": [{"name": f"ml-serving.{model}", "rules": rules}]},
+    }
+
+
+# --- autoscaling ----------------------------------------------------------------------------------------------------
+
+
+def uses_keda(spec: ModelSpec) -> bool:
+    return has_autoscaler(spec) and spec.scaling.metric in KEDA_METRICS
+
+
+def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]) -> Manifest | None:
+    """A KEDA ScaledObject for models scaled on a Prometheus metric (cpu and memory: the HPA of workload.py)."""
+    if not uses_keda(spec):
+        return None
+    scaling = spec.scaling
+    signals = signals_for(model, spec, settings.environment.namespace)
+    slow_start = spec.resources.gpu is not None
+    to_zero = scaling.min_replicas == 0
+    triggers: list[Manifest] = [
+        {
+            "type": "prometheus",
+            "name": scaling.metric,
+            # AverageValue: the query is a sum over replicas; the HPA divides it by the replica count.
+            "metricType": "AverageValue",
+            "metadata": {
+                "serverAddress": prometheus_url(settings),
+                "query": signals.scaling_signal(scaling.metric),
+                "threshold": f"{scaling_target(spec):g}",
+                # No series is normal at zero replicas; otherwise it means a broken scrape, and an error makes KEDA
+                # fall back (below) instead of scaling down on a missing signal.
+                "ignoreNullValues": "true" if to_zero else "false",
+            },
+        }
+    ]
+    wake = settings.monitoring.wake_hours
+    if to_zero and wake is not None:
+        triggers.append(
+            {
+                "type": "cron",
+                "name": "wake-hours",
+                "metadata": {"timezone": wake.timezone, "start": wake.start, "end": wake.end, "desiredReplicas": "1"},
+            }
+        )
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": model, "namespace": settings.environment.namespace, "labels": labels},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
+            "minReplicaCount": scaling.min_replicas,
+            "maxReplicaCount": scaling.max_replicas,
+            "pollingInterval": 15,
+            # Idle time before scaling to zero (only used when minReplicaCount is 0).
+            "cooldownPeriod": 600 if slow_start else 300,
+            "fallback": {
+                "failureThreshold": 3,
+                "replicas": max(scaling.min_replicas, 1),
+                "behavior": "currentReplicasIfHigher",
+            },
+            "advanced": {
+                # The HPA KEDA manages is named like the model's other objects (and like a cpu/memory HPA).
+                "horizontalPodAutoscalerConfig": {"name": model, "behavior": scaling_behavior(slow_start)},
+            },
+            "triggers": triggers,
+        },
+    }
+
+
+# --- the stack ------------------------------------------------------------------------------------------------------
+
+
+def monitoring_namespace_manifest(settings: StackSettings) -> Manifest:
+    """The monitoring namespace: Pod Security 'privileged' enforced (the documented exception of MANIFEST-RULES
+    rule 1), 'restricted' audited so the audit log names every pod that needs the exception."""
+    version = f"v{settings.cluster.kubernetes_version}"
+    pss = {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/enforce-version": version,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": version,
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": settings.monitoring.namespace,
+            "labels": {**platform_labels("monitoring", settings.environment.labels), **pss},
+            "annotations": {"ml-serving.dev/pod-security-exception": MONITORING_PSS_REASON},
+        },
+    }
+
+
+def autoscaler_namespace_manifest(settings: StackSettings) -> Manifest:
+    """KEDA's namespace: Pod Security 'restricted', like the models' (the KEDA chart's pods comply by default)."""
+    return namespace_manifest(
+        settings.monitoring.autoscaler_namespace,
+        settings.cluster.kubernetes_version,
+        platform_labels("autoscaling", settings.environment.labels),
+    )
+
+
+def grafana_admin_secret(settings: StackSettings, password: Any) -> Manifest:
+    """Grafana's admin credentials. ``password`` is a secret Output (pulumi-random); it never enters chart values,
+    so previews stay exact and the value stays out of the Helm release."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": GRAFANA_ADMIN_SECRET,
+            "namespace": settings.monitoring.namespace,
+            "labels": platform_labels("monitoring", settings.environment.labels),
+        },
+        "stringData": {GRAFANA_USER_KEY: GRAFANA_ADMIN_USER, GRAFANA_PASSWORD_KEY: password},
+    }
+
+
+def retention_size(storage: str) -> str:
+    """Prometheus' retention.size for a volume: RETENTION_SIZE_SHARE of it, in Prometheus' (base-2) GB."""
+    return f"{math.floor(byte_count(storage) * RETENTION_SIZE_SHARE / 2**30)}GB"
+
+
+def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
+    """Values of the kube-prometheus-stack chart. Only plain data: no Output may enter them (an unknown value makes
+    every preview show the whole chart replaced)."""
+    mon = settings.monitoring
+    prometheus_spec: dict[str, Any] = {
+        "replicas": mon.prometheus_replicas,
+        "retention": mon.retention,
+        # Select PodMonitors, ServiceMonitors and PrometheusRules in every namespace, not only the release's.
+        "podMonitorSelectorNilUsesHelmValues": False,
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "ruleSelectorNilUsesHelmValues": False,
+        "probeSelectorNilUsesHelmValues": False,
+    }
+    if mon.storage is not None:
+        claim: dict[str, Any] = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": mon.storage}},
+        }
+        if mon.storage_class is not None:
+            claim["storageClassName"] = mon.storage_class
+        prometheus_spec["storageSpec"] = {"volumeClaimTemplate": {"spec": claim}}
+        prometheus_spec["retentionSize"] = retention_size(mon.storage)
+    values: dict[str, Any] = {
+        "fullnameOverride": PROMETHEUS_FULLNAME,
+        "crds": {"enabled": True},
+        "prometheusOperator": {
+            # The admission webhook's certificates come from Helm hook Jobs, which a Chart v4 does not run as hooks;
+            # rules are validated offline instead (tests: CRD schema, PromQL parse). Its TLS needs those certificates.
+            "admissionWebhooks": {"enabled": False},
+            "tls": {"enabled": False},
+        },
+        "prometheus": {
+            "prometheusSpec": prometheus_spec,
+            "podDisruptionBudget": {"enabled": mon.prometheus_replicas >= 2, "minAvailable": 1},
+        },
+        "alertmanager": {
+            "alertmanagerSpec": {"replicas": mon.alertmanager_replicas},
+            "podDisruptionBudget": {"enabled": mon.alertmanager_replicas >= 2, "minAvailable": 1},
+        },
+        "grafana": {
+            # The password lives in a Secret this stack creates; never in values (adminPassword stays unused).
+            "admin": {
+                "existingSecret": GRAFANA_ADMIN_SECRET,
+                "userKey": GRAFANA_USER_KEY,
+                "passwordKey": GRAFANA_PASSWORD_KEY,
+            },
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": DASHBOARD_LABEL_KEY,
+                    "labelValue": DASHBOARD_LABEL_VALUE,
+                    # Dashboards are ConfigMaps in the monitoring namespace; the sidecar needs to watch only it.
+                    "searchNamespace": mon.namespace,
+                },
+            },
+            # The chart's test Pod is a Helm test hook; nothing runs `helm test` here.
+            "testFramework": {"enabled": False},
+        },
+    }
+    return values
+
+
+def keda_values(settings: StackSettings) -> dict[str, Any]:
+    """Values of the KEDA chart: its defaults are restricted-compliant; it installs its own CRDs."""
+    return {"crds": {"install": True}}
+
+
+def dcgm_exporter_values(settings: StackSettings, accelerators: list[str]) -> dict[str, Any]:
+    """Values of the DCGM exporter chart: a DaemonSet on exactly the GPU nodes the stack's models use (the node
+    labels and taints come from the same table as the models' placement)."""
+    terms, tolerations = [], []
+    for accelerator in sorted(set(accelerators)):
+        placement = gpu_placement(settings, accelerator)
+        expressions = [
+            {"key": key, "operator": "In", "values": [value]} for key, value in sorted(placement.node_selector.items())
+        ]
+        terms.append({"matchExpressions": expressions})
+        tolerations += [dict(t) for t in placement.tolerations if dict(t) not in tolerations]
+    return {
+        "image": {"repository": pins.DCGM_EXPORTER_IMAGE_REPOSITORY, "tag": pins.DCGM_EXPORTER_IMAGE_TAG},
+        "serviceMonitor": {
+            "enabled": True,
+            "interval": settings.monitoring.scrape_interval,
+            # The exporter labels each GPU's series with the namespace and pod using it; honour them so they are
+            # not renamed exported_namespace/exported_pod (the target's own labels name the exporter pod).
+            "honorLabels": True,
+        },
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}},
+        "tolerations": tolerations,
+    }

@@ -1,0 +1,142 @@
+"""MonitoringStack: one stack's Prometheus, Alertmanager and Grafana (kube-prometheus-stack), the DCGM exporter when
+the stack runs GPU models, KEDA when a model scales on a Prometheus metric, and the fleet dashboard.
+
+Charts are Helm v4 ``Chart`` resources (docs/monitoring.md#why-helm-chart-v4-and-not-release): every object of a
+chart is its own Pulumi resource, so previews diff per object and the CRDs are upgraded with the chart. v4 charts
+drop Helm hooks; the values switch off the only hook-based pieces (the operator's admission webhook certificates,
+Grafana's test Pod). Grafana's admin password is generated (pulumi-random, a secret output) into a Kubernetes Secret the chart
+references by name: no Output ever enters chart values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from model_catalog.schema import ModelSpec
+from model_catalog.settings import StackSettings
+from platform_data import pins
+
+from .dashboards import FLEET_UID, dashboard_config_map, fleet_dashboard
+from .kube import register
+from .monitoring import (
+    autoscaler_namespace_manifest,
+    dcgm_exporter_values,
+    grafana_admin_secret,
+    keda_values,
+    kube_prometheus_stack_values,
+    monitoring_namespace_manifest,
+    prometheus_url,
+    uses_keda,
+)
+
+TYPE = "ml-serving:monitoring:MonitoringStack"
+#: Grafana admin password: 32 letters and digits (~190 bits), nothing a shell or a URL would need to escape.
+GRAFANA_PASSWORD_LENGTH = 32
+
+
+@dataclass
+class MonitoringStackArgs:
+    settings: StackSettings
+    """The stack's settings; ``settings.monitoring`` sizes Prometheus and Alertmanager and names the namespaces."""
+    models: dict[str, ModelSpec]
+    """The stack's enabled models: the fleet dashboard shows them; GPU models bring the DCGM exporter, models
+    scaled on Prometheus metrics bring KEDA."""
+
+
+def _chart(
+    name: str, chart: pins.Chart, namespace: str, values: dict, opts: pulumi.ResourceOptions
+) -> k8s.helm.v4.Chart:
+    return k8s.helm.v4.Chart(
+        name,
+        chart=chart.name,
+        version=chart.version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart.repo),
+        # The Helm release name, fixed so that renaming the Pulumi resource never renames the chart's objects.
+        name=chart.name,
+        namespace=namespace,
+        values=values,
+        # A v4 Chart drops hook resources (helm.sh/hook) instead of running them; includeHooks only keeps them in a
+        # renderYamlToDirectory output for another tool (pulumi-kubernetes 4.33.0, #3284). Said explicitly here.
+        include_hooks=False,
+        opts=opts,
+    )
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """The stack's monitoring and autoscaling infrastructure."""
+
+    prometheus_url: str
+    """In-cluster URL of Prometheus (what KEDA queries)."""
+    operator: pulumi.Resource
+    """kube-prometheus-stack: PodMonitors and PrometheusRules depend on it (its CRDs)."""
+    autoscaler: pulumi.Resource | None
+    """KEDA, when some model needs it: ScaledObjects depend on it (its CRDs)."""
+
+    def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        settings = args.settings
+        mon = settings.monitoring
+        self.prometheus_url = prometheus_url(settings)
+        self.namespace = register(
+            f"{name}-namespace", monitoring_namespace_manifest(settings), pulumi.ResourceOptions(parent=self)
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        self.grafana_password = random.RandomPassword(
+            f"{name}-grafana-admin-password",
+            length=GRAFANA_PASSWORD_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.grafana_admin = register(
+            f"{name}-grafana-admin", grafana_admin_secret(settings, self.grafana_password.result), in_namespace
+        )
+        self.operator = _chart(
+            f"{name}-kube-prometheus-stack",
+            pins.KUBE_PROMETHEUS_STACK,
+            mon.namespace,
+            kube_prometheus_stack_values(settings),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.grafana_admin]),
+        )
+        gpu_accelerators = [s.resources.gpu.accelerator for s in args.models.values() if s.resources.gpu is not None]
+        self.gpu_exporter = (
+            _chart(
+                f"{name}-dcgm-exporter",
+                pins.DCGM_EXPORTER,
+                mon.namespace,
+                dcgm_exporter_values(settings, gpu_accelerators),
+                # Its ServiceMonitor needs the operator's CRDs.
+                pulumi.ResourceOptions(parent=self, depends_on=[self.operator]),
+            )
+            if gpu_accelerators
+            else None
+        )
+        self.autoscaler = None
+        if any(uses_keda(spec) for spec in args.models.values()):
+            self.autoscaler_namespace = register(
+                f"{name}-autoscaler-namespace",
+                autoscaler_namespace_manifest(settings),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.autoscaler = _chart(
+                f"{name}-keda",
+                pins.KEDA,
+                mon.autoscaler_namespace,
+                keda_values(settings),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.autoscaler_namespace]),
+            )
+        self.fleet_dashboard = register(
+            f"{name}-fleet-dashboard",
+            dashboard_config_map(FLEET_UID, fleet_dashboard(args.models, settings), settings),
+            in_namespace,
+        )
+        self.register_outputs(
+            {
+                "namespace": mon.namespace,
+                "prometheusUrl": self.prometheus_url,
+                "grafanaAdminSecret": self.grafana_admin.metadata.apply(lambda m: m["name"]),
+            }
+        )
