@@ -22,7 +22,7 @@ from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_stri
 
 from .labels import platform_labels, selector_labels
 from .namespace import namespace_manifest
-from .workload import deployment_timeout_seconds, gpu_placement, has_autoscaler, scaling_behavior, server_view
+from .workload import deployment_timeout_seconds, effective_runtime, gpu_placement, has_autoscaler, scaling_behavior
 
 Manifest = dict[str, Any]
 
@@ -200,7 +200,7 @@ def signals_for(model: str, spec: ModelSpec, namespace: str) -> ModelSignals:
 
 def pod_monitor(model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]) -> Manifest:
     """Scrape every pod of the model on the runtime's metrics port and path, labelling its series with the model."""
-    view = server_view(spec)
+    view = effective_runtime(spec)
     namespace = settings.environment.namespace
     return {
         "apiVersion": "monitoring.coreos.com/v1",

@@ -6,6 +6,7 @@ the results. Values that only exist at deploy time (a built image's reference) p
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -20,7 +21,7 @@ from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
-from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe
+from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
 from .labels import model_labels, selector_labels
 from .suppressions import checkov_annotations
@@ -102,8 +103,7 @@ def weights_volume_bytes(spec: ModelSpec) -> int:
 
 def shm_bytes(spec: ModelSpec) -> int:
     """Size of the memory-backed /dev/shm (0 when the runtime gets none); it counts against the memory limit."""
-    needs = RUNTIMES[spec.runtime].needs_shm or bool(spec.server and spec.server.needs_shm)
-    if not needs:
+    if not effective_runtime(spec).needs_shm:
         return 0
     if spec.resources.shm_size is not None:
         return byte_count(spec.resources.shm_size)
@@ -122,48 +122,29 @@ def has_autoscaler(spec: ModelSpec) -> bool:
 # --- runtime view ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ServerView:
-    """The runtime preset, or the catalog's `server` block for custom, in one shape."""
-
-    ports: tuple[Port, ...]
-    metrics_port: str
-    metrics_path: str
-    startup: Probe
-    readiness: Probe
-    liveness: Probe
-    command: tuple[str, ...]
-    args: tuple[str, ...]
-
-
-def server_view(spec: ModelSpec) -> ServerView:
+def effective_runtime(spec: ModelSpec) -> RuntimePreset:
+    """The model's runtime preset; for `custom`, with the catalog's `server` block (port, probes, metrics, command,
+    /dev/shm) in place of the preset's defaults."""
     preset = RUNTIMES[spec.runtime]
     if spec.runtime != "custom" or spec.server is None:
-        return ServerView(
-            preset.ports,
-            preset.metrics_port,
-            preset.metrics_path,
-            preset.startup,
-            preset.readiness,
-            preset.liveness,
-            preset.command,
-            preset.args,
-        )
+        return preset
     s = spec.server
     ports = [Port("http", s.port)]
     metrics_port = "http"
     if s.metrics_port is not None and s.metrics_port != s.port:
         ports.append(Port("metrics", s.metrics_port))
         metrics_port = "metrics"
-    return ServerView(
-        tuple(ports),
-        metrics_port,
-        s.metrics_path,
-        Probe("http", s.startup_path or s.readiness_path),
-        Probe("http", s.readiness_path),
-        Probe("http", s.liveness_path),
-        tuple(s.command),
-        tuple(s.args),
+    return dataclasses.replace(
+        preset,
+        ports=tuple(ports),
+        metrics_port=metrics_port,
+        metrics_path=s.metrics_path,
+        startup=Probe("http", s.startup_path or s.readiness_path),
+        readiness=Probe("http", s.readiness_path),
+        liveness=Probe("http", s.liveness_path),
+        command=tuple(s.command),
+        args=tuple(s.args),
+        needs_shm=s.needs_shm,
     )
 
 
@@ -338,7 +319,7 @@ def _resources(spec: ModelSpec) -> Manifest:
     return {"requests": requests, "limits": limits}
 
 
-def _server_container(model: str, spec: ModelSpec, image: Any, view: ServerView, mounts: list[Manifest]) -> Manifest:
+def _server_container(model: str, spec: ModelSpec, image: Any, view: RuntimePreset, mounts: list[Manifest]) -> Manifest:
     startup_failures = math.ceil(startup_budget_seconds(spec) / STARTUP_PERIOD_SECONDS)
     container: Manifest = {
         "name": "server",
@@ -385,7 +366,7 @@ def pod_template(
     labels: dict[str, str],
     image_pull_secrets: Sequence[Manifest] = (),
 ) -> Manifest:
-    view = server_view(spec)
+    view = effective_runtime(spec)
     volumes, server_mounts, fetch_mounts = _volumes_and_mounts(model, spec)
     fetch = _fetch_container(model, spec)
     if fetch is not None:
@@ -464,7 +445,7 @@ def build_model_objects(
     its content-addressed tag). ``image_pull_secrets``: the pod's imagePullSecrets (``{"name": ...}`` each)."""
     namespace = settings.environment.namespace
     labels = model_labels(model, spec.runtime, settings.environment.labels)
-    view = server_view(spec)
+    view = effective_runtime(spec)
     timeout = deployment_timeout_seconds(spec)
     suppressed = (["CKV_K8S_35"] if spec.secret_env else []) + (["CKV_K8S_43", "CKV_K8S_15"] if built_image else [])
     deployment_annotations = checkov_annotations(suppressed)
@@ -588,13 +569,13 @@ def pdb(model: str, spec: ModelSpec, namespace: str, labels: dict[str, str]) -> 
     }
 
 
-def _port_refs(view: ServerView, *names: str) -> list[Manifest]:
+def _port_refs(view: RuntimePreset, *names: str) -> list[Manifest]:
     numbers = {p.name: p.number for p in view.ports}
     return [{"protocol": "TCP", "port": numbers[n]} for n in dict.fromkeys(names)]
 
 
 def network_policy(
-    model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str], view: ServerView
+    model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str], view: RuntimePreset
 ) -> Manifest:
     """Ingress only from declared clients, the ingress controller (public) and monitoring; egress only to DNS and
     where the weights come from."""
@@ -681,7 +662,7 @@ def network_policy(
 
 
 def ingress(
-    model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str], view: ServerView
+    model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str], view: RuntimePreset
 ) -> Manifest | None:
     exposure = spec.exposure
     if exposure.type != "public":
