@@ -7,6 +7,7 @@ the results. Values that only exist at deploy time (a built image's reference) p
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -203,8 +204,14 @@ def config_files(model: str, spec: ModelSpec) -> dict[str, str]:
     data = {name: _fill(content, model, spec) for name, content in RUNTIMES[spec.runtime].config_files}
     downloader = _downloader(spec)
     if downloader is not None and downloader.uses_fetcher:
-        data[FETCHER_FILE] = FETCHER_SOURCE.read_text(encoding="utf-8")
+        data[FETCHER_FILE] = _fetcher_source()
     return data
+
+
+@functools.cache
+def _fetcher_source() -> str:
+    """The fetcher script shipped in ConfigMaps (read once per process; every hf:// or https:// model needs it)."""
+    return FETCHER_SOURCE.read_text(encoding="utf-8")
 
 
 def _downloader(spec: ModelSpec):
