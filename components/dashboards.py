@@ -263,9 +263,15 @@ def fleet_dashboard(models: Mapping[str, ModelSpec], settings: StackSettings) ->
     )
 
 
-def dashboard_config_map(name: str, dashboard: Manifest, settings: StackSettings) -> Manifest:
-    """The ConfigMap Grafana's sidecar loads ``dashboard`` from."""
-    labels = {**platform_labels("dashboard", settings.environment.labels), DASHBOARD_LABEL_KEY: DASHBOARD_LABEL_VALUE}
+def dashboard_config_map(
+    name: str, dashboard: Manifest, settings: StackSettings, extra_labels: dict[str, str] | None = None
+) -> Manifest:
+    """The ConfigMap Grafana's sidecar loads ``dashboard`` from; ``extra_labels``: a model's release labels."""
+    labels = {
+        **platform_labels("dashboard", settings.environment.labels),
+        **(extra_labels or {}),
+        DASHBOARD_LABEL_KEY: DASHBOARD_LABEL_VALUE,
+    }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -8,7 +8,7 @@ utilisation) a KEDA ScaledObject. The objects are built by ``components.monitori
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -36,6 +36,8 @@ class ModelMonitoringArgs:
     """The model's Deployment: the ScaledObject is created after it."""
     stack: MonitoringStack
     """The stack's monitoring: its charts install the CRDs these objects are instances of."""
+    release: dict[str, str] = field(default_factory=dict)
+    """app.kubernetes.io/instance and /version of this stack's release of the model (labels.release_labels)."""
 
 
 class ModelMonitoring(pulumi.ComponentResource):
@@ -44,7 +46,7 @@ class ModelMonitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         model, spec, settings = args.model, args.spec, args.settings
-        labels = model_labels(model, spec.runtime, settings.environment.labels)
+        labels = model_labels(model, spec.runtime, settings.environment.labels, args.release)
         after_operator = pulumi.ResourceOptions(parent=self, depends_on=[args.stack.operator])
         self.pod_monitor = register(f"{name}-pod-monitor", pod_monitor(model, spec, settings, labels), after_operator)
         self.alert_rules = register(
@@ -52,7 +54,9 @@ class ModelMonitoring(pulumi.ComponentResource):
         )
         self.dashboard = register(
             f"{name}-dashboard",
-            dashboard_config_map(f"dashboard-{model}", model_dashboard(model, spec, settings), settings),
+            dashboard_config_map(
+                f"dashboard-{model}", model_dashboard(model, spec, settings), settings, extra_labels=args.release
+            ),
             pulumi.ResourceOptions(parent=self, depends_on=[args.stack.namespace]),
         )
         self.scaled_object = None

@@ -35,6 +35,8 @@ class ModelServiceArgs:
     """True when ``image`` is built from this repository (a content-addressed tag rather than a digest)."""
     image_pull_secrets: list[dict[str, Any]] = field(default_factory=list)
     """The pods' imagePullSecrets (``{"name": ...}``), when the image's registry needs credentials."""
+    release: dict[str, str] = field(default_factory=dict)
+    """app.kubernetes.io/instance and /version of this stack's release of the model (labels.release_labels)."""
 
 
 class ModelService(pulumi.ComponentResource):
@@ -52,6 +54,7 @@ class ModelService(pulumi.ComponentResource):
             args.settings,
             args.built_image,
             image_pull_secrets=args.image_pull_secrets,
+            release=args.release,
         )
         child = pulumi.ResourceOptions(parent=self)
         self.service_account = register(f"{name}-service-account", objects.service_account, child)

@@ -447,11 +447,13 @@ def build_model_objects(
     settings: StackSettings,
     built_image: bool = False,
     image_pull_secrets: Sequence[Manifest] = (),
+    release: dict[str, str] | None = None,
 ) -> ModelObjects:
     """Every object of one model, as manifest dicts. ``built_image``: the image is one this repo builds (run by
-    its content-addressed tag). ``image_pull_secrets``: the pod's imagePullSecrets (``{"name": ...}`` each)."""
+    its content-addressed tag). ``image_pull_secrets``: the pod's imagePullSecrets (``{"name": ...}`` each).
+    ``release``: the instance and version labels (labels.release_labels), on every object."""
     namespace = settings.environment.namespace
-    labels = model_labels(model, spec.runtime, settings.environment.labels)
+    labels = model_labels(model, spec.runtime, settings.environment.labels, release)
     view = effective_runtime(spec)
     timeout = deployment_timeout_seconds(spec)
     suppressed = (["CKV_K8S_35"] if spec.secret_env else []) + (["CKV_K8S_43", "CKV_K8S_15"] if built_image else [])

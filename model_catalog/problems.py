@@ -25,6 +25,9 @@ PATTERN_DESCRIPTIONS: dict[str, str] = {
     schema.METRIC_NAME_PATTERN: "a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit",
     schema.LABEL_NAME_PATTERN: "a Prometheus label name: letters, digits and '_', not starting with a digit",
     schema.STATUS_REGEX_PATTERN: "a status regular expression of letters, digits and . | ( ) [ ] * + ? -",
+    schema.LABEL_VALUE_PATTERN: (
+        "a Kubernetes label value: up to 63 letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
+    ),
     CPU_PATTERN: 'a cpu quantity as a quoted string, e.g. "2", "0.5" or "500m"',
     BYTES_PATTERN: 'a byte quantity as a quoted string, e.g. "8Gi", "512Mi" or "1G"',
     **FORMAT_DESCRIPTIONS,

@@ -53,6 +53,11 @@ AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
 ScalingMetric = Literal["cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency"]
 
 
+#: A Kubernetes label value: alphanumeric at both ends, [A-Za-z0-9._-] between, at most 63 characters.
+LABEL_VALUE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
+
+
 class CatalogModel(BaseModel):
     """Base for every catalog object: strict, closed, camelCase, immutable once validated."""
 
@@ -265,6 +270,10 @@ class ModelSpec(CatalogModel):
 
     description: str | None = Field(None, examples=["ImageNet classifier for the photo tagger."])
     """What the model does, for people reading the catalog and dashboards."""
+    version: LabelValue | None = Field(None, examples=["2026.11", "v3.1.0"])
+    """The model's version, shown as the `app.kubernetes.io/version` label on its objects; default: the tag of the
+    image it runs (or its digest, or the content tag of a built image). Set it when the weights change under one
+    image. A new value rolls the pods (the label is on the pod template, never in a selector)."""
     enabled: bool = Field(True, examples=[False])
     """Set false (typically in an override) to leave the model out of a stack."""
     runtime: RuntimeName = Field(examples=["vllm"])

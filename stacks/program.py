@@ -13,7 +13,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
+from components.build_context import content_tag
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.labels import image_version, release_labels
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from components.model_service import ModelService, ModelServiceArgs
@@ -57,6 +59,16 @@ def image_source(model: str, spec: ModelSpec, registry: ImageRegistry) -> str:
     image = RUNTIMES[spec.runtime].image_for(spec.resources.gpu is not None)
     assert image is not None, "check_model rejects models without an image for their hardware"
     return image
+
+
+def model_version(model: str, spec: ModelSpec, env: Environment, registry: ImageRegistry) -> str:
+    """The app.kubernetes.io/version of a model: the catalog's `version`, else what its image is known by offline
+    (a built image's content tag, a prebuilt or runtime image's tag or digest)."""
+    if spec.version is not None:
+        return spec.version
+    if spec.image is not None and spec.image.build is not None:
+        return content_tag(env.project_dir, spec.image.build)
+    return image_version(image_source(model, spec, registry))
 
 
 def image_for(model: str, spec: ModelSpec, env: Environment, registry: ImageRegistry) -> pulumi.Input[str]:
@@ -128,6 +140,7 @@ def build(env: Environment) -> None:
     built_images: dict[str, pulumi.Input[str]] = {}
     for model, spec in env.models.items():
         image = image_for(model, spec, env, registry)
+        release = release_labels(model, env.stack, model_version(model, spec, env, registry))
         gpu_deps = gpu_capacity if spec.resources.gpu is not None else []
         if is_built(spec):
             built_images[model] = image
@@ -141,6 +154,7 @@ def build(env: Environment) -> None:
                 # A content-addressed tag (checkov suppressions); an external registry's image runs by digest.
                 built_image=is_built(spec) and registry.kind.reference == "tag",
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
+                release=release,
             ),
             opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, *gpu_deps]),
         )
@@ -148,7 +162,12 @@ def build(env: Environment) -> None:
             ModelMonitoring(
                 model,
                 ModelMonitoringArgs(
-                    model=model, spec=spec, settings=settings, deployment=services[model].deployment, stack=monitoring
+                    model=model,
+                    spec=spec,
+                    settings=settings,
+                    deployment=services[model].deployment,
+                    stack=monitoring,
+                    release=release,
                 ),
                 opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
             )
