@@ -77,6 +77,12 @@ def _check_manifests(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from forecasting.cli import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlserve", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--catalog")
     capacity.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     capacity.set_defaults(func=_capacity)
+
+    from forecasting.cli import add_arguments as forecast_arguments
+
+    forecast = commands.add_parser(
+        "forecast", help="forecast each model's request rate and recommend minReplicas/maxReplicas (forecasting/)"
+    )
+    forecast_arguments(forecast, PROJECT_DIR)
+    forecast.set_defaults(func=_forecast)
 
     schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
     schema.add_argument("--check", action="store_true", help="only report whether they are stale")
