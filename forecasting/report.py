@@ -37,6 +37,15 @@ def _times(hours: np.ndarray) -> np.ndarray:
     return np.array([datetime.fromtimestamp(int(h) * HOUR, UTC).replace(tzinfo=None) for h in hours])
 
 
+BOUNDS = "#7570b3"
+CURRENT = "#e7298a"
+
+
+def _level(axis, times: np.ndarray, value: float, label: str | None, **style) -> None:
+    """A constant bound over the forecast, drawn as a step line."""
+    axis.step(times, np.full(len(times), value), where="post", label=label, **style)
+
+
 def plot(report: ModelReport, path: Path) -> None:
     import matplotlib
 
@@ -78,22 +87,15 @@ def plot(report: ModelReport, path: Path) -> None:
     ax.plot(future, q[0.5], color="#1b9e77", lw=1.4, label="forecast p50")
     if rec is not None:
         c = rec.capacity.rps_per_replica
-        ax.step(
+        _level(ax, future, rec.max_replicas * c, f"capacity at maxReplicas {rec.max_replicas}", color=BOUNDS, lw=1.3)
+        _level(
+            ax,
             future,
-            np.full(len(future), rec.max_replicas * c),
-            where="post",
-            color="#7570b3",
-            lw=1.3,
-            label=f"capacity at maxReplicas {rec.max_replicas}",
-        )
-        ax.step(
-            future,
-            np.full(len(future), rec.min_replicas * c),
-            where="post",
-            color="#7570b3",
+            rec.min_replicas * c,
+            f"capacity at minReplicas {rec.min_replicas}",
+            color=BOUNDS,
             lw=1.3,
             ls="--",
-            label=f"capacity at minReplicas {rec.min_replicas}",
         )
     ax.axvline(future[0], color="#999999", lw=0.8)
     ax.set_ylabel("requests per second")
@@ -118,33 +120,13 @@ def plot(report: ModelReport, path: Path) -> None:
             label="replicas needed, p50-p99 (with headroom)",
         )
         rx.step(future, needed_p50, where="post", color="#1b9e77", lw=1.0, label="replicas needed at p50")
-        rx.step(
-            future,
-            np.full(len(future), rec.max_replicas),
-            where="post",
-            color="#7570b3",
-            lw=1.6,
-            label=f"recommended maxReplicas {rec.max_replicas}",
+        _level(rx, future, rec.max_replicas, f"recommended maxReplicas {rec.max_replicas}", color=BOUNDS, lw=1.6)
+        _level(
+            rx, future, rec.min_replicas, f"recommended minReplicas {rec.min_replicas}", color=BOUNDS, lw=1.6, ls="--"
         )
-        rx.step(
-            future,
-            np.full(len(future), rec.min_replicas),
-            where="post",
-            color="#7570b3",
-            lw=1.6,
-            ls="--",
-            label=f"recommended minReplicas {rec.min_replicas}",
-        )
-        rx.step(
-            future,
-            np.full(len(future), rec.current_max),
-            where="post",
-            color="#e7298a",
-            lw=1.0,
-            ls=":",
-            label=f"catalog now {rec.current_min}-{rec.current_max}",
-        )
-        rx.step(future, np.full(len(future), rec.current_min), where="post", color="#e7298a", lw=1.0, ls=":")
+        now = f"catalog now {rec.current_min}-{rec.current_max}"
+        _level(rx, future, rec.current_max, now, color=CURRENT, lw=1.0, ls=":")
+        _level(rx, future, rec.current_min, None, color=CURRENT, lw=1.0, ls=":")
         rx.set_ylabel("replicas")
         rx.set_ylim(0, max(rec.max_replicas, rec.current_max, float(needed_p99.max())) * 1.15 + 1)
         rx.yaxis.get_major_locator().set_params(integer=True)
