@@ -1,7 +1,8 @@
-"""``python -m mlserve forecast``: options (registered by mlserve/__main__.py) and the run.
+"""``mlserve forecast``: its options (registered by mlserve/commands/forecast.py) and the run.
 
-Exit status: 0 every selected model forecast; 1 some model could not be (no data, history too short, Prometheus
-unreachable), the others still reported; 2 invalid input (options, a malformed export, the catalog), nothing written.
+Exit status (docs/cli.md): 0 every selected model forecast; 1 some model could not be (no data, history too
+short), the others still reported; 2 invalid input (options, a malformed export, the catalog), nothing written;
+3 Prometheus unreachable, not Prometheus, or refusing the query.
 """
 
 from __future__ import annotations
@@ -18,40 +19,36 @@ _DURATION = re.compile(r"^([1-9][0-9]*)([hdw])$")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 168}
 
 
-def add_arguments(parser: argparse.ArgumentParser, project_dir: Path) -> None:
-    parser.add_argument("--stack", default="dev", help="stack whose catalog and namespace to use; default dev")
-    parser.add_argument("--catalog", help="catalog file instead of the stack's (default: its ml-serving:catalog)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The forecast's own options (``--stack``, ``--catalog`` and ``--project-dir`` are the CLI's common ones)."""
     parser.add_argument("--model", help="forecast only this model (default: every enabled model of the stack)")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--prometheus", metavar="URL", help="Prometheus base URL to read request rates from")
+    source.add_argument(
+        "--prometheus", metavar="URL", help="Prometheus base URL to read request rates from (no default: this or --history)"
+    )
     source.add_argument(
         "--history",
         metavar="FILE",
         type=Path,
-        help="a query_range JSON export or a CSV (timestamp, [model,] requests_per_second|requests_total)",
+        help="a query_range JSON export or a CSV: timestamp, [model,] requests_per_second or requests_total "
+        "(no default: this or --prometheus)",
     )
-    parser.add_argument("--horizon", default="7d", help="how far ahead to forecast: <n>h, <n>d or <n>w; default 7d")
-    parser.add_argument("--lookback", default="28d", help="history read from Prometheus; default 28d")
-    parser.add_argument(
-        "--headroom", type=float, default=20.0, help="percent added to the p50 trough and the p99 demand; default 20"
-    )
+    parser.add_argument("--horizon", default="7d", help="how far ahead to forecast: <n>h, <n>d or <n>w")
+    parser.add_argument("--lookback", default="28d", help="history read from Prometheus: <n>h, <n>d or <n>w")
+    parser.add_argument("--headroom", type=float, default=20.0, help="percent added to the p50 trough and the p99 demand")
     parser.add_argument(
         "--replica-rps",
         action="append",
-        default=[],
         metavar="MODEL=RPS",
-        help="measured requests/s one replica serves (repeatable; a bare number applies to --model); default: the "
-        "catalog's target for models scaling on requests-per-second",
+        help="measured requests/s one replica serves; repeatable; a bare number applies to --model (default: the "
+        "catalog's target for models scaling on requests-per-second, none for others)",
     )
-    parser.add_argument("--folds", type=int, default=3, help="rolling-origin backtest folds, 2 to 10; default 3")
+    parser.add_argument("--folds", type=int, default=3, help="rolling-origin backtest folds, 2 to 10")
     parser.add_argument(
-        "--out", type=Path, default=Path("build/forecast"), help="plots and summary; default build/forecast"
+        "--out", type=Path, help="directory for the plots and summary (default: build/forecast in the project directory)"
     )
-    parser.add_argument("--timeout", type=float, default=15.0, help="seconds per Prometheus request; default 15")
-    parser.add_argument(
-        "--write", action="store_true", help="apply the bounds as overrides.<stack>.scaling in the catalog"
-    )
-    parser.add_argument("--project-dir", type=Path, default=project_dir, help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=15.0, help="seconds per Prometheus request")
+    parser.add_argument("--write", action="store_true", help="apply the bounds as overrides.<stack>.scaling in the catalog")
 
 
 def parse_hours(option: str, value: str) -> int:
@@ -63,10 +60,10 @@ def parse_hours(option: str, value: str) -> int:
     return int(match.group(1)) * _UNIT_HOURS[match.group(2)]
 
 
-def parse_replica_rps(values: list[str], model: str | None, known: set[str]) -> dict[str, float]:
+def parse_replica_rps(values: list[str] | None, model: str | None, known: set[str]) -> dict[str, float]:
     measured: dict[str, float] = {}
     problems = []
-    for value in values:
+    for value in values or []:
         name, _, number = value.rpartition("=")
         if not name:
             if model is None:
@@ -91,18 +88,21 @@ def parse_replica_rps(values: list[str], model: str | None, known: set[str]) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlserve import cli
+
     try:
-        return _run(args)
+        return _run(args, cli.project_dir(args))
     except ForecastInputError as exc:
         print(exc.render(), file=sys.stderr)
-        return 2
+        return cli.EXIT_INVALID
     except ForecastError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(f"mlserve forecast: {exc}", file=sys.stderr)
+        return cli.EXIT_ENVIRONMENT
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, project_dir: Path) -> int:
     from components.monitoring import signals_for
+    from mlserve import cli
     from mlserve.render import validate
     from model_catalog.errors import ConfigurationError
 
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         problems.append(f"--timeout: got {args.timeout:g}; seconds, more than 0 and at most 600")
     if problems:
         raise ForecastInputError(problems)
-    env = validate(args.project_dir, args.stack, args.catalog)
+    env = validate(project_dir, args.stack, args.catalog)
     if args.model is not None and args.model not in env.models:
         raise ForecastInputError(
             [
@@ -183,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
         rec = recommend(model, spec, env.settings, result, capacity, args.headroom / 100)
         reports.append(ModelReport(model, h, result, rec, None))
 
-    out: Path = args.out
+    out: Path = args.out or project_dir / "build" / "forecast"
     out.mkdir(parents=True, exist_ok=True)
     for r in reports:
         if r.forecast is not None:
@@ -196,11 +196,11 @@ def _run(args: argparse.Namespace) -> int:
         from .catalog_write import write_catalog
 
         recs = [r.recommendation for r in reports if r.recommendation is not None]
-        catalog = Path(args.catalog) if args.catalog else args.project_dir / env.settings.catalog
+        catalog = Path(args.catalog) if args.catalog else project_dir / env.settings.catalog
 
         def check(path: Path) -> None:
             try:
-                validate(args.project_dir, args.stack, str(path))
+                validate(project_dir, args.stack, str(path))
             except ConfigurationError as exc:
                 raise ForecastInputError(
                     [f"--write: the recommended bounds would make {catalog} invalid; nothing written:", exc.render()]
@@ -216,4 +216,4 @@ def _run(args: argparse.Namespace) -> int:
             if after != before
             else f"{catalog}: already has these bounds; nothing written"
         )
-    return 1 if any(r.forecast is None for r in reports) else 0
+    return cli.EXIT_FINDINGS if any(r.forecast is None for r in reports) else cli.EXIT_OK

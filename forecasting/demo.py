@@ -39,15 +39,15 @@ def backfills(stack: str, project_dir, catalog: str | None = None):
 
 
 def main(argv: list[str]) -> int:
-    from mlserve.__main__ import PROJECT_DIR
     from mlserve.__main__ import main as mlserve_main
+    from mlserve.cli import find_project_dir
 
     from . import local_prometheus
 
     stack = argv[argv.index("--stack") + 1] if "--stack" in argv else "dev"
     catalog = argv[argv.index("--catalog") + 1] if "--catalog" in argv else None
     try:
-        server = local_prometheus.start(backfills(stack, PROJECT_DIR, catalog))
+        server = local_prometheus.start(backfills(stack, find_project_dir(), catalog))
     except local_prometheus.PrometheusMissingError as exc:
         print(f"forecast-demo: {exc}", file=sys.stderr)
         return 1

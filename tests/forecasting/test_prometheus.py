@@ -111,13 +111,13 @@ def test_unreachable_prometheus_is_a_clear_error(tmp_path, capsys):
     closed = f"http://127.0.0.1:{local_prometheus._free_port()}"
     code = main(["forecast", "--stack", "dev", "--prometheus", closed, "--out", str(tmp_path), "--timeout", "2"])
     captured = capsys.readouterr()
-    assert code == 1
-    assert f"error: cannot reach Prometheus at {closed}: connection refused" in captured.err
+    assert code == 3
+    assert f"mlserve forecast: cannot reach Prometheus at {closed}: connection refused" in captured.err
     assert "Traceback" not in captured.err
 
 
 def test_something_that_is_not_prometheus_is_a_clear_error(prometheus, tmp_path, capsys):
     server, _, _ = prometheus
     code = main(["forecast", "--stack", "dev", "--prometheus", server.url + "/nonexistent", "--out", str(tmp_path)])
-    assert code == 1
+    assert code == 3
     assert "is not the Prometheus API (is the URL right?)" in capsys.readouterr().err
