@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="forecast only this model (default: every enabled model of the stack)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
-        "--prometheus", metavar="URL", help="Prometheus base URL to read request rates from (no default: this or --history)"
+        "--prometheus",
+        metavar="URL",
+        help="Prometheus base URL to read request rates from (no default: this or --history)",
     )
     source.add_argument(
         "--history",
@@ -35,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--horizon", default="7d", help="how far ahead to forecast: <n>h, <n>d or <n>w")
     parser.add_argument("--lookback", default="28d", help="history read from Prometheus: <n>h, <n>d or <n>w")
-    parser.add_argument("--headroom", type=float, default=20.0, help="percent added to the p50 trough and the p99 demand")
+    parser.add_argument(
+        "--headroom", type=float, default=20.0, help="percent added to the p50 trough and the p99 demand"
+    )
     parser.add_argument(
         "--replica-rps",
         action="append",
@@ -45,10 +49,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--folds", type=int, default=3, help="rolling-origin backtest folds, 2 to 10")
     parser.add_argument(
-        "--out", type=Path, help="directory for the plots and summary (default: build/forecast in the project directory)"
+        "--out",
+        type=Path,
+        help="directory for the plots and summary (default: build/forecast in the project directory)",
     )
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds per Prometheus request")
-    parser.add_argument("--write", action="store_true", help="apply the bounds as overrides.<stack>.scaling in the catalog")
+    parser.add_argument(
+        "--write", action="store_true", help="apply the bounds as overrides.<stack>.scaling in the catalog"
+    )
 
 
 def parse_hours(option: str, value: str) -> int:
