@@ -9,8 +9,11 @@ OUT ?= build/$(STACK)
 CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
+PROMETHEUS ?=
+HISTORY ?=
+FORECAST_ARGS ?=
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity forecast forecast-demo test lint schema golden check-manifests check-all bench lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -34,6 +37,12 @@ validate: venv ## check STACK's settings and catalog without rendering
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
 	$(MLSERVE) capacity --stack $(STACK) $(CATALOG_ARG)
+
+forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=file; recommend replica bounds (FORECAST_ARGS: more options)
+	$(MLSERVE) forecast --stack $(STACK) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS)) $(if $(HISTORY),--history $(HISTORY)) $(CATALOG_ARG) $(FORECAST_ARGS)
+
+forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
+	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q
