@@ -20,6 +20,7 @@ from platform_data import metrics as table
 from platform_data import pins
 from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_string
 
+from .kube import await_ready
 from .labels import platform_labels, selector_labels
 from .namespace import namespace_manifest
 from .workload import deployment_timeout_seconds, effective_runtime, gpu_placement, has_autoscaler, scaling_behavior
@@ -42,6 +43,8 @@ SCALER_WINDOW = "1m"
 ALERT_WINDOW = "5m"
 #: Scaling metrics KEDA reads from Prometheus (cpu and memory stay with the HPA in components/workload.py).
 KEDA_METRICS = ("requests-per-second", "concurrency", "gpu-utilization")
+#: How long `pulumi up` waits for KEDA to report a ScaledObject Ready.
+SCALED_OBJECT_READY_SECONDS = 300
 #: Alert thresholds that are not per model.
 GPU_MEMORY_FULL_RATIO = 0.95
 CONTAINER_MEMORY_FULL_RATIO = 0.9
@@ -419,7 +422,10 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
-        "metadata": {"name": model, "namespace": settings.environment.namespace, "labels": labels},
+        # KEDA reports Ready once it validated the triggers and created the HPA: a broken one fails `pulumi up`.
+        "metadata": await_ready(
+            {"name": model, "namespace": settings.environment.namespace, "labels": labels}, SCALED_OBJECT_READY_SECONDS
+        ),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
             "minReplicaCount": scaling.min_replicas,

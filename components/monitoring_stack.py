@@ -32,6 +32,7 @@ from .monitoring import (
     prometheus_url,
     uses_keda,
 )
+from .protection import crd_chart_protection, namespace_protection
 
 TYPE = "ml-serving:monitoring:MonitoringStack"
 #: Grafana admin password: 32 letters and digits (~190 bits), nothing a shell or a URL would need to escape.
@@ -81,8 +82,11 @@ class MonitoringStack(pulumi.ComponentResource):
         settings = args.settings
         mon = settings.monitoring
         self.prometheus_url = prometheus_url(settings)
+        # Prometheus' volumes live in this namespace: protected and retained in prod (components/protection.py).
         self.namespace = register(
-            f"{name}-namespace", monitoring_namespace_manifest(settings), pulumi.ResourceOptions(parent=self)
+            f"{name}-namespace",
+            monitoring_namespace_manifest(settings),
+            pulumi.ResourceOptions(parent=self, **namespace_protection(settings, stateful=True)),
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         self.grafana_password = random.RandomPassword(
@@ -99,7 +103,10 @@ class MonitoringStack(pulumi.ComponentResource):
             pins.KUBE_PROMETHEUS_STACK,
             mon.namespace,
             kube_prometheus_stack_values(settings),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.grafana_admin]),
+            # Its CRDs hold every PodMonitor and PrometheusRule of the cluster: never deleted with the stack.
+            pulumi.ResourceOptions(
+                parent=self, depends_on=[self.namespace, self.grafana_admin], **crd_chart_protection(settings)
+            ),
         )
         gpu_accelerators = [s.resources.gpu.accelerator for s in args.models.values() if s.resources.gpu is not None]
         self.gpu_exporter = (
@@ -119,14 +126,17 @@ class MonitoringStack(pulumi.ComponentResource):
             self.autoscaler_namespace = register(
                 f"{name}-autoscaler-namespace",
                 autoscaler_namespace_manifest(settings),
-                pulumi.ResourceOptions(parent=self),
+                pulumi.ResourceOptions(parent=self, **namespace_protection(settings, stateful=False)),
             )
             self.autoscaler = _chart(
                 f"{name}-keda",
                 pins.KEDA,
                 mon.autoscaler_namespace,
                 keda_values(settings),
-                pulumi.ResourceOptions(parent=self, depends_on=[self.autoscaler_namespace]),
+                # Its CRDs hold every ScaledObject of the cluster: never deleted with the stack.
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.autoscaler_namespace], **crd_chart_protection(settings)
+                ),
             )
         self.fleet_dashboard = register(
             f"{name}-fleet-dashboard",

@@ -116,6 +116,10 @@ def drain_seconds(spec: ModelSpec) -> int:
     return PRESTOP_SLEEP_SECONDS + spec.max_request_seconds + 5
 
 
+#: Deployment fields an autoscaler owns once it exists: the program states them at creation only.
+AUTOSCALED_FIELDS = ["spec.replicas"]
+
+
 def has_autoscaler(spec: ModelSpec) -> bool:
     return spec.scaling.min_replicas != spec.scaling.max_replicas
 
@@ -466,8 +470,12 @@ def build_model_objects(
         "progressDeadlineSeconds": timeout,
         "template": pod_template(model, spec, image, settings, labels, image_pull_secrets),
     }
-    if not has_autoscaler(spec):
-        deployment_spec["replicas"] = spec.scaling.min_replicas
+    # Always stated, so server-side apply never releases the field (the API server would reset it to 1). With an
+    # autoscaler it is only the count at creation: ModelService ignores later changes to it (AUTOSCALED_FIELDS), so a
+    # move from a fixed size keeps the running replicas until the autoscaler, which then owns the field, acts.
+    deployment_spec["replicas"] = (
+        max(spec.scaling.min_replicas, 1) if has_autoscaler(spec) else spec.scaling.min_replicas
+    )
     data = config_files(model, spec)
     return ModelObjects(
         service_account=service_account(model, namespace, labels, settings),

@@ -27,6 +27,15 @@ PROJECT = "ml-serving"
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
+UID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+PATTERN_DESCRIPTIONS[UID_PATTERN] = "a Kubernetes object UID, 8-4-4-4-12 lower-case hex digits"
+#: `kubernetes:*` provider config keys and the stack setting that replaces each (the program's explicit provider
+#: ignores the `kubernetes:` namespace, so a value there would be silently unused).
+KUBERNETES_KEYS: dict[str, str] = {
+    "kubernetes:context": "ml-serving:cluster.context",
+    "kubernetes:cluster": "ml-serving:cluster.context",
+    "kubernetes:namespace": "ml-serving:environment.namespace",
+}
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]+$"
 PATTERN_DESCRIPTIONS[KMS_KEY_ARN_PATTERN] = "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>"
 
@@ -55,8 +64,19 @@ class ClusterSettings(CatalogModel):
     does not replace resources while this stays the same."""
     kubernetes_version: KubernetesMinor
     """Kubernetes minor of the cluster, e.g. "1.33" (quoted): manifests are validated against it."""
-    context: str | None = None
-    """kubeconfig context; omit to use the ambient one (KUBECONFIG, current context)."""
+    context: Annotated[str, StringConstraints(min_length=1, max_length=253)] | None = Field(
+        None, examples=["arn:aws:eks:eu-west-1:444455556666:cluster/ml-prod-eks"]
+    )
+    """kubeconfig context the stack deploys through (`kubectl config get-contexts`). Required in staging and prod:
+    the ambient current context may point at another cluster. The `kubernetes:*` config keys are not read (the
+    program builds its own provider); this is the only place to name the context."""
+    kube_system_uid: Annotated[str, StringConstraints(pattern=UID_PATTERN)] | None = Field(
+        None, examples=["0b6f1f9e-2f5c-4b8e-9d35-5a4c3e2b1d0a"]
+    )
+    """The cluster's identity: UID of its `kube-system` Namespace (`kubectl --context <context> get namespace
+    kube-system -o jsonpath='{.metadata.uid}'`). Before anything is registered the program reads the connected
+    cluster's `kube-system` and refuses to go on when its UID differs, whatever the kubeconfig says. Required in
+    staging and prod (dev's kind cluster is recreated at will)."""
 
 
 class RegistrySettings(CatalogModel):
@@ -283,6 +303,9 @@ def parse_settings(
     problems: list[Problem] = []
     known = [info.alias or name for name, info in StackSettings.model_fields.items()]
     for full_key in sorted(config):
+        if full_key.startswith("kubernetes:"):
+            problems.append(_kubernetes_key_problem(full_key, file, stack_doc))
+            continue
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix) :]
@@ -325,8 +348,53 @@ def parse_settings(
     return settings
 
 
-def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+def _kubernetes_key_problem(full_key: str, file: str, stack_doc: SourceDocument | None) -> Problem:
+    """A `kubernetes:*` key: the program's own provider never reads it, so it would be silently ignored."""
+    replacement = KUBERNETES_KEYS.get(full_key)
+    where = (
+        f"set {replacement} instead"
+        if replacement
+        else "name the cluster with ml-serving:cluster.context (and KUBECONFIG for the file)"
+    )
+    message = (
+        f"'{full_key}' is not read: this program builds its own Kubernetes provider from the stack's settings, so "
+        f"the kubernetes: config namespace is ignored; {where}, then run: pulumi config rm {full_key}"
+    )
+    if stack_doc is None:
+        return Problem(file, 1, 1, full_key, message)
+    line, column = stack_doc.locate(("config", full_key), at_key=True)
+    return Problem(file, line, column, full_key, message)
+
+
+def _cluster_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    """staging and prod name their cluster twice: the kubeconfig context to use, and the identity to expect."""
     found: list[tuple[Path, str]] = []
+    tier = s.environment.tier
+    if tier == "dev":
+        return found
+    if s.cluster.context is None:
+        found.append(
+            (
+                ("cluster", "context"),
+                f"a {tier} stack names its kubeconfig context (see `kubectl config get-contexts`), e.g. "
+                "context: arn:aws:eks:<region>:<account>:cluster/<name>; without one the provider uses whatever "
+                "context is current",
+            )
+        )
+    if s.cluster.kube_system_uid is None:
+        found.append(
+            (
+                ("cluster", "kubeSystemUid"),
+                f"a {tier} stack states which cluster it expects: set kubeSystemUid to the output of `kubectl "
+                "--context <context> get namespace kube-system -o jsonpath='{.metadata.uid}'`; the program "
+                "refuses to deploy to any other cluster",
+            )
+        )
+    return found
+
+
+def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = _cluster_checks(s)
     reg = s.registry
     if reg.type == "ecr" and (reg.region is None or reg.account_id is None):
         found.append((("registry", "type"), "type 'ecr' needs 'region' and 'accountId'"))

@@ -13,12 +13,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
+from components.cluster_guard import cluster_identifier
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
+from components.protection import namespace_protection
 from components.registry import ImageRegistry, ImageRegistryArgs
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError
@@ -33,7 +35,8 @@ def engine_config() -> tuple[dict[str, Any], set[str]]:
     """All config the engine handed the program (or the render's mock runtime set), and which keys are secret."""
     values: dict[str, Any] = dict(runtime_config.get_config_env())
     values.update(runtime_config.CONFIG.get())
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys |= {key for key in values if pulumi.runtime.is_config_secret(key)}
     return values, secret_keys
 
 
@@ -91,7 +94,8 @@ def build(env: Environment) -> None:
     settings = env.settings
     provider = k8s.Provider(
         "kubernetes",
-        cluster_identifier=settings.cluster.name,
+        # Resolves only once the connected cluster is the stack's (components/cluster_guard.py).
+        cluster_identifier=cluster_identifier(settings),
         context=settings.cluster.context,
         enable_server_side_apply=True,
     )
@@ -102,6 +106,7 @@ def build(env: Environment) -> None:
             name=settings.environment.namespace,
             kubernetes_version=settings.cluster.kubernetes_version,
             labels=dict(settings.environment.labels),
+            protect=namespace_protection(settings, stateful=True)["protect"],
         ),
         opts=k8s_opts,
     )

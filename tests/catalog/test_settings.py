@@ -147,7 +147,44 @@ def test_required_settings_are_named_when_missing():
 
 
 def test_config_of_other_namespaces_is_left_alone():
-    parse_settings({**engine_config(BASE_SETTINGS), "kubernetes:context": "x", "aws:region": "y"}, set(), "dev", None)
+    parse_settings({**engine_config(BASE_SETTINGS), "aws:region": "y", "pulumi:tags": "{}"}, set(), "dev", None)
+
+
+@pytest.mark.parametrize(
+    ("key", "instead"),
+    [
+        ("kubernetes:context", "set ml-serving:cluster.context instead"),
+        ("kubernetes:kubeconfig", "name the cluster with ml-serving:cluster.context (and KUBECONFIG for the file)"),
+    ],
+)
+def test_a_kubernetes_config_key_is_an_error_naming_the_stack_setting(key, instead):
+    with pytest.raises(ConfigurationError) as info:
+        parse_settings({**engine_config(BASE_SETTINGS), key: "x"}, set(), "dev", None)
+    (line,) = [str(p) for p in info.value.problems]
+    assert line == (
+        f"Pulumi.dev.yaml:1:1: {key}: '{key}' is not read: this program builds its own Kubernetes provider from the "
+        f"stack's settings, so the kubernetes: config namespace is ignored; {instead}, then run: pulumi config rm "
+        f"{key}"
+    )
+
+
+@pytest.mark.parametrize("tier", ["staging", "prod"])
+def test_staging_and_prod_name_their_context_and_the_clusters_identity(tier):
+    cluster = {"name": "c", "kubernetesVersion": "1.33"}
+    lines = errors({**BASE_SETTINGS, "environment": {"tier": tier, "namespace": "ml"}, "cluster": cluster})
+    assert [line.split(": ")[1] for line in lines] == ["ml-serving:cluster.context", "ml-serving:cluster.kubeSystemUid"]
+    assert f"a {tier} stack names its kubeconfig context" in lines[0]
+    assert "refuses to deploy to any other cluster" in lines[1]
+
+
+def test_dev_may_leave_the_cluster_identity_unpinned():
+    parse({**BASE_SETTINGS, "cluster": {"name": "c", "kubernetesVersion": "1.33"}})
+
+
+def test_the_cluster_identity_is_a_uid():
+    cluster = {**BASE_SETTINGS["cluster"], "kubeSystemUid": "kube-system"}
+    (line,) = errors({**BASE_SETTINGS, "cluster": cluster})
+    assert "ml-serving:cluster.kubeSystemUid" in line and "a Kubernetes object UID" in line
 
 
 def test_gpu_pools_default_to_safe_disruption_and_the_pinned_ami():

@@ -204,8 +204,10 @@ def test_every_autoscaled_model_gets_exactly_one_autoscaler_and_a_fixed_size_mod
     autoscalers = [o for o in (objects.hpa, scaled_object(name, model_spec, stack_settings, {})) if o is not None]
     autoscaled = model_spec.scaling.min_replicas != model_spec.scaling.max_replicas
     assert len(autoscalers) == (1 if autoscaled else 0)
-    # whoever owns the replica count, the Deployment leaves it alone
-    assert ("replicas" in objects.deployment["spec"]) == (not autoscaled)
+    # the Deployment always states its replicas (never released under server-side apply): the fixed size, or the
+    # count at creation that the autoscaler then owns (ModelService ignores later changes to it)
+    expected = max(model_spec.scaling.min_replicas, 1) if autoscaled else model_spec.scaling.min_replicas
+    assert objects.deployment["spec"]["replicas"] == expected
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.workload import (
+    AUTOSCALED_FIELDS,
     PRESTOP_SLEEP_SECONDS,
     RUN_AS_USER,
     build_model_objects,
@@ -191,9 +192,12 @@ def test_pods_drain_for_longer_than_the_longest_request():
 
 
 # rule 15
-def test_an_autoscaled_deployment_leaves_replicas_to_the_autoscaler():
+def test_an_autoscaled_deployment_states_its_replicas_at_creation_only():
     objs = objects(spec(scaling={"minReplicas": 2, "maxReplicas": 5}))
-    assert "replicas" not in objs.deployment["spec"]
+    assert objs.deployment["spec"]["replicas"] == 2
+    assert AUTOSCALED_FIELDS == ["spec.replicas"]  # ModelService ignores later changes (tests/components)
+    to_zero = objects(spec(scaling={"minReplicas": 0, "maxReplicas": 3, "metric": "concurrency", "target": 4}))
+    assert to_zero.deployment["spec"]["replicas"] == 1  # created serving; KEDA may take it to zero when idle
     hpa = objs.hpa["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 5)
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "m"}
