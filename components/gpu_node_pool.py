@@ -25,7 +25,7 @@ from model_catalog.settings import StackSettings
 from platform_data import pins
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
-from .device_plugin import CONFIG_LABEL, DevicePlugin, DevicePluginArgs
+from .device_plugin import CONFIG_LABEL, RELEASE_SUFFIX, DevicePlugin, DevicePluginArgs
 from .gpu_capacity import AcceleratorPlan, plan_capacity
 from .kube import await_ready, register
 from .labels import platform_labels
@@ -208,6 +208,7 @@ def device_plugin_args(settings: StackSettings, plans: dict[str, AcceleratorPlan
                     tolerations.append(toleration)
     return DevicePluginArgs(
         namespace=f"{settings.environment.namespace}-nvidia-device-plugin",
+        release=f"{settings.environment.namespace}-{RELEASE_SUFFIX}",
         node_selector_terms=terms,
         tolerated_taints=tolerations,
         time_slicing={name: p.slices_per_gpu for name, p in plans.items() if p.slices_per_gpu > 1},

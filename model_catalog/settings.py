@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError, model_validator
 
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
@@ -183,14 +183,41 @@ class WakeHours(CatalogModel):
     """Cron schedule at which they may scale to zero again once idle."""
 
 
+class ExistingMonitoring(CatalogModel):
+    """The Prometheus, Grafana and KEDA a cluster already runs (monitoring.mode existing)."""
+
+    prometheus_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(:[0-9]+)?(/\S*)?$")] = Field(
+        examples=["http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"]
+    )
+    """In-cluster URL of the existing Prometheus: what the models' ScaledObjects query."""
+    selector_labels: dict[str, str] = Field({}, examples=[{"release": "kube-prometheus-stack"}])
+    """Labels the existing Prometheus selects PodMonitors and PrometheusRules by (kube-prometheus-stack's default
+    is `release: <its release name>`); added to the models' PodMonitors and PrometheusRules."""
+
+
 class MonitoringSettings(CatalogModel):
     """The stack's Prometheus/Grafana monitoring and the autoscaler reading from it (docs/monitoring.md)."""
 
     enabled: bool = False
-    """Install the monitoring stack and scrape, alert on and graph every model."""
-    namespace: DnsLabel = "monitoring"
-    """Namespace of the monitoring stack. It runs with Pod Security 'privileged' (node-exporter and the DCGM exporter
-    need host access), so nothing else belongs in it."""
+    """Scrape, alert on and graph every model (and install the monitoring stack, mode managed)."""
+    mode: Literal["managed", "existing"] = Field("managed", examples=["existing"])
+    """`managed`: this stack installs its own Prometheus operator, Prometheus, Alertmanager and Grafana (and, when
+    `clusterWide`, the CRDs, node-exporter and KEDA), under per-stack release names and namespaces. `existing`: the
+    cluster already runs them; the stack creates only per-model objects (PodMonitor, PrometheusRule, dashboard
+    ConfigMaps, ScaledObject) and no cluster-scoped object, after checking that their CRDs exist."""
+    namespace: DnsLabel | None = Field(None, examples=["monitoring"])
+    """Namespace of the monitoring stack. managed: created by the stack, default `<environment.namespace>-monitoring`;
+    it runs with Pod Security 'privileged' (node-exporter and the DCGM exporter need host access), so nothing else
+    belongs in it. existing (required): where the existing Prometheus and Grafana run; dashboards go there and the
+    models accept scrapes from there."""
+    cluster_wide: bool = Field(True, examples=[False])
+    """mode managed: this stack installs what a cluster can have only once: the Prometheus operator's and KEDA's CRDs,
+    KEDA itself (its external-metrics APIService is cluster-wide) and node-exporter (a host port on every node).
+    Exactly one stack per cluster sets it (docs/monitoring.md#shared-clusters); the others set `false` and use them."""
+    existing: ExistingMonitoring | None = Field(
+        None, examples=[{"prometheusUrl": "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"}]
+    )
+    """mode existing: the Prometheus the stack's autoscalers query and the labels it selects rules by."""
     retention: Duration = Field("15d", examples=["30d"])
     """How long Prometheus keeps samples."""
     storage: ByteQuantity | None = Field(None, examples=["200Gi"])
@@ -204,8 +231,9 @@ class MonitoringSettings(CatalogModel):
     """Alertmanager replicas, clustered (prod requires >= 2)."""
     scrape_interval: Duration = Field("15s", examples=["30s"])
     """How often Prometheus scrapes the models; the autoscalers react no faster."""
-    autoscaler_namespace: DnsLabel = Field("keda", examples=["keda"])
-    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted')."""
+    autoscaler_namespace: DnsLabel | None = Field(None, examples=["keda"])
+    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted'), when this stack
+    installs it (mode managed, clusterWide); default `<environment.namespace>-keda`."""
     runbook_base_url: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=300)] = Field(
         "docs/runbooks.md", examples=["https://git.example.com/ml/ml-serving/-/blob/main/docs/runbooks.md"]
     )
@@ -259,6 +287,22 @@ class StackSettings(CatalogModel):
     """Ingress controller for public models."""
     network: NetworkSettings = NetworkSettings()
     """Network egress and workload identity."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_stack_names(cls, data: Any) -> Any:
+        """A managed monitoring stack's namespaces default to names derived from the stack's own namespace, so two
+        stacks in one cluster never own the same Namespace."""
+        if not isinstance(data, dict):
+            return data
+        environment, monitoring = data.get("environment"), data.get("monitoring")
+        if not isinstance(environment, dict) or not isinstance(environment.get("namespace"), str):
+            return data
+        if not isinstance(monitoring, dict) or monitoring.get("mode", "managed") != "managed":
+            return data
+        base = environment["namespace"]
+        derived = {"namespace": f"{base}-monitoring", "autoscalerNamespace": f"{base}-keda"}
+        return {**data, "monitoring": {**derived, **monitoring}}
 
     def node_labels(self, accelerator: str) -> dict[str, str]:
         """Labels of the nodes that serve ``accelerator`` in this stack (what workloads select on)."""
@@ -366,6 +410,10 @@ def _kubernetes_key_problem(full_key: str, file: str, stack_doc: SourceDocument 
     return Problem(file, line, column, full_key, message)
 
 
+def _field_name(model: type[CatalogModel], alias: str) -> str:
+    return next(name for name, info in model.model_fields.items() if (info.alias or name) == alias)
+
+
 def _cluster_checks(s: StackSettings) -> list[tuple[Path, str]]:
     """staging and prod name their cluster twice: the kubeconfig context to use, and the identity to expect."""
     found: list[tuple[Path, str]] = []
@@ -435,7 +483,7 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
                 "through their own device plugin configuration",
             )
         )
-    if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
+    if s.monitoring.mode == "managed" and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
     found.extend(_monitoring_checks(s))
     return found
@@ -444,6 +492,30 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
 def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     mon = s.monitoring
+    if mon.mode == "existing":
+        if mon.existing is None:
+            found.append(
+                (
+                    ("monitoring", "existing"),
+                    "mode 'existing' needs 'existing.prometheusUrl' (the Prometheus the autoscalers query)",
+                )
+            )
+        if mon.namespace is None:
+            found.append(
+                (
+                    ("monitoring", "namespace"),
+                    "mode 'existing' needs 'namespace': where the existing Prometheus and Grafana run (dashboards "
+                    "go there, scrapes come from there)",
+                )
+            )
+        for key in ("autoscalerNamespace", "clusterWide", "storage", "storageClass"):
+            if _field_name(MonitoringSettings, key) in mon.model_fields_set:
+                found.append(
+                    (("monitoring", key), f"'{key}' is only for mode 'managed'; mode 'existing' installs nothing")
+                )
+        return found
+    if mon.existing is not None:
+        found.append((("monitoring", "existing"), "'existing' is only for mode 'existing'"))
     if not mon.enabled:
         return found
     if mon.autoscaler_namespace in (mon.namespace, s.environment.namespace):

@@ -227,7 +227,9 @@ def prod(monitoring: dict) -> dict:
 def test_monitoring_defaults_are_a_single_small_prometheus_without_a_volume():
     m = parse({**BASE_SETTINGS, "monitoring": {"enabled": True}}).monitoring
     assert (m.retention, m.storage, m.prometheus_replicas, m.alertmanager_replicas) == ("15d", None, 1, 1)
-    assert (m.autoscaler_namespace, m.scrape_interval, m.wake_hours) == ("keda", "15s", None)
+    # per-stack namespaces, so two stacks in one cluster never own the same Namespace
+    assert (m.namespace, m.autoscaler_namespace) == ("ml-test-monitoring", "ml-test-keda")
+    assert (m.mode, m.cluster_wide, m.scrape_interval, m.wake_hours) == ("managed", True, "15s", None)
 
 
 def test_a_prod_stack_keeps_metrics_on_a_volume_with_redundant_prometheus_and_alertmanager():
@@ -240,7 +242,7 @@ def test_a_prod_stack_keeps_metrics_on_a_volume_with_redundant_prometheus_and_al
     assert parse(prod(PROD_MONITORING)).monitoring.storage == "200Gi"
 
 
-@pytest.mark.parametrize("namespace", ["monitoring", "ml-test"])
+@pytest.mark.parametrize("namespace", ["ml-test-monitoring", "ml-test"])
 def test_keda_gets_a_namespace_of_its_own(namespace):
     (line,) = errors({**BASE_SETTINGS, "monitoring": {"enabled": True, "autoscalerNamespace": namespace}})
     assert f"ml-serving:monitoring.autoscalerNamespace: got '{namespace}'; KEDA needs a namespace of its own" in line

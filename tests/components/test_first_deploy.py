@@ -121,8 +121,8 @@ def test_prod_protects_its_namespaces_and_retains_the_stateful_ones(prod):
     }
     assert namespaces == {
         "ml-prod": {"protect": True, "retainOnDelete": True},
-        "monitoring": {"protect": True, "retainOnDelete": True},
-        "keda": {"protect": True},
+        "ml-prod-monitoring": {"protect": True, "retainOnDelete": True},
+        "ml-prod-keda": {"protect": True},
         "ml-prod-nvidia-device-plugin": {"protect": True},
     }
 
@@ -136,7 +136,7 @@ def test_other_tiers_protect_no_namespace(stack):
 
 def test_charts_that_install_crds_are_never_deleted_with_the_stack(prod):
     charts = {r.inputs["name"]: r.options for r in prod.registrations if r.type == "kubernetes:helm.sh/v4:Chart"}
-    assert charts["kube-prometheus-stack"] == {"protect": True, "retainOnDelete": True}
+    assert charts["ml-prod-monitoring"] == {"protect": True, "retainOnDelete": True}
     assert charts["keda"] == {"protect": True, "retainOnDelete": True}
 
 

@@ -223,7 +223,10 @@ def test_concurrency_scaling_reads_the_runtimes_own_load_metrics_against_the_cat
     assert (trigger["type"], trigger["name"], trigger["metricType"]) == ("prometheus", "concurrency", "AverageValue")
     assert metric_names(trigger["metadata"]["query"]) == reads
     assert trigger["metadata"]["threshold"] == f"{model_spec.scaling.target:g}"
-    assert trigger["metadata"]["serverAddress"] == "http://kube-prometheus-prometheus.monitoring.svc.cluster.local:9090"
+    assert (
+        trigger["metadata"]["serverAddress"]
+        == "http://ml-prod-monitoring-prometheus.ml-prod-monitoring.svc.cluster.local:9090"
+    )
 
 
 def test_requests_per_second_scaling_reads_the_request_counter_per_replica():
@@ -320,7 +323,7 @@ def test_grafana_reads_its_admin_password_from_a_secret_never_from_chart_values(
     assert "adminPassword" not in walk_keys(values)
     secret = grafana_admin_secret(stack_settings, password=object())
     assert secret["metadata"]["name"] == admin["existingSecret"]
-    assert secret["metadata"]["namespace"] == "monitoring"
+    assert secret["metadata"]["namespace"] == "ml-prod-monitoring"
     assert (
         set(secret["stringData"])
         == {admin["userKey"], admin["passwordKey"]}
@@ -334,7 +337,7 @@ def test_grafanas_dashboard_sidecar_is_on_and_watches_the_monitoring_namespace()
         "enabled": True,
         "label": "grafana_dashboard",
         "labelValue": "1",
-        "searchNamespace": "monitoring",
+        "searchNamespace": "ml-dev-monitoring",
     }
 
 
@@ -362,7 +365,11 @@ def test_prometheus_picks_up_monitors_and_rules_from_every_namespace():
 
 def test_the_operators_admission_webhook_and_its_tls_are_off_because_chart_v4_runs_no_hooks():
     operator = kube_prometheus_stack_values(settings())["prometheusOperator"]
-    assert operator == {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}}
+    assert operator == {
+        "admissionWebhooks": {"enabled": False},
+        "tls": {"enabled": False},
+        "namespaces": {"releaseNamespace": True, "additional": ["ml-test"]},
+    }
 
 
 def test_the_monitoring_namespace_enforces_privileged_audits_restricted_and_says_why():
@@ -375,7 +382,7 @@ def test_the_monitoring_namespace_enforces_privileged_audits_restricted_and_says
 
 def test_kedas_namespace_is_restricted_like_the_models():
     ns = autoscaler_namespace_manifest(ENVS["prod"].settings)["metadata"]
-    assert ns["name"] == "keda" and ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert ns["name"] == "ml-prod-keda" and ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_the_dcgm_exporter_runs_on_the_gpu_nodes_the_models_use_and_keeps_their_pod_labels():
