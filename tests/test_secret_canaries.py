@@ -33,6 +33,8 @@ config:
   ml-serving:cluster:
     name: canary
     kubernetesVersion: "1.33"
+    context: canary-context
+    kubeSystemUid: 00000000-0000-4000-8000-000000000001
   ml-serving:registry:
     type: external
     address: registry.example.com/ml
