@@ -9,7 +9,8 @@ CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean \
+	dev-cluster dev-images
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,6 +30,12 @@ validate: venv ## check STACK's settings and catalog without rendering
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
 	$(PY) -m mlserve capacity --stack $(STACK) $(CATALOG_ARG)
+
+dev-cluster: ## create the dev stack's kind cluster (dev/kind-cluster.yaml) with metrics-server; needs docker, kind, kubectl
+	bash dev/cluster.sh
+
+dev-images: venv ## build the dev stack's images and load them into its kind cluster; needs docker and kind
+	$(PY) -m mlserve dev-images --stack dev
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q

@@ -23,10 +23,19 @@ def _render(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from .render import validate
+    from .secrets_report import secrets_report
 
     env = validate(args.project_dir, args.stack, args.catalog)
     print(f"stack '{args.stack}': settings and catalog are valid; {len(env.models)} models enabled")
+    print("\n".join(secrets_report(env)))
     return 0
+
+
+def _dev_images(args: argparse.Namespace) -> int:
+    from .dev_images import run
+    from .render import validate
+
+    return run(validate(args.project_dir, args.stack, args.catalog), args.dry_run)
 
 
 def _capacity(args: argparse.Namespace) -> int:
@@ -93,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--catalog")
     validate.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     validate.set_defaults(func=_validate)
+
+    dev_images = commands.add_parser(
+        "dev-images", help="build the stack's images and load them into its kind cluster (docker, kind)"
+    )
+    dev_images.add_argument("--stack", default="dev")
+    dev_images.add_argument("--catalog")
+    dev_images.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    dev_images.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    dev_images.set_defaults(func=_dev_images)
 
     check = commands.add_parser("check-manifests", help="render a stack, then schema-validate and checkov it")
     check.add_argument("--stack", default="dev")

@@ -51,6 +51,7 @@ PATTERN_DESCRIPTIONS[KMS_KEY_ARN_PATTERN] = "a KMS key ARN, arn:aws:kms:<region>
 #: Secret config keys the program reads (always with ``pulumi config set --secret``), and what they are for.
 SECRET_KEYS: dict[str, str] = {
     "registryPassword": "password or token for an external registry (registry.type: external)",
+    "secretValues": "values of the Secrets with `source: stack`, as <secret name>.<key> (docs/secrets.md)",
 }
 
 #: JSON Schema key of the field-level secret marker: "allowed" (plain or secret; a secret stays a Pulumi secret
@@ -71,6 +72,15 @@ class EnvironmentSettings(CatalogModel):
     """Extra labels on every object (team, cost centre)."""
 
 
+class ClusterCapacity(CatalogModel):
+    """What the cluster offers the stack's models (a laptop's kind node, a namespace quota)."""
+
+    cpu: Annotated[str, StringConstraints(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")] = Field(examples=["3"])
+    """CPU, as Kubernetes writes it ("3", "2500m")."""
+    memory: ByteQuantity = Field(examples=["6Gi"])
+    """Memory ("6Gi")."""
+
+
 class ClusterSettings(CatalogModel):
     """The cluster this stack deploys to."""
 
@@ -85,6 +95,9 @@ class ClusterSettings(CatalogModel):
     """kubeconfig context the stack deploys through (`kubectl config get-contexts`). Required in staging and prod:
     the ambient current context may point at another cluster. The `kubernetes:*` config keys are not read (the
     program builds its own provider); this is the only place to name the context."""
+    capacity: ClusterCapacity | None = Field(None, examples=[{"cpu": "3", "memory": "6Gi"}])
+    """The most the stack's models may request together at their maximum replicas (requests per replica times
+    `maxReplicas`, summed); e.g. dev's laptop budget (docs/dev.md#laptop-budget). Omit for no limit."""
     kube_system_uid: Annotated[str, StringConstraints(pattern=UID_PATTERN)] | None = Field(
         None, examples=["0b6f1f9e-2f5c-4b8e-9d35-5a4c3e2b1d0a"]
     )
@@ -270,8 +283,46 @@ class IngressSettings(CatalogModel):
     """Namespace of the ingress controller (allowed in by the models' NetworkPolicies)."""
     controller_pod_labels: dict[str, str] = {"app.kubernetes.io/name": "ingress-nginx"}
     """Labels of the controller pods."""
+    controller: Literal["ingress-nginx", "other"] = Field("ingress-nginx", examples=["other"])
+    """Which controller serves `className`: `ingress-nginx` gets per-model annotations from the catalog (read and send
+    timeouts from `maxRequestSeconds`, body size from `exposure.maxBodySize`); `other` gets none (set them on the
+    controller)."""
     tls_cluster_issuer: K8sName | None = None
-    """cert-manager ClusterIssuer for public hosts' certificates; omit to terminate TLS elsewhere."""
+    """cert-manager ClusterIssuer for public hosts' certificates. Public models need it unless `plainHttpReason`
+    says why not."""
+    plain_http_reason: Annotated[str, StringConstraints(min_length=10, max_length=300)] | None = Field(
+        None, examples=["TLS ends at the AWS load balancer in front of ingress-nginx (ACM certificate)"]
+    )
+    """Why this stack's public models may be served without a certificate on the Ingress (TLS terminated upstream,
+    or a test environment): written on each such Ingress. Without it, a public model without TLS is an error."""
+
+
+class ExternalSecretRef(CatalogModel):
+    """Where the External Secrets Operator reads a Secret's values."""
+
+    store: K8sName = Field(examples=["aws-secrets-manager"])
+    """Name of the SecretStore or ClusterSecretStore."""
+    store_kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
+    """Kind of the store."""
+    remote_key: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=512)] = Field(examples=["prod/crm-db"])
+    """Key of the value in the store (a JSON object with one property per Secret key)."""
+
+
+SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+
+
+class SecretDeclaration(CatalogModel):
+    """A Kubernetes Secret in the models' namespace that the stack's models reference (docs/secrets.md)."""
+
+    source: Literal["stack", "external"] = Field(examples=["stack"])
+    """`stack`: created by the stack from the secret config `ml-serving:secretValues.<name>.<key>`; `external`:
+    created by something else, through an ExternalSecret the stack creates (`externalSecret`) or by hand."""
+    keys: Annotated[list[SecretKey], Field(min_length=1)] = Field(examples=[["token"]])
+    """The Secret's keys (the models' references are checked against them)."""
+    external_secret: ExternalSecretRef | None = Field(
+        None, examples=[{"store": "aws-secrets-manager", "remoteKey": "prod/crm-db"}]
+    )
+    """source external: create an External Secrets Operator `ExternalSecret` for it (awaited until Ready)."""
 
 
 class NetworkSettings(CatalogModel):
@@ -303,6 +354,10 @@ class StackSettings(CatalogModel):
     """Ingress controller for public models."""
     network: NetworkSettings = NetworkSettings()
     """Network egress and workload identity."""
+    secrets: dict[K8sName, SecretDeclaration] = Field(
+        {}, examples=[{"huggingface-token": {"source": "stack", "keys": ["token"]}}]
+    )
+    """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -524,6 +579,8 @@ def parse_settings(
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
         present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
         problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
+        secret_values = _decode(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
+        problems.extend(problem(path, message) for path, message in _secret_value_checks(settings, secret_values))
     if problems:
         # Whatever a check quoted, a secret value (or its ciphertext) is never part of a message.
         hidden = {v for path in secret_paths for v in _strings(_value_at(values, path))}
@@ -691,6 +748,10 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
                 "through their own device plugin configuration",
             )
         )
+    if s.ingress.plain_http_reason is not None and s.ingress.tls_cluster_issuer is not None:
+        found.append(
+            (("ingress", "plainHttpReason"), "'plainHttpReason' is only for a stack without 'tlsClusterIssuer'")
+        )
     if s.monitoring.mode == "managed" and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
     found.extend(_monitoring_checks(s))
@@ -784,6 +845,46 @@ def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
                 found.append(
                     (("monitoring", key), f"got {value}; a prod stack runs >= 2 so that one node's loss loses no alert")
                 )
+    return found
+
+
+def _secret_value_checks(s: StackSettings, values: Any) -> list[tuple[Path, str]]:
+    """``ml-serving:secretValues`` (decoded; its values are never shown) has exactly the keys the `source: stack`
+    declarations list."""
+    found: list[tuple[Path, str]] = []
+    given = values if isinstance(values, dict) else {}
+    key = f"{PROJECT}:secretValues"
+    for name, declaration in sorted(s.secrets.items()):
+        if declaration.source == "external" and name in given:
+            found.append(
+                (
+                    ("secretValues", name),
+                    f"Secret '{name}' has source 'external': the stack does not create it, so "
+                    f"nothing reads these values; run: pulumi config rm --path '{key}.{name}'",
+                )
+            )
+        if declaration.source == "external":
+            continue
+        entry = given.get(name)
+        for secret_key in declaration.keys:
+            if not isinstance(entry, dict) or secret_key not in entry:
+                found.append(
+                    (
+                        ("secrets", name, "keys"),
+                        f"Secret '{name}' (source 'stack') has no value for key '{secret_key}'; run: pulumi config "
+                        f"set --secret --path '{key}.{name}.{secret_key}' <value>",
+                    )
+                )
+        extra = sorted(set(entry) - set(declaration.keys)) if isinstance(entry, dict) else []
+        if extra:
+            found.append(
+                (("secretValues", name), f"values for undeclared key(s) {', '.join(extra)} of Secret '{name}'")
+            )
+    for name in sorted(set(given) - set(s.secrets)):
+        found.append((("secretValues", name), f"values for Secret '{name}', which {PROJECT}:secrets does not declare"))
+    for name, declaration in sorted(s.secrets.items()):
+        if declaration.source == "stack" and declaration.external_secret is not None:
+            found.append((("secrets", name, "externalSecret"), "'externalSecret' is only for source 'external'"))
     return found
 
 

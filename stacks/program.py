@@ -22,6 +22,7 @@ from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
 from components.protection import namespace_protection
 from components.registry import ImageRegistry, ImageRegistryArgs
+from components.secrets import StackSecrets, StackSecretsArgs
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError
 from model_catalog.schema import ModelSpec
@@ -89,6 +90,13 @@ def registry_password(settings: StackSettings) -> pulumi.Output[str] | None:
     return None
 
 
+def secret_values(settings: StackSettings) -> pulumi.Output[Any] | None:
+    """The values of the Secrets the stack creates (secret config), read only when some Secret has source stack."""
+    if any(d.source == "stack" for d in settings.secrets.values()):
+        return pulumi.Config().require_secret_object("secretValues")
+    return None
+
+
 def build(env: Environment) -> None:
     """Register every resource of the environment."""
     settings = env.settings
@@ -109,6 +117,12 @@ def build(env: Environment) -> None:
             protect=namespace_protection(settings, stateful=True)["protect"],
         ),
         opts=k8s_opts,
+    )
+    # Every Secret the models reference exists (or is being created) before any model: docs/secrets.md.
+    secrets = StackSecrets(
+        "secrets",
+        StackSecretsArgs(settings=settings, values=secret_values(settings)),
+        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
     )
     registry = ImageRegistry(
         "registry",
@@ -147,7 +161,7 @@ def build(env: Environment) -> None:
                 built_image=is_built(spec) and registry.kind.reference == "tag",
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
             ),
-            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, *gpu_deps]),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps]),
         )
         if monitoring is not None:
             ModelMonitoring(

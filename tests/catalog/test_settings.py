@@ -54,7 +54,7 @@ def test_problems_are_located_in_the_stack_file_with_their_config_key():
         "(YAML reads it as a number)",
         "Pulumi.prod.yaml:12:3: ml-serving:monitring: unknown setting 'ml-serving:monitring'; did you mean "
         "'monitoring'? allowed: catalog, environment, cluster, registry, gpuNodePool, monitoring, ingress, network, "
-        "registryPassword",
+        "secrets, registryPassword, secretValues",
     ]
 
 
@@ -313,7 +313,8 @@ def test_the_schema_marks_which_settings_may_be_secret():
     assert secrecy(("registry", "username")) == "allowed"
     assert secrecy(("registryPassword",)) == "required"
     assert secrecy(("environment", "labels", "team")) is None
-    assert secret_capable_settings() == ["registryPassword", "registry.username"]
+    assert secrecy(("secretValues",)) == "required"
+    assert secret_capable_settings() == ["registryPassword", "secretValues", "registry.username"]
 
 
 def test_a_field_marked_must_be_secret_rejects_a_plain_value():

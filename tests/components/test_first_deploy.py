@@ -147,3 +147,50 @@ def test_autoscaled_deployments_leave_later_replica_changes_to_the_autoscaler(pr
             autoscaled = scaling.min_replicas != scaling.max_replicas
             assert reg.inputs["spec"]["replicas"] >= 1
             assert reg.options.get("ignoreChanges") == (["spec.replicas"] if autoscaled else None), reg.name
+
+
+PUBLIC = """\
+version: 1
+models:
+  web:
+    runtime: tensorflow-serving
+    weights: {uri: "s3://bucket/model/", sizeGiB: 1}
+    resources: {cpu: "1", memory: 2Gi}
+    maxRequestSeconds: 120
+    exposure: {type: public, host: web.example.com, maxBodySize: 20Mi}
+"""
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_public_models_of_the_committed_stacks_are_served_over_tls(stack):
+    objects = render_objects(run_stack(ROOT, stack))
+    ingresses = [obj for (kind, _), obj in objects.items() if kind == "Ingress"]
+    assert ingresses
+    for ingress in ingresses:
+        assert ingress["spec"]["tls"] and "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"]
+
+
+def test_a_public_model_without_tls_needs_a_stated_reason(tmp_path):
+    from model_catalog.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as info:
+        run_catalog(tmp_path, PUBLIC)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.path) == (8, "models.web.exposure.type")
+    assert "a public model is served over TLS in every tier, but stack 'dev' sets no" in problem.message
+    reason = "TLS ends at the load balancer in front of the controller"
+    run = run_catalog(tmp_path, PUBLIC, ingress={"plainHttpReason": reason})
+    ingress = render_objects(run)[("Ingress", "web")]
+    assert "tls" not in ingress["spec"]
+    assert ingress["metadata"]["annotations"]["ml-serving.dev/plain-http-reason"] == reason
+
+
+def test_the_ingress_controller_gets_the_models_timeout_and_body_size(tmp_path):
+    run = run_catalog(tmp_path, PUBLIC, ingress={"tlsClusterIssuer": "letsencrypt"})
+    annotations = render_objects(run)[("Ingress", "web")]["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "120"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"] == "120"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "20m"
+    other = run_catalog(tmp_path, PUBLIC, ingress={"tlsClusterIssuer": "letsencrypt", "controller": "other"})
+    annotations = render_objects(other)[("Ingress", "web")]["metadata"]["annotations"]
+    assert not [key for key in annotations if key.startswith("nginx.")]

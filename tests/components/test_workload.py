@@ -47,7 +47,8 @@ def server(objs):
 # rule 2: namespaced objects carry the stack's namespace
 def test_every_object_is_in_the_stacks_namespace():
     objs = objects(
-        spec(exposure={"type": "public", "host": "a.example.com"}, scaling={"minReplicas": 2, "maxReplicas": 3})
+        spec(exposure={"type": "public", "host": "a.example.com"}, scaling={"minReplicas": 2, "maxReplicas": 3}),
+        settings(ingress={"tlsClusterIssuer": "letsencrypt"}),
     )
     rendered = [o for o in vars(objs).values() if o is not None]
     assert len(rendered) == 8
@@ -262,7 +263,10 @@ def test_downloaded_weights_may_reach_https_but_never_the_node_metadata_endpoint
 
 
 def test_a_public_model_admits_the_ingress_controller_and_gets_an_ingress():
-    objs = objects(spec(exposure={"type": "public", "host": "api.example.com", "path": "/v1"}))
+    objs = objects(
+        spec(exposure={"type": "public", "host": "api.example.com", "path": "/v1"}),
+        settings(ingress={"tlsClusterIssuer": "letsencrypt"}),
+    )
     assert any("ingress-nginx" in str(r["from"]) for r in objs.network_policy["spec"]["ingress"])
     rule = objs.ingress["spec"]["rules"][0]
     assert rule["host"] == "api.example.com"
