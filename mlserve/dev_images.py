@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from components.build_context import content_tag
+from mlserve.cli import EnvironmentProblemError
 from components.registry import LOCAL_REGISTRY
 from model_catalog.environment import Environment
 from model_catalog.errors import ConfigurationError, Problem
@@ -64,7 +65,8 @@ def image_commands(env: Environment) -> list[list[str]]:
 
 
 def run(env: Environment, dry_run: bool) -> int:
-    """Run (or print) the commands from the project directory; 1 when a tool is missing or a command fails."""
+    """Run (or print) the commands from the project directory; 1 when a command fails, EnvironmentProblemError (exit
+    3) when docker or kind is missing."""
     commands = image_commands(env)
     if not commands:
         print(f"stack '{env.stack}' builds no image")
@@ -74,8 +76,7 @@ def run(env: Environment, dry_run: bool) -> int:
         return 0
     missing = sorted({c[0] for c in commands if shutil.which(c[0]) is None})
     if missing:
-        print(f"dev-images needs {' and '.join(missing)} on PATH (docs/dev.md); nothing was built")
-        return 1
+        raise EnvironmentProblemError(f"needs {' and '.join(missing)} on PATH (docs/dev.md); nothing was built")
     for command in commands:
         print("+ " + " ".join(command), flush=True)
         if subprocess.run(command, cwd=Path(env.project_dir), check=False).returncode != 0:

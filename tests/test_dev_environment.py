@@ -32,7 +32,7 @@ def test_make_targets_run_the_committed_script_and_the_cli():
     dry = subprocess.run(["make", "-n", "dev-cluster", "dev-images"], cwd=ROOT, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     assert "bash dev/cluster.sh" in dry.stdout
-    assert "-m mlserve dev-images --stack dev" in dry.stdout
+    assert "mlserve dev-images --stack dev" in dry.stdout
     script = (ROOT / "dev" / "cluster.sh").read_text(encoding="utf-8")
     assert "kind create cluster --config dev/kind-cluster.yaml" in script
     assert f"METRICS_SERVER_VERSION={pins.METRICS_SERVER_VERSION}" in script
@@ -75,3 +75,9 @@ def test_the_dev_profile_fits_the_laptop_budget():
     cpu = sum(cpu_millicores(s.resources.cpu) * s.scaling.max_replicas for s in env.models.values())
     memory = sum(byte_count(s.resources.memory) * s.scaling.max_replicas for s in env.models.values())
     assert cpu <= 3000 and memory <= 6 * 2**30
+
+
+def test_dev_images_without_docker_or_kind_says_so_and_builds_nothing(capsys, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(["dev-images", "--stack", "dev"]) == 3
+    assert "needs docker and kind on PATH (docs/dev.md); nothing was built" in capsys.readouterr().err
