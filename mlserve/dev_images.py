@@ -14,8 +14,8 @@ import subprocess
 from pathlib import Path
 
 from components.build_context import content_tag
-from mlserve.cli import EnvironmentProblemError
 from components.registry import LOCAL_REGISTRY
+from mlserve.cli import EnvironmentProblemError
 from model_catalog.environment import Environment
 from model_catalog.errors import ConfigurationError, Problem
 from model_catalog.settings import stack_file_name
