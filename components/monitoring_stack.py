@@ -24,14 +24,17 @@ from .dashboards import FLEET_UID, dashboard_config_map, fleet_dashboard
 from .kube import register
 from .monitoring import (
     autoscaler_namespace_manifest,
+    autoscaler_network_policies,
     dcgm_exporter_values,
     grafana_admin_secret,
     keda_values,
     kube_prometheus_stack_values,
     monitoring_namespace_manifest,
+    monitoring_network_policies,
     prometheus_url,
     uses_keda,
 )
+from .namespace import register_policies
 
 TYPE = "ml-serving:monitoring:MonitoringStack"
 #: Grafana admin password: 32 letters and digits (~190 bits), nothing a shell or a URL would need to escape.
@@ -85,6 +88,10 @@ class MonitoringStack(pulumi.ComponentResource):
             f"{name}-namespace", monitoring_namespace_manifest(settings), pulumi.ResourceOptions(parent=self)
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        with_autoscaler = any(uses_keda(spec) for spec in args.models.values())
+        self.network_policies = register_policies(
+            f"{name}-netpol", monitoring_network_policies(settings, with_autoscaler), in_namespace
+        )
         self.grafana_password = random.RandomPassword(
             f"{name}-grafana-admin-password",
             length=GRAFANA_PASSWORD_LENGTH,
@@ -115,11 +122,16 @@ class MonitoringStack(pulumi.ComponentResource):
             else None
         )
         self.autoscaler = None
-        if any(uses_keda(spec) for spec in args.models.values()):
+        if with_autoscaler:
             self.autoscaler_namespace = register(
                 f"{name}-autoscaler-namespace",
                 autoscaler_namespace_manifest(settings),
                 pulumi.ResourceOptions(parent=self),
+            )
+            self.autoscaler_policies = register_policies(
+                f"{name}-autoscaler-netpol",
+                autoscaler_network_policies(settings),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.autoscaler_namespace]),
             )
             self.autoscaler = _chart(
                 f"{name}-keda",
