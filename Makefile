@@ -8,8 +8,11 @@ OUT ?= build/$(STACK)
 CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
+BASE ?= main
+# STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
+STACK_ARG = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity diff test lint schema golden check-manifests check-all bench lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,6 +32,9 @@ validate: venv ## check STACK's settings and catalog without rendering
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
 	$(PY) -m mlserve capacity --stack $(STACK) $(CATALOG_ARG)
+
+diff: venv ## what the working tree changes against BASE (default main), per object; STACK= one stack, FORMAT=markdown
+	$(PY) -m mlserve diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q

@@ -77,6 +77,12 @@ def _check_manifests(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import run_diff_command
+
+    return run_diff_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlserve", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--catalog")
     capacity.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     capacity.set_defaults(func=_capacity)
+
+    from .diff import add_diff_arguments
+
+    diff = commands.add_parser(
+        "diff", help="what a change does to stacks: render at a git ref and from the working tree, compare per object"
+    )
+    add_diff_arguments(diff)
+    diff.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    diff.set_defaults(func=_diff)
 
     schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
     schema.add_argument("--check", action="store_true", help="only report whether they are stale")
