@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+POLICY_VENV := .venv-policy
 PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= build/$(STACK)
@@ -12,7 +13,7 @@ BASE ?= main
 # STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
 STACK_ARG = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: help venv render validate capacity diff test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity diff policy policy-all policy-pack-test test lint schema golden check-manifests check-all bench lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,6 +36,20 @@ capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits a
 
 diff: venv ## what the working tree changes against BASE (default main), per object; STACK= one stack, FORMAT=markdown
 	$(PY) -m mlserve diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
+
+policy: venv ## the policy pack's rules (policy/) over STACK's offline render; fails on a mandatory violation
+	$(PY) -m mlserve policy --stack $(STACK) $(CATALOG_ARG)
+
+policy-all: ## make policy for every stack
+	@for s in $(STACKS); do $(MAKE) --no-print-directory policy STACK=$$s || exit 1; done
+
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-pack-test: $(POLICY_VENV)/.installed ## the pulumi-policy wrappers (policy/__main__.py) in the pack's own venv
+	$(POLICY_VENV)/bin/python -m pytest -q -p no:cacheprovider policy/tests
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q
@@ -71,4 +86,4 @@ lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock
 
 clean: ## remove build output and virtualenvs
-	rm -rf build $(VENV) .venv-checkov .pytest_cache .ruff_cache
+	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) .pytest_cache .ruff_cache

@@ -22,7 +22,7 @@ import yaml
 from platform_data import pins
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
-from .kube import register
+from .kube import kept_in_prod, register
 from .labels import platform_labels
 
 TYPE = "ml-serving:gpu:DevicePlugin"
@@ -124,6 +124,8 @@ class DevicePluginArgs:
     """Accelerator -> time-slicing replicas; each becomes a named plugin configuration."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra labels on the namespace (team, cost centre)."""
+    prod: bool = False
+    """Protect and retain the namespace (prod)."""
 
 
 class DevicePlugin(pulumi.ComponentResource):
@@ -132,7 +134,9 @@ class DevicePlugin(pulumi.ComponentResource):
     def __init__(self, name: str, args: DevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self.namespace = register(
-            f"{name}-namespace", namespace_manifest(args.namespace, args.labels), pulumi.ResourceOptions(parent=self)
+            f"{name}-namespace",
+            namespace_manifest(args.namespace, args.labels),
+            kept_in_prod(args.prod, pulumi.ResourceOptions(parent=self)),
         )
         self.values = chart_values(args.node_selector_terms, args.tolerated_taints, args.time_slicing)
         self.chart = k8s.helm.v4.Chart(

@@ -38,6 +38,16 @@ def _snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
+def kept_in_prod(prod: bool, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """Options for what must outlive a mistake in prod: a Namespace (deleting one deletes everything in it) is
+    ``protect``ed (a preview that would delete it fails) and ``retainOnDelete`` (removing it from the program, or
+    ``pulumi destroy``, leaves it in the cluster). Elsewhere ``opts`` unchanged. docs/disaster-recovery.md says how
+    to remove one on purpose."""
+    if not prod:
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))
+
+
 def register(logical_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     """Create the Pulumi resource for ``manifest`` (a full object with apiVersion and kind)."""
     api_version, kind = manifest["apiVersion"], manifest["kind"]

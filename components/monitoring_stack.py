@@ -21,7 +21,7 @@ from model_catalog.settings import StackSettings
 from platform_data import pins
 
 from .dashboards import FLEET_UID, dashboard_config_map, fleet_dashboard
-from .kube import register
+from .kube import kept_in_prod, register
 from .monitoring import (
     autoscaler_namespace_manifest,
     dcgm_exporter_values,
@@ -80,9 +80,12 @@ class MonitoringStack(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         settings = args.settings
         mon = settings.monitoring
+        prod = settings.environment.tier == "prod"
         self.prometheus_url = prometheus_url(settings)
         self.namespace = register(
-            f"{name}-namespace", monitoring_namespace_manifest(settings), pulumi.ResourceOptions(parent=self)
+            f"{name}-namespace",
+            monitoring_namespace_manifest(settings),
+            kept_in_prod(prod, pulumi.ResourceOptions(parent=self)),
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         self.grafana_password = random.RandomPassword(
@@ -119,7 +122,7 @@ class MonitoringStack(pulumi.ComponentResource):
             self.autoscaler_namespace = register(
                 f"{name}-autoscaler-namespace",
                 autoscaler_namespace_manifest(settings),
-                pulumi.ResourceOptions(parent=self),
+                kept_in_prod(prod, pulumi.ResourceOptions(parent=self)),
             )
             self.autoscaler = _chart(
                 f"{name}-keda",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from .kube import register
+from .kube import kept_in_prod, register
 from .labels import platform_labels
 
 TYPE = "ml-serving:core:ServingNamespace"
@@ -48,6 +48,8 @@ class ServingNamespaceArgs:
     """Cluster minor, e.g. "1.33": pins the Pod Security Standards version."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra labels (team, cost centre)."""
+    prod: bool = False
+    """Protect and retain the Namespace (prod)."""
 
 
 class ServingNamespace(pulumi.ComponentResource):
@@ -59,7 +61,9 @@ class ServingNamespace(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = register(
-            f"{name}-namespace", namespace_manifest(args.name, args.kubernetes_version, args.labels), child
+            f"{name}-namespace",
+            namespace_manifest(args.name, args.kubernetes_version, args.labels),
+            kept_in_prod(args.prod, child),
         )
         self.default_deny = register(
             f"{name}-default-deny",

@@ -77,6 +77,14 @@ def _check_manifests(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _policy(args: argparse.Namespace) -> int:
+    from .policy_check import check_policy
+
+    status, lines = check_policy(args.project_dir, args.stack, args.catalog)
+    print("\n".join(lines))
+    return status
+
+
 def _diff(args: argparse.Namespace) -> int:
     from .diff import run_diff_command
 
@@ -115,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--catalog")
     capacity.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     capacity.set_defaults(func=_capacity)
+
+    policy = commands.add_parser(
+        "policy", help="run the policy pack's rules (policy/rules.py) over a stack's offline render"
+    )
+    policy.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev")
+    policy.add_argument("--catalog", help="catalog file instead of the stack's")
+    policy.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    policy.set_defaults(func=_policy)
 
     from .diff import add_diff_arguments
 

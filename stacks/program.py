@@ -102,6 +102,7 @@ def build(env: Environment) -> None:
             name=settings.environment.namespace,
             kubernetes_version=settings.cluster.kubernetes_version,
             labels=dict(settings.environment.labels),
+            prod=settings.environment.tier == "prod",
         ),
         opts=k8s_opts,
     )
