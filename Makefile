@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 POLICY_VENV := .venv-policy
+WORKFLOWS_VENV := .venv-workflows
 PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= build/$(STACK)
@@ -13,7 +14,7 @@ BASE ?= main
 # STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
 STACK_ARG = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: help venv render validate capacity diff policy policy-all policy-pack-test test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity diff policy policy-all policy-pack-test lint-workflows test lint schema golden check-manifests check-all bench lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,6 +52,15 @@ $(POLICY_VENV)/.installed: policy/requirements.txt
 policy-pack-test: $(POLICY_VENV)/.installed ## the pulumi-policy wrappers (policy/__main__.py) in the pack's own venv
 	$(POLICY_VENV)/bin/python -m pytest -q -p no:cacheprovider policy/tests
 
+$(WORKFLOWS_VENV)/.installed: requirements-workflows.txt
+	$(PYTHON) -m venv $(WORKFLOWS_VENV)
+	$(WORKFLOWS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-workflows.txt
+	touch $@
+
+lint-workflows: $(WORKFLOWS_VENV)/.installed ## GitHub workflows: structure (check-jsonschema) and security (zizmor, offline)
+	$(WORKFLOWS_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(WORKFLOWS_VENV)/bin/zizmor --offline --min-severity low .github/workflows
+
 test: venv ## run the test suite
 	$(PY) -m pytest -q
 
@@ -86,4 +96,4 @@ lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock
 
 clean: ## remove build output and virtualenvs
-	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) .pytest_cache .ruff_cache
+	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) $(WORKFLOWS_VENV) .pytest_cache .ruff_cache
