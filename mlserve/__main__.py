@@ -85,6 +85,12 @@ def _policy(args: argparse.Namespace) -> int:
     return status
 
 
+def _promote(args: argparse.Namespace) -> int:
+    from .promote import run_promote_command
+
+    return run_promote_command(args)
+
+
 def _diff(args: argparse.Namespace) -> int:
     from .diff import run_diff_command
 
@@ -131,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--catalog", help="catalog file instead of the stack's")
     policy.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     policy.set_defaults(func=_policy)
+
+    from .promote import add_promote_arguments
+
+    promote = commands.add_parser(
+        "promote", help="pin a stack to the exact image another stack runs (models.yaml override, comments kept)"
+    )
+    add_promote_arguments(promote)
+    promote.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    promote.set_defaults(func=_promote)
 
     from .diff import add_diff_arguments
 
