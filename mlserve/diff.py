@@ -556,24 +556,12 @@ def markdown_report(diffs: list[StackDiff]) -> str:
 # --- command line --------------------------------------------------------------------------------------------------
 
 
-def add_diff_arguments(parser: Any) -> None:
-    parser.add_argument(
-        "--stack",
-        action="append",
-        help="stack to compare (Pulumi.<stack>.yaml); repeat for several; default: every stack",
-    )
-    parser.add_argument("--base", default="main", help="git ref to compare against (branch, tag, commit); default main")
-    parser.add_argument("--catalog", help="catalog file for the working-tree side instead of the stack's")
-    parser.add_argument(
-        "--format", choices=("text", "markdown"), default="text", help="text (terminal) or markdown (a PR comment)"
-    )
-    parser.add_argument("--output", help="also write the report to this file (e.g. the PR comment body)")
-
-
 def run_diff_command(args: Any) -> int:
     from model_catalog.environment import known_stacks
 
-    project_dir = Path(args.project_dir).resolve()
+    from . import cli
+
+    project_dir = cli.project_dir(args)
     stacks = args.stack or list(known_stacks(project_dir))
     unknown = [s for s in stacks if s not in known_stacks(project_dir)]
     problem = None

@@ -119,18 +119,11 @@ def promote(
     return str(catalog_path), image, current
 
 
-def add_promote_arguments(parser: Any) -> None:
-    parser.add_argument("model", help="catalog name of the model to promote")
-    parser.add_argument("--from", dest="from_stack", help="stack whose image to promote, e.g. staging")
-    parser.add_argument("--to", dest="to_stack", required=True, help="stack to pin to that image, e.g. prod")
-    parser.add_argument("--image", help="an exact image reference (by digest) instead of --from, e.g. to roll back")
-
-
 def run_promote_command(args: Any) -> int:
     try:
-        path, image, previous = promote(
-            Path(args.project_dir).resolve(), args.model, args.to_stack, args.from_stack, args.image
-        )
+        from . import cli
+
+        path, image, previous = promote(cli.project_dir(args), args.model, args.to_stack, args.from_stack, args.image)
     except PromoteError as exc:
         print(f"mlserve promote: {exc}\nnothing was written.", file=sys.stderr)
         return 2
