@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +140,64 @@ def test_a_rerender_removes_objects_that_no_longer_exist(tmp_path):
     stale.write_text("kind: Deployment\n")
     render(ROOT, "staging", out)
     assert not stale.exists()
+
+
+def test_a_fresh_checkout_renders_exactly_the_golden_files(tmp_path):
+    """The rebuild reproduces the environment: the repository's files alone (no build/, no caches, no state), in a
+    new directory and a new process, render every stack to exactly the committed goldens."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    checkout = tmp_path / "checkout"
+    for name in files.stdout.splitlines():
+        if name.startswith("tests/") or not (ROOT / name).is_file():
+            continue
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, checkout / name)
+    for stack in STACKS:
+        out = tmp_path / "out" / stack
+        subprocess.run(
+            [sys.executable, "-m", "mlserve", "render", "--stack", stack, "--out", str(out)],
+            cwd=checkout,
+            env={**os.environ, "PYTHONPATH": str(checkout), "MLSERVE_PROGRESS": "0"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert_same_tree(out, GOLDEN / stack, stack)
+
+
+NEW_MODEL = """
+  # A second image classifier, internal only.
+  resnet101:
+    runtime: tensorflow-serving
+    weights:
+      uri: s3://acme-ml-models/resnet101/savedmodel/
+      sizeGiB: 0.3
+    resources:
+      cpu: "2"
+      memory: 4Gi
+    scaling: {minReplicas: 2, maxReplicas: 4}
+"""
+
+
+def test_adding_a_model_changes_its_manifests_and_only_its_entries_in_resources_json(tmp_path):
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text((ROOT / "models.yaml").read_text(encoding="utf-8") + NEW_MODEL, encoding="utf-8")
+    render(ROOT, "prod", tmp_path / "out", str(catalog))
+    report = changes_report(tmp_path / "out", GOLDEN / "prod", "prod", GOLDEN_ADVICE)
+    assert report is not None and "`make golden`" in report
+    added, removed, changed = tree_changes(tmp_path / "out", GOLDEN / "prod")
+    assert "manifests/ml-prod--deployment--resnet101.yaml" in added and removed == []
+    assert all("resnet101" in name for name in added)
+    assert [n for n in changed if "resnet101" not in n] == [
+        "manifests/monitoring--configmap--ml-serving-overview.yaml",  # the fleet dashboard lists every model
+        "resources.json",
+    ]
+    assert "  added   manifests/ml-prod--deployment--resnet101.yaml" in report
+    # resources.json: the model's Kubernetes objects name their manifest instead of repeating it.
+    old = {r["urn"] for r in json.loads((GOLDEN / "prod" / "resources.json").read_text())["resources"]}
+    new = [r for r in json.loads((tmp_path / "out" / "resources.json").read_text())["resources"] if r["urn"] not in old]
+    kubernetes = [r for r in new if r["custom"]]
+    assert kubernetes and all("inputs" not in r and r["manifest"].startswith("manifests/") for r in kubernetes)
+    assert {r["manifest"] for r in kubernetes} == {f"manifests/{n.split('/', 1)[1]}" for n in added}
