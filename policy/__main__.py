@@ -29,34 +29,34 @@ def context_for(urn: str) -> Context:
     return Context(stack=stack, tier=tier_of(stack, PROJECT_DIR))
 
 
+def _policy_fields(rule: Rule) -> dict:
+    return {
+        "name": rule.name,
+        "description": " ".join(rule.description.split()),
+        "enforcement_level": EnforcementLevel.MANDATORY if rule.mandatory else EnforcementLevel.ADVISORY,
+    }
+
+
+def _report(violations, report_violation) -> None:
+    for violation in violations:
+        report_violation(f"{violation.rule}: {violation.urn}: {violation.message}", violation.urn)
+
+
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation) -> None:
         resource = Resource(args.urn, args.resource_type, args.props, bool(args.opts.protect))
-        for violation in check_resource(rule, resource, context_for(args.urn)):
-            report_violation(f"{violation.rule}: {violation.urn}: {violation.message}", args.urn)
+        _report(check_resource(rule, resource, context_for(args.urn)), report_violation)
 
-    return ResourceValidationPolicy(
-        name=rule.name,
-        description=" ".join(rule.description.split()),
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY if rule.mandatory else EnforcementLevel.ADVISORY,
-    )
+    return ResourceValidationPolicy(validate=validate, **_policy_fields(rule))
 
 
 def stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation) -> None:
         resources = [Resource(r.urn, r.resource_type, r.props, bool(r.opts.protect)) for r in args.resources]
-        if not resources:
-            return
-        for violation in check_stack(rule, resources, context_for(resources[0].urn)):
-            report_violation(f"{violation.rule}: {violation.urn}: {violation.message}", violation.urn)
+        if resources:
+            _report(check_stack(rule, resources, context_for(resources[0].urn)), report_violation)
 
-    return StackValidationPolicy(
-        name=rule.name,
-        description=" ".join(rule.description.split()),
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY if rule.mandatory else EnforcementLevel.ADVISORY,
-    )
+    return StackValidationPolicy(validate=validate, **_policy_fields(rule))
 
 
 def policies() -> list:

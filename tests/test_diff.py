@@ -3,6 +3,7 @@ end to end (a temporary git worktree for the base, always removed; exit 0 / 1 / 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -200,19 +201,26 @@ def worktrees(repo: Path) -> list[str]:
     return [line for line in out.stdout.splitlines() if line.startswith("worktree ")]
 
 
-def test_the_command_exits_0_without_changes_and_1_with_them(repo, capsys):
-    assert main(["diff", "--project-dir", str(repo), "--stack", "dev", "--base", "HEAD"]) == 0
-    assert "stack 'dev': no changes against" in capsys.readouterr().out
+@contextlib.contextmanager
+def catalog_edited(repo: Path, old: str, new: str):
+    """The scratch repository's working-tree catalog with one edit, restored afterwards."""
     catalog = repo / "models.yaml"
     original = catalog.read_text(encoding="utf-8")
     try:
-        catalog.write_text(original.replace("maxReplicas: 10", "maxReplicas: 12"), encoding="utf-8")
+        catalog.write_text(original.replace(old, new), encoding="utf-8")
+        yield
+    finally:
+        catalog.write_text(original, encoding="utf-8")
+
+
+def test_the_command_exits_0_without_changes_and_1_with_them(repo, capsys):
+    assert main(["diff", "--project-dir", str(repo), "--stack", "dev", "--base", "HEAD"]) == 0
+    assert "stack 'dev': no changes against" in capsys.readouterr().out
+    with catalog_edited(repo, "maxReplicas: 10", "maxReplicas: 12"):
         assert main(["diff", "--project-dir", str(repo), "--stack", "prod", "--base", "main"]) == 1
         out = capsys.readouterr().out
         assert "spec.maxReplicaCount: 10 -> 12  [capacity]" in out
         assert "model review-sentiment" in out
-    finally:
-        catalog.write_text(original, encoding="utf-8")
     assert len(worktrees(repo)) == 1, "the base worktree was not removed"
 
 
@@ -221,13 +229,8 @@ def test_the_command_exits_2_on_a_bad_ref_or_stack_or_invalid_catalog(repo, caps
     assert "unknown git ref 'no-such-ref'" in capsys.readouterr().err
     assert main(["diff", "--project-dir", str(repo), "--stack", "qa", "--base", "HEAD"]) == 2
     assert "no stack 'qa'" in capsys.readouterr().err
-    catalog = repo / "models.yaml"
-    original = catalog.read_text(encoding="utf-8")
-    try:
-        catalog.write_text(original.replace("maxReplicas: 10", "maxReplicas: ten"), encoding="utf-8")
+    with catalog_edited(repo, "maxReplicas: 10", "maxReplicas: ten"):
         assert main(["diff", "--project-dir", str(repo), "--stack", "dev", "--base", "HEAD"]) == 2
         err = capsys.readouterr().err
         assert "in the working tree: the stack does not render" in err and "maxReplicas" in err
-    finally:
-        catalog.write_text(original, encoding="utf-8")
     assert len(worktrees(repo)) == 1
