@@ -15,7 +15,10 @@ BASE ?= main
 # STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
 STACK_ARG = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: help venv render validate capacity diff policy policy-all policy-pack-test lint-workflows test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity forecast forecast-demo diff policy policy-all policy-pack-test lint-workflows test lint schema golden check-manifests check-all bench lock clean
+PROMETHEUS ?=
+HISTORY ?=
+FORECAST_ARGS ?=
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,6 +42,12 @@ validate: venv ## check STACK's settings and catalog without rendering
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
 	$(MLSERVE) capacity --stack $(STACK) $(CATALOG_ARG)
+
+forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=file; recommend replica bounds (FORECAST_ARGS: more options)
+	$(MLSERVE) forecast --stack $(STACK) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS)) $(if $(HISTORY),--history $(HISTORY)) $(CATALOG_ARG) $(FORECAST_ARGS)
+
+forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
+	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
 
 diff: venv ## what the working tree changes against BASE (default main), per object; STACK= one stack, FORMAT=markdown
 	$(MLSERVE) diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))

@@ -25,6 +25,7 @@ EXPECTED_COMMANDS = {
     "capacity",
     "bench",
     "schema",
+    "forecast",
     "diff",
     "policy",
     "promote",
