@@ -15,10 +15,12 @@ BASE ?= main
 # STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
 STACK_ARG = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: help venv render validate capacity forecast forecast-demo diff policy policy-all policy-pack-test lint-workflows test lint schema golden check-manifests check-all bench lock clean
 PROMETHEUS ?=
 HISTORY ?=
 FORECAST_ARGS ?=
+
+.PHONY: help venv render validate capacity forecast forecast-demo diff policy policy-all policy-pack-test lint-workflows \
+	test lint schema golden check-manifests check-all bench lock clean dev-cluster dev-images
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -74,6 +76,12 @@ $(WORKFLOWS_VENV)/.installed: requirements-workflows.txt
 lint-workflows: $(WORKFLOWS_VENV)/.installed ## GitHub workflows: structure (check-jsonschema) and security (zizmor, offline)
 	$(WORKFLOWS_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(WORKFLOWS_VENV)/bin/zizmor --offline --min-severity low .github/workflows
+
+dev-cluster: ## create the dev stack's kind cluster (dev/kind-cluster.yaml) with metrics-server; needs docker, kind, kubectl
+	bash dev/cluster.sh
+
+dev-images: venv ## build the dev stack's images and load them into its kind cluster; needs docker and kind
+	$(MLSERVE) dev-images --stack dev
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q
