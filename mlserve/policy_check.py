@@ -25,9 +25,11 @@ def stack_resources(project_dir: Path, stack: str, catalog: str | None = None) -
             type=reg.type,
             props=manifest(reg) if is_kubernetes_object(reg) else clean(reg.inputs),
             protect=bool(reg.options.get("protect")),
+            ignore_changes=tuple(reg.options.get("ignoreChanges", ())),
         )
         for reg in run.registrations
-        if reg.custom
+        # Reads of existing objects (Resource.get) are not created by the stack: nothing to judge.
+        if reg.custom and "read" not in reg.options
     ]
     return resources, Context(stack=stack, tier=run.environment.settings.environment.tier)
 

@@ -44,7 +44,9 @@ def _report(violations, report_violation) -> None:
 
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation) -> None:
-        resource = Resource(args.urn, args.resource_type, args.props, bool(args.opts.protect))
+        resource = Resource(
+            args.urn, args.resource_type, args.props, bool(args.opts.protect), tuple(args.opts.ignore_changes or ())
+        )
         _report(check_resource(rule, resource, context_for(args.urn)), report_violation)
 
     return ResourceValidationPolicy(validate=validate, **_policy_fields(rule))
@@ -52,7 +54,10 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
 
 def stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation) -> None:
-        resources = [Resource(r.urn, r.resource_type, r.props, bool(r.opts.protect)) for r in args.resources]
+        resources = [
+            Resource(r.urn, r.resource_type, r.props, bool(r.opts.protect), tuple(r.opts.ignore_changes or ()))
+            for r in args.resources
+        ]
         if resources:
             _report(check_stack(rule, resources, context_for(resources[0].urn)), report_violation)
 

@@ -50,6 +50,7 @@ class Resource:
     type: str
     props: Mapping[str, Any]
     protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -290,8 +291,9 @@ def plaintext_credentials(resource: Resource, context: Context) -> list[str]:
 
 
 def replicas_with_autoscaler(resources: list[Resource], context: Context) -> list[tuple[str, str]]:
-    """A Deployment an autoscaler (HPA or KEDA ScaledObject) owns sets no ``spec.replicas``: under server-side apply
-    every `pulumi up` would reset it, fighting the autoscaler."""
+    """A Deployment an autoscaler (HPA or KEDA ScaledObject) owns sets no ``spec.replicas``, unless the resource
+    ignores changes to it (``ignoreChanges: [spec.replicas]``: the first count only, then the autoscaler's):
+    otherwise under server-side apply every `pulumi up` resets it, fighting the autoscaler."""
     scaled: dict[tuple[str, str], str] = {}
     for r in resources:
         if r.kind in ("HorizontalPodAutoscaler", "ScaledObject"):
@@ -301,10 +303,20 @@ def replicas_with_autoscaler(resources: list[Resource], context: Context) -> lis
                 scaled[(namespace, target["name"])] = f"{r.kind} {r.urn.rsplit('::', 1)[-1]}"
     out = []
     for r in resources:
-        if r.kind == "Deployment" and _get(r.props, "spec", "replicas") is not None:
+        if (
+            r.kind == "Deployment"
+            and _get(r.props, "spec", "replicas") is not None
+            and "spec.replicas" not in r.ignore_changes
+        ):
             key = (_get(r.props, "metadata", "namespace") or "", _get(r.props, "metadata", "name") or "")
             if key in scaled:
-                out.append((r.urn, f"sets spec.replicas although {scaled[key]} scales it; drop replicas"))
+                out.append(
+                    (
+                        r.urn,
+                        f"sets spec.replicas although {scaled[key]} scales it; drop replicas or ignore changes to "
+                        "spec.replicas",
+                    )
+                )
     return out
 
 

@@ -214,6 +214,9 @@ def test_replicas_with_autoscaler(kind):
     fixed.props["spec"]["replicas"] = 2
     assert violations([fixed], PROD, "replicas-with-autoscaler") == []  # no autoscaler: replicas are its to set
     assert_fails([fixed, autoscaler(kind, "m")], "replicas-with-autoscaler", fixed.urn, f"although {kind}")
+    # The first count only: Pulumi never re-applies it, the autoscaler owns it from then on.
+    handed_over = Resource(fixed.urn, fixed.type, fixed.props, ignore_changes=("spec.replicas",))
+    assert violations([handed_over, autoscaler(kind, "m")], PROD, "replicas-with-autoscaler") == []
 
 
 @pytest.mark.parametrize("type_", ["kubernetes:core/v1:Namespace", "aws:ecr/repository:Repository"])
