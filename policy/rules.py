@@ -41,6 +41,8 @@ CREDENTIAL_PATTERNS = {
 CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 #: ... unless the name says it holds where the credential is, not the credential (HF_TOKEN_PATH, SECRET_NAME).
 CREDENTIAL_REFERENCE = re.compile(r"_(PATH|FILE|DIR|NAME|URL|URI|ENDPOINT|HEADER)$", re.I)
+#: An Ingress's stated reason for plain HTTP (TLS ends at a load balancer in front): accepted outside prod.
+PLAIN_HTTP_ANNOTATION = "ml-serving.dev/plain-http-reason"
 PROTECTED_IN_PROD = ("kubernetes:core/v1:Namespace", "aws:ecr/repository:Repository")
 
 
@@ -222,9 +224,14 @@ def gpu_scheduling(resource: Resource, context: Context) -> list[str]:
 
 
 def public_exposure_tls(resource: Resource, context: Context) -> list[str]:
-    """Every public host is served over TLS: each Ingress rule's host is in the Ingress's ``tls`` hosts; no
-    LoadBalancer or NodePort Service (plain TCP to the outside, no TLS termination here)."""
+    """Every public host is served over TLS: each Ingress rule's host is in the Ingress's ``tls`` hosts (outside
+    prod, an Ingress may instead state why plain HTTP is right, e.g. TLS ends at the load balancer, in its
+    ``ml-serving.dev/plain-http-reason`` annotation); no LoadBalancer or NodePort Service (plain TCP to the outside,
+    no TLS termination here)."""
     if resource.kind == "Ingress":
+        annotations = _get(resource.props, "metadata", "annotations") or {}
+        if context.tier != "prod" and annotations.get(PLAIN_HTTP_ANNOTATION):
+            return []
         tls_hosts = {h for t in _get(resource.props, "spec", "tls") or [] for h in (t.get("hosts") or [])}
         rules = _get(resource.props, "spec", "rules") or []
         problems = [

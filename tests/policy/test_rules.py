@@ -161,6 +161,10 @@ def test_public_exposure_needs_tls():
     assert violations(ingress(tls=True), PROD, "public-exposure-tls") == []
     bad = ingress(tls=False)
     assert_fails(bad, "public-exposure-tls", bad.urn, "host 'vision.api.acme.example' is exposed without TLS")
+    # A stated reason (TLS ends at the load balancer) is accepted outside prod only.
+    bad.props["metadata"]["annotations"] = {"ml-serving.dev/plain-http-reason": "TLS ends at the AWS ALB in front"}
+    assert violations(bad, Context("staging", "staging"), "public-exposure-tls") == []
+    assert_fails(bad, "public-exposure-tls", bad.urn, "exposed without TLS")
     lb = Resource(
         urn("kubernetes:core/v1:Service", "m-service"),
         "kubernetes:core/v1:Service",
@@ -273,7 +277,8 @@ models:
 
 
 def test_the_command_fails_on_prod_with_a_public_model_without_tls_naming_rule_and_ingress(tmp_path, capsys):
-    """resnet50 is public in prod; a prod stack whose ingress has no TLS issuer exposes it over plain HTTP."""
+    """resnet50 is public in prod; a prod stack whose ingress has no TLS issuer (with a stated reason, which the
+    settings accept) exposes it over plain HTTP, which prod's policy does not."""
     for path in ROOT.glob("Pulumi*.yaml"):
         shutil.copy2(path, tmp_path / path.name)
     shutil.copytree(ROOT / "images", tmp_path / "images")
@@ -281,7 +286,8 @@ def test_the_command_fails_on_prod_with_a_public_model_without_tls_naming_rule_a
     stack_file = tmp_path / "Pulumi.prod.yaml"
     text = stack_file.read_text(encoding="utf-8")
     assert "    tlsClusterIssuer: letsencrypt-prod\n" in text
-    stack_file.write_text(text.replace("    tlsClusterIssuer: letsencrypt-prod\n", ""), encoding="utf-8")
+    reason = "    plainHttpReason: TLS ends at the load balancer in front of the ingress controller\n"
+    stack_file.write_text(text.replace("    tlsClusterIssuer: letsencrypt-prod\n", reason), encoding="utf-8")
     assert main(["policy", "--stack", "prod", "--project-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     ingress = "urn:pulumi:prod::ml-serving::ml-serving:models:ModelService$kubernetes:networking.k8s.io/v1:Ingress::resnet50-ingress"
