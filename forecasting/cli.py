@@ -129,6 +129,8 @@ def _run(args: argparse.Namespace, project_dir: Path) -> int:
         problems.append(f"--folds: got {args.folds}; 2 to 10")
     if not 0 < args.timeout <= 600:
         problems.append(f"--timeout: got {args.timeout:g}; seconds, more than 0 and at most 600")
+    if args.prometheus is not None and not re.match(r"^https?://[^/\s]+", args.prometheus):
+        problems.append(f"--prometheus: got {args.prometheus!r}; expected a URL such as http://localhost:9090")
     if problems:
         raise ForecastInputError(problems)
     env = validate(project_dir, args.stack, args.catalog)
