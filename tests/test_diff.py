@@ -74,7 +74,7 @@ def test_deleting_a_model_flags_every_deletion(prod_base, tmp_path):
         "Deployment ml-prod/review-sentiment",
         "Service ml-prod/review-sentiment",
         "ScaledObject ml-prod/review-sentiment",
-        "ConfigMap monitoring/dashboard-review-sentiment",
+        "ConfigMap ml-prod-monitoring/dashboard-review-sentiment",
     }
     assert all(c.flags[0] == "deletion" and c.item.model == "review-sentiment" for c in removed)
     assert all(c.item.urn and c.item.urn.startswith("urn:pulumi:prod::ml-serving::") for c in removed)
@@ -164,7 +164,7 @@ def test_reports_group_by_model_and_markdown_is_collapsible(prod_base, tmp_path)
     assert text.startswith("stack 'prod': ")
     group = text.index("  model review-sentiment\n")
     assert text.index("    - Deployment ml-prod/review-sentiment  [deletion]\n") > group
-    assert text.index("  (stack-wide)\n    ~ ConfigMap monitoring/ml-serving-overview") > group
+    assert text.index("  (stack-wide)\n    ~ ConfigMap ml-prod-monitoring/ml-serving-overview") > group
     md = markdown_report([d])
     assert "| `prod` |" in md and "<details><summary>- removed <code>Deployment ml-prod/review-sentiment</code>" in md
     assert "**Review before merging:**" in md

@@ -191,7 +191,7 @@ def test_adding_a_model_changes_its_manifests_and_only_its_entries_in_resources_
     assert "manifests/ml-prod--deployment--resnet101.yaml" in added and removed == []
     assert all("resnet101" in name for name in added)
     assert [n for n in changed if "resnet101" not in n] == [
-        "manifests/monitoring--configmap--ml-serving-overview.yaml",  # the fleet dashboard lists every model
+        "manifests/ml-prod-monitoring--configmap--ml-serving-overview.yaml",  # the fleet dashboard lists every model
         "resources.json",
     ]
     assert "  added   manifests/ml-prod--deployment--resnet101.yaml" in report
