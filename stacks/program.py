@@ -90,9 +90,17 @@ def image_for(model: str, spec: ModelSpec, env: Environment, registry: ImageRegi
                 reference=target.reference,
                 repository_resource=target.repository_resource,
             ),
+            opts=renamed(spec),
         )
         return built.ref
     return image_source(model, spec, registry)
+
+
+def renamed(spec: ModelSpec, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+    """A renamed model's components (``renamedFrom``) carry an alias from the old name; Pulumi derives their
+    children's aliases from it (a child named ``<old>-deployment`` was the component's ``<new>-deployment``)."""
+    aliases = [pulumi.Alias(name=spec.renamed_from)] if spec.renamed_from else None
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
 
 
 def registry_password(settings: StackSettings) -> pulumi.Output[str] | None:
@@ -175,7 +183,9 @@ def build(env: Environment) -> None:
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
                 release=release,
             ),
-            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps]),
+            opts=renamed(
+                spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps])
+            ),
         )
         if monitoring is not None:
             ModelMonitoring(
@@ -188,7 +198,7 @@ def build(env: Environment) -> None:
                     stack=monitoring,
                     release=release,
                 ),
-                opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+                opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace])),
             )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))
