@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from components.labels import INSTANCE_LABEL, VERSION_LABEL, image_version, label_value, release_labels
 from model_catalog.schema import LABEL_VALUE_PATTERN
@@ -21,7 +22,9 @@ def model_objects(stack: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for r in document["resources"]:
         if r["parent"] in owners and r["type"].startswith("kubernetes:"):
-            out.setdefault(owners[r["parent"]], []).append(r)
+            # Kubernetes objects' inputs are their manifest file (resources.json points at it).
+            manifest = yaml.safe_load((ROOT / "tests" / "golden" / stack / r["manifest"]).read_text(encoding="utf-8"))
+            out.setdefault(owners[r["parent"]], []).append({**r, "inputs": manifest})
     return out
 
 
