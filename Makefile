@@ -9,7 +9,7 @@ CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity plan test lint schema golden check-manifests check-all bench bench-plan lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,10 @@ validate: venv ## check STACK's settings and catalog without rendering
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
 	$(PY) -m mlserve capacity --stack $(STACK) $(CATALOG_ARG)
+
+AT ?= max
+plan: venv ## cheapest node mix for STACK's catalog (exact MILP, bound, gap, naive plan); writes build/STACK/plan.json; AT=min|max
+	$(PY) -m mlserve plan --stack $(STACK) --at $(AT) --out build/$(STACK)/plan.json $(CATALOG_ARG)
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q
@@ -56,6 +60,9 @@ check-all: ## check-manifests for every stack
 
 bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py)
 	$(PY) -m mlserve.bench
+
+bench-plan: venv ## planner time and gap for 20, 200 and 1000-model catalogs (targets in planning/bench.py)
+	$(PY) -m planning.bench
 
 lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

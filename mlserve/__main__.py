@@ -38,6 +38,18 @@ def _capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from planning.cli import run_plan
+
+    from .render import validate
+
+    env = validate(args.project_dir, args.stack, args.catalog)
+    out = Path(args.out or f"build/{args.stack}/plan.json")
+    _, printed = run_plan(env, args.at, out, args.json, args.time_limit, args.capacity, args.replicas)
+    sys.stdout.write(printed)
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .reference import write_or_check
 
@@ -109,6 +121,31 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--catalog")
     capacity.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     capacity.set_defaults(func=_capacity)
+
+    from planning.cli import CAPACITY_CHOICES, DEFAULT_TIME_LIMIT
+
+    plan = commands.add_parser(
+        "plan", help="cheapest node mix for a stack's catalog (exact MILP), with its lower bound, gap and naive plan"
+    )
+    plan.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev")
+    plan.add_argument("--catalog", help="catalog file instead of the stack's (default: its ml-serving:catalog)")
+    plan.add_argument(
+        "--at",
+        choices=("min", "max", "p95"),
+        default="max",
+        help="replicas to place: min, max (default), or p95 (from --replicas)",
+    )
+    plan.add_argument(
+        "--replicas", help="JSON object of model name to replicas (e.g. a forecast's p95), overrides --at"
+    )
+    plan.add_argument("--capacity", choices=CAPACITY_CHOICES, help="plan every model on this capacity (what-if)")
+    plan.add_argument(
+        "--time-limit", type=float, default=DEFAULT_TIME_LIMIT, help=f"seconds; default {DEFAULT_TIME_LIMIT:g}"
+    )
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON instead of the table")
+    plan.add_argument("--out", help="plan file to write; default build/<stack>/plan.json")
+    plan.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    plan.set_defaults(func=_plan)
 
     schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
     schema.add_argument("--check", action="store_true", help="only report whether they are stale")
