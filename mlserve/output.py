@@ -12,6 +12,7 @@ import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,9 @@ def _outside_manifests(reg: Registration) -> bool:
     return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
 
 
-def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
-    """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there)."""
+def write_render(run: MockRun, out_dir: Path, progress: Callable[[int, int], None] | None = None) -> RenderSummary:
+    """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there);
+    ``progress(written, total)`` after each object."""
     objects: dict[str, dict[str, Any]] = {}
     kinds: Counter = Counter()
     for reg in run.registrations:
@@ -155,8 +157,10 @@ def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         (staging / "manifests").mkdir()
-        for name in sorted(objects):
+        for written, name in enumerate(sorted(objects), start=1):
             (staging / "manifests" / name).write_text(to_yaml(objects[name]), encoding="utf-8")
+            if progress is not None:
+                progress(written, len(objects))
         (staging / "resources.json").write_text(
             json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8"
         )

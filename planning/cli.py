@@ -9,10 +9,9 @@ from model_catalog.environment import Environment
 from model_catalog.errors import ConfigurationError, Problem
 
 from .plan import plan_document, plan_pools
-from .problem import ALLOWED_CAPACITY, POINTS, PlanInputError, build_pools
+from .problem import POINTS, PlanInputError, build_pools
 from .report import plan_table
 
-CAPACITY_CHOICES = tuple(ALLOWED_CAPACITY)
 DEFAULT_TIME_LIMIT = 60.0
 
 
@@ -50,8 +49,10 @@ def run_plan(
     time_limit: float = DEFAULT_TIME_LIMIT,
     capacity: str | None = None,
     replicas_file: str | None = None,
+    wrap=lambda doc: doc,
 ) -> tuple[dict, str]:
-    """Plan the stack; write ``out`` (JSON) and return the document and what to print."""
+    """Plan the stack; write ``out`` (the JSON document, through ``wrap``: the CLI's envelope) and return the plan
+    and what to print. Raises ConfigurationError for bad input, before anything is written."""
     if at not in POINTS:
         raise ValueError(f"--at {at!r}")
     replicas = read_replicas(replicas_file, env) if replicas_file else None
@@ -61,7 +62,7 @@ def run_plan(
         path = exc.path if exc.model is not None else ()
         raise ConfigurationError([env.catalog.problem(exc.model, env.stack, path, exc.message)]) from None
     doc = plan_document(env.stack, at, capacity, plan_pools(pools, time_limit))
-    text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(wrap(doc), indent=2, sort_keys=False) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     printed = text if as_json else "\n".join([*plan_table(doc), "", f"wrote {out}"]) + "\n"
