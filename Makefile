@@ -9,8 +9,11 @@ OUT ?= build/$(STACK)
 CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
+PROMETHEUS ?=
+HISTORY ?=
+FORECAST_ARGS ?=
 
-.PHONY: help venv render validate capacity plan test lint schema golden check-manifests check-all bench bench-plan lock clean
+.PHONY: help venv render validate capacity plan forecast forecast-demo test lint schema golden check-manifests check-all bench bench-plan lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -37,7 +40,13 @@ capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits a
 
 AT ?= max
 plan: venv ## cheapest node mix for STACK's catalog (exact MILP, bound, gap, naive plan); writes build/STACK/plan.json; AT=min|max
-	$(PY) -m mlserve plan --stack $(STACK) --at $(AT) --out build/$(STACK)/plan.json $(CATALOG_ARG)
+	$(MLSERVE) plan --stack $(STACK) --at $(AT) --out build/$(STACK)/plan.json $(CATALOG_ARG)
+
+forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=file; recommend replica bounds (FORECAST_ARGS: more options)
+	$(MLSERVE) forecast --stack $(STACK) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS)) $(if $(HISTORY),--history $(HISTORY)) $(CATALOG_ARG) $(FORECAST_ARGS)
+
+forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
+	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q

@@ -18,7 +18,7 @@ from mlserve.__main__ import build_parser, main
 from mlserve.version import requirement_pins
 from tests.helpers import ROOT
 
-EXPECTED_COMMANDS = {"render", "validate", "check-manifests", "capacity", "bench", "schema"}
+EXPECTED_COMMANDS = {"render", "validate", "check-manifests", "capacity", "bench", "schema", "forecast"}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
