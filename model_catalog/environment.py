@@ -14,6 +14,7 @@ from typing import Any
 
 from platform_data.accelerators import ACCELERATORS
 
+from .build_contexts import dockerfile_problem, scan_context
 from .catalog import LoadedCatalog, load_catalog
 from .checks import SCALE_FROM_ZERO_METRICS
 from .errors import ConfigurationError, Problem
@@ -164,7 +165,8 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
 
 
 def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> list[Problem]:
-    """Build contexts of the stack's models: inside the project, with their Dockerfile and a .dockerignore."""
+    """Build contexts of the stack's models: inside the project, with their Dockerfile inside the context, a
+    .dockerignore, and nothing the builder must not receive (model_catalog/build_contexts.py)."""
     problems: list[Problem] = []
     root = project_dir.resolve()
     for name, spec in loaded.models_for(stack).items():
@@ -188,15 +190,8 @@ def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> li
                     name, stack, ("image", "build", "context"), f"'{build.context}' is not a directory of the project"
                 )
             )
-        elif not (context / build.dockerfile).is_file():
-            problems.append(
-                loaded.problem(
-                    name,
-                    stack,
-                    ("image", "build", "dockerfile"),
-                    f"no '{build.dockerfile}' in '{build.context}'",
-                )
-            )
+        elif (reason := dockerfile_problem(context, build.dockerfile, build.context)) is not None:
+            problems.append(loaded.problem(name, stack, ("image", "build", "dockerfile"), reason))
         elif not (context / ".dockerignore").is_file():
             problems.append(
                 loaded.problem(
@@ -206,6 +201,11 @@ def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> li
                     f"'{build.context}' has no .dockerignore; add one that lists what the image needs (start with "
                     "'*', then '!file' per file) so that nothing else, credentials included, reaches the builder",
                 )
+            )
+        else:
+            problems.extend(
+                loaded.problem(name, stack, ("image", "build", "context"), f"in '{build.context}': {message}")
+                for message in scan_context(context).problems
             )
     return problems
 
