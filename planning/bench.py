@@ -5,8 +5,10 @@ names), with each copy's sizes varied the way real catalogs vary (T-shirt sizes 
 GPU count, accelerator and tensor-parallel degree), from a fixed seed: identical copies would collapse into a handful
 of item classes and prove nothing. The prod stack plans them at max replicas, in this process.
 
-Targets (checked here, never in the test suite; 2 cores): 200 models within 1% of the LP bound in under 10 s;
-1000 models under the time limit (default 60 s) with the gap reported as it is.
+Targets (checked here, never in the test suite; 2 cores): 200 models within 1% of the bound in under 10 s;
+1000 models under the time limit (default 60 s) with the gap reported as it is. plan_s is wall-clock time,
+plan_cpu_s the planner's CPU time (on a shared machine the two differ); lp_gap is against the LP relaxation, gap
+against the best proven bound (the LP bound rounded up to a whole number of nodes' prices).
 """
 
 from __future__ import annotations
@@ -67,10 +69,12 @@ def measure(models: int, stack: str, time_limit: float) -> dict:
         started = time.perf_counter()
         env = validate(PROJECT_DIR, stack, str(catalog))
         loaded = time.perf_counter()
+        cpu_started = time.process_time()
         pools = build_pools(env, "max")
         results = plan_pools(pools, time_limit)
         doc = plan_document(stack, "max", None, results)
         planned = time.perf_counter()
+        cpu_seconds = time.process_time() - cpu_started
     total = doc["total"]
     return {
         "models": models,
@@ -79,10 +83,12 @@ def measure(models: int, stack: str, time_limit: float) -> dict:
         "columns": sum(s.columns for _, s, _, _ in results),
         "catalog_s": round(loaded - started, 2),
         "plan_s": round(planned - loaded, 2),
+        "plan_cpu_s": round(cpu_seconds, 2),
         "cost": total["hourlyUsd"],
         "lp_bound": total["lpBoundHourlyUsd"],
         "lp_gap": total["lpGap"],
         "gap": total["gap"],
+        "pool_gaps": {p["name"]: p["gap"] for p in doc["pools"]},
         "optimal_pools": f"{sum(1 for p in doc['pools'] if p['optimal'])}/{len(doc['pools'])}",
         "naive": total["naiveHourlyUsd"],
     }
@@ -94,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="catalog sizes; default 20 200 1000")
     parser.add_argument("--time-limit", type=float, default=60.0, help="planner time limit in seconds; default 60")
     args = parser.parse_args(argv)
-    columns = ["models", "replicas", "classes", "columns", "catalog_s", "plan_s", "cost", "lp_bound", "lp_gap", "gap"]
+    columns = ["models", "replicas", "classes", "columns", "catalog_s", "plan_s", "plan_cpu_s", "cost", "lp_bound"]
+    columns += ["lp_gap", "gap"]
     columns += ["optimal_pools", "naive"]
     print("  ".join(f"{c:>13}" for c in columns) + "  target")
     failed = False
@@ -103,15 +110,16 @@ def main(argv: list[str] | None = None) -> int:
         target = ""
         if size in TARGETS:
             seconds, gap = TARGETS[size]
-            ok = row["plan_s"] < seconds and row["lp_gap"] <= gap
+            ok = row["plan_s"] < seconds and row["gap"] <= gap
             failed |= not ok
-            target = f"< {seconds:g} s, <= {gap:.0%} of the LP bound: {'ok' if ok else 'MISSED'}"
+            target = f"< {seconds:g} s, <= {gap:.0%} of the bound: {'ok' if ok else 'MISSED'}"
         elif size >= 1000:
             ok = row["plan_s"] <= args.time_limit * 1.1
             failed |= not ok
             target = f"within the {args.time_limit:g} s limit: {'ok' if ok else 'MISSED'}"
         cells = [f"{row[c]:.2%}" if c.endswith("gap") else str(row[c]) for c in columns]
         print("  ".join(f"{c:>13}" for c in cells) + "  " + target, flush=True)
+        print("    gap per pool: " + ", ".join(f"{p} {g:.2%}" for p, g in row["pool_gaps"].items()), flush=True)
     return 1 if failed else 0
 
 

@@ -45,12 +45,14 @@ INF = highspy.kHighsInf
 #: A pattern enters the LP when its reduced cost is below this (USD per hour); smaller gains are noise.
 REDUCED_COST_EPSILON = 1e-7
 #: Share of the time limit column generation may use before the integer phase starts with what it has.
-COLUMN_GENERATION_SHARE = 0.5
+COLUMN_GENERATION_SHARE = 0.8
 #: The integer phase stops once the plan is within this relative gap of the LP over the generated patterns.
 MIP_RELATIVE_GAP = 1e-6
 #: When all patterns number at most this many, all of them enter the integer phase: the MILP is then the whole
 #: problem and HiGHS proves its plan optimal (small pools, the tests' hand-computed examples).
 ENUMERATION_LIMIT = 20_000
+#: Share of the remaining time the first plan's leftover replicas may take (their own, much smaller, problem).
+RESIDUAL_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ class _Pricer:
         self.classes = classes
         self.bounds = bounds
         self.index = sorted(bounds)  # class indices this kind may hold
+        self.shares = {
+            i: [s / c for s, c in zip(classes[i].size, kind.capacity, strict=True) if c] or [0.0] for i in self.index
+        }
         self.h = new_highs()
         n = len(self.index)
         ub = np.array([float(bounds[i]) for i in self.index])
@@ -177,21 +182,25 @@ class _Pricer:
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.h.setOptionValue("mip_rel_gap", 0.0)
 
-    def greedy(self, duals: np.ndarray) -> tuple[float, tuple[tuple[int, int], ...]]:
-        """A good pattern at these duals, not necessarily the best: classes by dual value per share of the node."""
-        scored = []
-        for i in self.index:
-            if duals[i] > 0:
-                share = sum(s / c for s, c in zip(self.classes[i].size, self.kind.capacity, strict=True) if c)
-                scored.append((-duals[i] / max(share, 1e-12), i))
-        free = list(self.kind.capacity)
-        counts = []
-        for _, i in sorted(scored):
-            a = min(self.bounds[i], fits(self.classes[i].size, free))
-            if a > 0:
-                counts.append((i, a))
-                free = [f - a * s for f, s in zip(free, self.classes[i].size, strict=True)]
-        return sum(duals[i] * a for i, a in counts), tuple(sorted(counts))
+    def greedy(self, duals: np.ndarray) -> list[tuple[float, tuple[tuple[int, int], ...]]]:
+        """Good patterns at these duals, not necessarily the best: classes by dual value per share of the node (the
+        sum of their shares, and the largest), filled in that order."""
+        found = []
+        for measure in (sum, max):
+            scored = []
+            for i in self.index:
+                if duals[i] > 0:
+                    share = measure(self.shares[i])
+                    scored.append((-duals[i] / max(share, 1e-12), i))
+            free = list(self.kind.capacity)
+            counts = []
+            for _, i in sorted(scored):
+                a = min(self.bounds[i], fits(self.classes[i].size, free))
+                if a > 0:
+                    counts.append((i, a))
+                    free = [f - a * s for f, s in zip(free, self.classes[i].size, strict=True)]
+            found.append((sum(duals[i] * a for i, a in counts), tuple(sorted(counts))))
+        return found
 
     def best(self, duals: np.ndarray) -> tuple[float, tuple[tuple[int, int], ...]]:
         """The most valuable pattern at these duals and its value."""
@@ -210,6 +219,7 @@ def solve(
     classes: Sequence[ItemClass],
     kinds: Sequence[NodeKind],
     time_limit: float = 60.0,
+    _depth: int = 0,
 ) -> Solution:
     """Cheapest set of nodes holding every replica (see the module docstring)."""
     started = time.perf_counter()
@@ -252,13 +262,13 @@ def solve(
     for i in range(artificial):
         master.addCol(penalty, 0.0, INF, 1, np.array([i], dtype=np.int32), np.array([1.0]))
     patterns: list[Pattern] = []
-    known: set[Pattern] = set()
+    known: dict[Pattern, int] = {}
 
     def add(k: int, counts: tuple[tuple[int, int], ...]) -> bool:
         pattern = Pattern(kinds[k].name, tuple(sorted(counts)))
         if not counts or pattern in known:
             return False
-        known.add(pattern)
+        known[pattern] = len(patterns)
         patterns.append(pattern)
         rows = [i for i, _ in pattern.counts] + ([limit_row[k]] if k in limit_row else [])
         vals = [float(a) for _, a in pattern.counts] + ([1.0] if k in limit_row else [])
@@ -297,9 +307,9 @@ def solve(
             if pricer is None:
                 continue
             mu = float(duals[limit_row[k]]) if k in limit_row else 0.0
-            value, counts = pricer.greedy(pi)
-            if kinds[k].hourly_usd - mu - value < -REDUCED_COST_EPSILON and add(k, counts):
-                improved = True
+            for value, counts in pricer.greedy(pi):
+                if kinds[k].hourly_usd - mu - value < -REDUCED_COST_EPSILON and add(k, counts):
+                    improved = True
         if not improved:
             lagrangian = float(np.dot(pi, [c.demand for c in classes]))
             unlimited_worst = 0.0
@@ -333,7 +343,32 @@ def solve(
     # Small pools: every pattern enters, and the integer phase solves the whole problem.
     lp_solution = list(master.getSolution().col_value) if math.isfinite(lp_value) else []
     complete = converged and _enumerate_all(classes, kinds, bounds, add)
-    # Integer phase over the patterns, from the LP solution rounded up (feasible when no kind is limited).
+    # A first plan to start the integer phase from: the LP's nodes rounded down, and the replicas they leave out
+    # planned as a problem of their own (small: at most one node's worth per fractional pattern).
+    start_counts: dict[int, int] = {}
+    if lp_solution and not limit_row and _depth == 0:
+        residual = [c.demand for c in classes]
+        for j, v in enumerate(lp_solution[artificial:]):
+            whole = math.floor(v + 1e-9)
+            if whole:
+                start_counts[j] = whole
+                for i, a in patterns[j].counts:
+                    residual[i] -= a * whole
+        left = [i for i, r in enumerate(residual) if r > 0]
+        if left:
+            sub_classes = [
+                ItemClass(classes[i].name, residual[i], classes[i].size, classes[i].kinds, classes[i].per_node)
+                for i in left
+            ]
+            budget = max(0.5, (deadline - time.perf_counter()) * RESIDUAL_SHARE)
+            sub = solve(sub_classes, kinds, budget, _depth=1)
+            for pattern, count in sub.nodes:
+                k = kind_index[pattern.kind]
+                counts = tuple((left[i], a) for i, a in pattern.counts)
+                add(k, counts)
+                j = known[Pattern(kinds[k].name, tuple(sorted(counts)))]
+                start_counts[j] = start_counts.get(j, 0) + count
+    # Integer phase over the patterns (feasible when no kind is limited).
     n = len(patterns)
     columns = artificial + n
     master.changeColsIntegrality(
@@ -345,7 +380,12 @@ def solve(
         )
     master.setOptionValue("mip_rel_gap", MIP_RELATIVE_GAP)
     master.setOptionValue("time_limit", max(0.5, deadline - time.perf_counter()))
-    if not limit_row and lp_solution:
+    if start_counts:
+        start = highspy.HighsSolution()
+        start.col_value = [float(start_counts.get(j, 0)) for j in range(n)]
+        start.value_valid = True
+        master.setSolution(start)
+    elif not limit_row and lp_solution:
         start = highspy.HighsSolution()
         start.col_value = [float(math.ceil(v - 1e-9)) for v in lp_solution] + [0.0] * (n - len(lp_solution))
         start.value_valid = True

@@ -186,7 +186,7 @@ models:
 def test_a_replica_larger_than_every_instance_is_an_error_naming_the_model_and_the_largest_instance(tmp_path, capsys):
     catalog = write_catalog(tmp_path / "models.yaml", TOO_BIG)
     out = tmp_path / "plan.json"
-    assert main(["plan", "--stack", "dev", "--catalog", str(catalog), "--out", str(out)]) == 2
+    assert main(["plan", "--stack", "staging", "--catalog", str(catalog), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "models.yaml:" in err and "models.giant.resources" in err
     assert "'giant'" in err and "r7i.16xlarge" in err and "Traceback" not in err
@@ -264,6 +264,7 @@ models:
     weights: {uri: "s3://bucket/steady/", sizeGiB: 1}
     resources: {cpu: "2", memory: 4Gi}
     scaling: {minReplicas: 2, maxReplicas: 2}
+    capacity: on-demand
   batchy:
     runtime: tensorflow-serving
     weights: {uri: "s3://bucket/batchy/", sizeGiB: 1}
@@ -276,9 +277,9 @@ models:
 def test_the_catalogs_capacity_field_puts_a_model_on_spot(tmp_path):
     catalog = write_catalog(tmp_path / "models.yaml", SPOT_CATALOG)
     out = tmp_path / "plan.json"
-    assert main(["plan", "--stack", "dev", "--catalog", str(catalog), "--out", str(out)]) == 0
+    assert main(["plan", "--stack", "staging", "--catalog", str(catalog), "--out", str(out)]) == 0
     models = json.loads(out.read_text())["models"]
     assert (models["batchy"]["capacity"], models["batchy"]["spotShare"]) == ("spot", 1.0)
     assert (models["steady"]["capacity"], models["steady"]["spotShare"]) == ("on-demand", 0.0)
     bad = write_catalog(tmp_path / "bad.yaml", SPOT_CATALOG.replace("capacity: spot", "capacity: cheap"))
-    assert main(["plan", "--stack", "dev", "--catalog", str(bad), "--out", str(out)]) == 2
+    assert main(["plan", "--stack", "staging", "--catalog", str(bad), "--out", str(out)]) == 2
