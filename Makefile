@@ -19,8 +19,8 @@ PROMETHEUS ?=
 HISTORY ?=
 FORECAST_ARGS ?=
 
-.PHONY: help venv render validate capacity forecast forecast-demo diff policy policy-all policy-pack-test lint-workflows \
-	test lint schema golden check-manifests check-all bench lock clean dev-cluster dev-images
+.PHONY: help venv render validate capacity plan forecast forecast-demo diff policy policy-all policy-pack-test \
+	lint-workflows test lint schema golden check-manifests check-all bench bench-plan lock clean dev-cluster dev-images
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ validate: venv ## check STACK's settings and catalog without rendering
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
 	$(MLSERVE) capacity --stack $(STACK) $(CATALOG_ARG)
+
+AT ?= max
+plan: venv ## cheapest node mix for STACK's catalog (exact MILP, bound, gap, naive plan); writes build/STACK/plan.json; AT=min|max
+	$(MLSERVE) plan --stack $(STACK) --at $(AT) --out build/$(STACK)/plan.json $(CATALOG_ARG)
 
 forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=file; recommend replica bounds (FORECAST_ARGS: more options)
 	$(MLSERVE) forecast --stack $(STACK) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS)) $(if $(HISTORY),--history $(HISTORY)) $(CATALOG_ARG) $(FORECAST_ARGS)
@@ -109,6 +113,9 @@ check-all: ## check-manifests for every stack
 
 bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
 	$(MLSERVE) bench
+
+bench-plan: venv ## planner time and gap for 20, 200 and 1000-model catalogs (targets in planning/bench.py)
+	$(PY) -m planning.bench
 
 lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

@@ -157,10 +157,101 @@ def check_manifests_schema() -> dict[str, Any]:
     )
 
 
+def plan_schema() -> dict[str, Any]:
+    usd = {"type": "number", "minimum": 0}
+    share = {"type": "number", "minimum": 0, "maximum": 1}
+    capacity = {"enum": ["on-demand", "spot", "spot-fallback"]}
+    source = _object({"source": {"type": "string"}, "date": {"type": "string"}, "region": {"type": "string"}})
+    spot_source = _object({**source["properties"], "method": {"type": "string"}})
+    naive = _object(
+        {
+            "instanceType": {"type": "string", "description": "the pool's largest instance type"},
+            "nodes": {"type": "object", "additionalProperties": COUNT, "description": "capacity type -> nodes"},
+            "hourlyUsd": usd,
+            "monthlyUsd": usd,
+        }
+    )
+    group = _object(
+        {
+            "instanceType": {"type": "string"},
+            "capacityType": {"enum": ["on-demand", "spot"]},
+            "count": {"type": "integer", "minimum": 1},
+            "hourlyUsdEach": usd,
+            "replicas": {"type": "object", "additionalProperties": COUNT, "description": "model -> replicas per node"},
+        }
+    )
+    pool_fields = {
+        "name": {"type": "string", "description": "an accelerator, or cpu"},
+        "slicesPerGpu": {"type": "integer", "minimum": 1},
+        "daemonSetsPerNode": STRINGS,
+        "nodes": {"type": "object", "additionalProperties": COUNT, "description": "'<type> <capacity>' -> nodes"},
+        "nodeCount": COUNT,
+        "cpuUtilisation": share,
+        "memoryUtilisation": share,
+        "hourlyUsd": usd,
+        "monthlyUsd": usd,
+        "hourlyUsdIfSpotIsShort": usd,
+        "gpus": _object({"total": COUNT, "used": COUNT, "idle": COUNT}),
+        "lpBoundHourlyUsd": usd,
+        "boundHourlyUsd": usd,
+        "gap": share,
+        "lpGap": share,
+        "optimal": {"type": "boolean", "description": "proven optimal (gap 0)"},
+        "naive": naive,
+        "nodeGroups": {"type": "array", "items": group},
+    }
+    pool = _object(pool_fields, required=sorted(set(pool_fields) - {"gpus"}))
+    model = _object(
+        {
+            "pool": {"type": "string"},
+            "capacity": capacity,
+            "replicas": COUNT,
+            "spread": {"type": "boolean"},
+            "spotReplicas": COUNT,
+            "spotShare": share,
+        }
+    )
+    total = _object(
+        {
+            name: share if name.endswith("ap") else {"type": "number"}
+            for name in (
+                "hourlyUsd",
+                "monthlyUsd",
+                "boundHourlyUsd",
+                "lpBoundHourlyUsd",
+                "gap",
+                "lpGap",
+                "naiveHourlyUsd",
+                "savingHourlyUsd",
+                "savingMonthlyUsd",
+                "hourlyUsdIfSpotIsShort",
+            )
+        }
+    )
+    return envelope_schema(
+        "plan",
+        "mlserve plan --json",
+        {
+            "at": {"enum": ["min", "max", "p95"]},
+            "capacityOverride": _nullable(capacity),
+            "prices": _object({"onDemand": source, "spot": spot_source, "hoursPerMonth": COUNT}),
+            "total": total,
+            "pools": {"type": "array", "items": pool},
+            "models": {"type": "object", "additionalProperties": model},
+            "spotInterruption": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "spot instance type in the plan -> the advisor's interruption frequency band",
+            },
+        },
+    )
+
+
 def cli_schemas() -> dict[str, dict[str, Any]]:
     """Committed path -> schema."""
     return {
         "schema/cli/validate.schema.json": validate_schema(),
         "schema/cli/capacity.schema.json": capacity_schema(),
         "schema/cli/check-manifests.schema.json": check_manifests_schema(),
+        "schema/cli/plan.schema.json": plan_schema(),
     }

@@ -51,6 +51,7 @@ LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_len
 RuntimeName = Literal[RUNTIME_NAMES]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
 ScalingMetric = Literal["cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency"]
+CapacityChoice = Literal["on-demand", "spot", "spot-fallback"]
 
 
 #: A Kubernetes label value: alphanumeric at both ends, [A-Za-z0-9._-] between, at most 63 characters.
@@ -312,6 +313,11 @@ class ModelSpec(CatalogModel):
     """Destinations the model calls; everything else except DNS and the weight download is denied."""
     alerts: Alerts = Field(Alerts(), examples=[{"latencySeconds": 2.5, "errorRatePercent": 1}])
     """Alert thresholds."""
+    capacity: CapacityChoice | None = Field(None, examples=["spot-fallback"])
+    """Node capacity the model's replicas may run on: `on-demand`, `spot` (spot nodes only), or `spot-fallback`
+    (spot preferred, on-demand when spot is short). Default: the stack's `gpuNodePool.capacityType` (`spot` there
+    means `spot-fallback`). Read today by the capacity planner (`mlserve plan`, docs/capacity-planning.md) to price
+    and place each model; the node pools still follow the stack's `gpuNodePool.capacityType`."""
 
 
 class Model(ModelSpec):

@@ -40,6 +40,9 @@ class InstanceType:
     instance-types reference, "Resources" table)."""
     allocatable_memory: str
     """Memory left for pods after kubelet, system and VM overhead, as Karpenter computes it for AL2023."""
+    max_pods: int
+    """Pods the node admits (Karpenter's ``pods`` resource: the VPC CNI's ENI limit, 110 cap off); DaemonSet pods
+    count against it."""
 
     @property
     def pod_cpu_millicores(self) -> int:
@@ -89,7 +92,7 @@ class Accelerator:
 
 
 # Instance data: AWS EC2 accelerated-computing instance pages (g4dn, g5, g6, p4d/p4de, p5). GPU names, GPU memory
-# (MiB), GPU counts and allocatable cpu/memory: Karpenter's generated instance-types reference
+# (MiB), GPU counts, allocatable cpu/memory and pods: Karpenter's generated instance-types reference
 # (aws/karpenter-provider-aws website/content/en/docs/reference/instance-types.md, commit 0c5e7d81, AL2023, no
 # blockDeviceMappings). Only the sizes a serving node pool would reasonably use are listed; the largest size of each
 # family bounds GPUs per pod. p5.4xlarge (one H100) is left out: Karpenter reports it with instance-gpu-count 0 and
@@ -103,10 +106,10 @@ ACCELERATORS: dict[str, Accelerator] = {
             karpenter_gpu_name="t4",
             karpenter_gpu_memory_mib=16384,
             instance_types=(
-                InstanceType("g4dn.xlarge", 1, 4, 16, "3920m", "14481Mi"),
-                InstanceType("g4dn.2xlarge", 1, 8, 32, "7910m", "29636Mi"),
-                InstanceType("g4dn.4xlarge", 1, 16, 64, "15890m", "59946Mi"),
-                InstanceType("g4dn.12xlarge", 4, 48, 192, "47810m", "178933Mi"),
+                InstanceType("g4dn.xlarge", 1, 4, 16, "3920m", "14481Mi", 29),
+                InstanceType("g4dn.2xlarge", 1, 8, 32, "7910m", "29636Mi", 29),
+                InstanceType("g4dn.4xlarge", 1, 16, 64, "15890m", "59946Mi", 29),
+                InstanceType("g4dn.12xlarge", 4, 48, 192, "47810m", "178933Mi", 234),
             ),
         ),
         Accelerator(
@@ -115,11 +118,11 @@ ACCELERATORS: dict[str, Accelerator] = {
             karpenter_gpu_name="l4",
             karpenter_gpu_memory_mib=22888,
             instance_types=(
-                InstanceType("g6.xlarge", 1, 4, 16, "3920m", "14162Mi"),
-                InstanceType("g6.2xlarge", 1, 8, 32, "7910m", "29317Mi"),
-                InstanceType("g6.4xlarge", 1, 16, 64, "15890m", "57691Mi"),
-                InstanceType("g6.12xlarge", 4, 48, 192, "47810m", "178933Mi"),
-                InstanceType("g6.48xlarge", 8, 192, 768, "191450m", "718987Mi"),
+                InstanceType("g6.xlarge", 1, 4, 16, "3920m", "14162Mi", 58),
+                InstanceType("g6.2xlarge", 1, 8, 32, "7910m", "29317Mi", 58),
+                InstanceType("g6.4xlarge", 1, 16, 64, "15890m", "57691Mi", 234),
+                InstanceType("g6.12xlarge", 4, 48, 192, "47810m", "178933Mi", 234),
+                InstanceType("g6.48xlarge", 8, 192, 768, "191450m", "718987Mi", 737),
             ),
         ),
         Accelerator(
@@ -128,11 +131,11 @@ ACCELERATORS: dict[str, Accelerator] = {
             karpenter_gpu_name="a10g",
             karpenter_gpu_memory_mib=22888,
             instance_types=(
-                InstanceType("g5.xlarge", 1, 4, 16, "3920m", "14162Mi"),
-                InstanceType("g5.2xlarge", 1, 8, 32, "7910m", "29317Mi"),
-                InstanceType("g5.4xlarge", 1, 16, 64, "15890m", "57691Mi"),
-                InstanceType("g5.12xlarge", 4, 48, 192, "47810m", "173400Mi"),
-                InstanceType("g5.48xlarge", 8, 192, 768, "191450m", "723299Mi"),
+                InstanceType("g5.xlarge", 1, 4, 16, "3920m", "14162Mi", 58),
+                InstanceType("g5.2xlarge", 1, 8, 32, "7910m", "29317Mi", 58),
+                InstanceType("g5.4xlarge", 1, 16, 64, "15890m", "57691Mi", 234),
+                InstanceType("g5.12xlarge", 4, 48, 192, "47810m", "173400Mi", 737),
+                InstanceType("g5.48xlarge", 8, 192, 768, "191450m", "723299Mi", 345),
             ),
         ),
         Accelerator(
@@ -140,21 +143,21 @@ ACCELERATORS: dict[str, Accelerator] = {
             gpu_memory_gib=40,
             karpenter_gpu_name="a100",
             karpenter_gpu_memory_mib=40960,
-            instance_types=(InstanceType("p4d.24xlarge", 8, 96, 1152, "95690m", "1082712Mi"),),
+            instance_types=(InstanceType("p4d.24xlarge", 8, 96, 1152, "95690m", "1082712Mi", 737),),
         ),
         Accelerator(
             name="nvidia-a100-80gb",
             gpu_memory_gib=80,
             karpenter_gpu_name="a100",
             karpenter_gpu_memory_mib=81920,
-            instance_types=(InstanceType("p4de.24xlarge", 8, 96, 1152, "95690m", "1082712Mi"),),
+            instance_types=(InstanceType("p4de.24xlarge", 8, 96, 1152, "95690m", "1082712Mi", 737),),
         ),
         Accelerator(
             name="nvidia-h100",
             gpu_memory_gib=80,
             karpenter_gpu_name="h100",
             karpenter_gpu_memory_mib=81920,
-            instance_types=(InstanceType("p5.48xlarge", 8, 192, 2048, "191450m", "1938410Mi"),),
+            instance_types=(InstanceType("p5.48xlarge", 8, 192, 2048, "191450m", "1938410Mi", 100),),
         ),
     )
 }

@@ -4,9 +4,12 @@ import pytest
 
 from model_catalog.quantities import byte_count, cpu_millicores
 from platform_data.accelerators import ACCELERATORS
-from platform_data.prices import ON_DEMAND_USD_PER_HOUR
+from platform_data.cpu_instances import CPU_INSTANCE_TYPES
+from platform_data.prices import ON_DEMAND_USD_PER_HOUR, SPOT_ADVISOR, hourly_usd
 
-INSTANCE_TYPES = [(a.name, t) for a in ACCELERATORS.values() for t in a.instance_types]
+INSTANCE_TYPES = [(a.name, t) for a in ACCELERATORS.values() for t in a.instance_types] + [
+    ("cpu", t) for t in CPU_INSTANCE_TYPES
+]
 
 
 @pytest.mark.parametrize(("accelerator", "instance"), INSTANCE_TYPES, ids=lambda v: getattr(v, "name", v))
@@ -16,6 +19,21 @@ def test_every_instance_type_has_a_price(accelerator, instance):
 
 def test_the_price_table_lists_no_instance_type_the_accelerators_do_not_use():
     assert set(ON_DEMAND_USD_PER_HOUR) == {t.name for _, t in INSTANCE_TYPES}
+    assert set(SPOT_ADVISOR) == set(ON_DEMAND_USD_PER_HOUR)
+
+
+@pytest.mark.parametrize(("accelerator", "instance"), INSTANCE_TYPES, ids=lambda v: getattr(v, "name", v))
+def test_spot_costs_less_than_on_demand(accelerator, instance):
+    assert 0 < hourly_usd(instance.name, "spot") < hourly_usd(instance.name, "on-demand")
+    assert instance.max_pods >= 29
+
+
+def test_cpu_instance_types_carry_no_gpus_and_are_listed_smallest_first_per_family():
+    assert all(t.gpus == 0 for t in CPU_INSTANCE_TYPES)
+    families: dict[str, list[int]] = {}
+    for t in CPU_INSTANCE_TYPES:
+        families.setdefault(t.name.split(".")[0], []).append(t.vcpu)
+    assert all(v == sorted(v) for v in families.values())
 
 
 @pytest.mark.parametrize(("accelerator", "instance"), INSTANCE_TYPES, ids=lambda v: getattr(v, "name", v))

@@ -86,3 +86,11 @@ def test_a_document_of_another_shape_is_rejected():
     del document["extra"]
     assert not list(schema("validate").iter_errors(document))
     assert list(schema("validate").iter_errors({**document, "schemaVersion": 2}))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_plan_json(stack, capsys, tmp_path):
+    code, document = run_json(capsys, "plan", "--stack", stack, "--out", str(tmp_path / "plan.json"))
+    assert code == 0
+    assert_valid("plan", document)
+    assert json.loads((tmp_path / "plan.json").read_text()) == document

@@ -1,0 +1,79 @@
+"""``mlserve plan``: the cheapest node mix for a stack's catalog, solved exactly, with its bound and gap."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import cli
+
+ORDER = 45
+POINTS = ("min", "max", "p95")
+CAPACITIES = ("on-demand", "spot", "spot-fallback")
+DEFAULT_TIME_LIMIT = 60.0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 1 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{value:g} is not between 1 and 86400 seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from planning.cli import run_plan
+    except ModuleNotFoundError as exc:  # highspy is a tool dependency (requirements-dev.txt), not the program's
+        if exc.name not in ("highspy", "numpy"):
+            raise
+        raise cli.EnvironmentProblemError(f"{exc}; install the tool dependencies: make venv") from None
+
+    from ..render import validate
+
+    project = cli.project_dir(args)
+    env = validate(project, args.stack, args.catalog)
+    out = args.out or project / "build" / args.stack / "plan.json"
+    _, printed = run_plan(
+        env,
+        args.at,
+        out,
+        args.json,
+        args.time_limit,
+        args.capacity,
+        args.replicas,
+        wrap=lambda doc: cli.envelope("plan", cli.EXIT_OK, **doc),
+    )
+    sys.stdout.write(printed)
+    return cli.EXIT_OK
+
+
+def register(subparsers) -> None:
+    parser = cli.add_parser(
+        subparsers,
+        "plan",
+        "cheapest node mix for a stack's catalog (exact MILP), with its lower bound, gap and the naive plan",
+        "Places every replica at the chosen point on nodes of each pool (per accelerator, and CPU), choosing instance\n"
+        "and capacity types: column generation and a MILP in HiGHS. Writes the plan as JSON (docs/capacity-planning.md).",
+    )
+    cli.add_stack_options(parser)
+    parser.add_argument(
+        "--at", choices=POINTS, default="max", help="replicas to place: minReplicas, maxReplicas, or p95 (--replicas)"
+    )
+    parser.add_argument(
+        "--replicas",
+        help="JSON file of model name to replica count (e.g. a forecast's p95); overrides --at for those models "
+        "(default: none, every model at --at)",
+    )
+    parser.add_argument(
+        "--capacity", choices=CAPACITIES, help="what-if: plan every model on this capacity (default: each model's)"
+    )
+    parser.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, help="seconds for the whole plan")
+    parser.add_argument(
+        "--out", type=Path, help="plan file to write (default: build/<stack>/plan.json in the project directory)"
+    )
+    cli.add_json_option(parser)
+    parser.set_defaults(func=run)
