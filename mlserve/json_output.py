@@ -75,6 +75,22 @@ def validate_schema() -> dict[str, Any]:
             "catalog": {"type": "string", "description": "the catalog file read, as shown in messages"},
             "models": {**STRINGS, "description": "models enabled in this stack, sorted"},
             "disabledModels": {**STRINGS, "description": "catalog models disabled in this stack, sorted"},
+            "secrets": {
+                "type": "array",
+                "description": "the Kubernetes Secrets the models need, sorted by name (docs/secrets.md)",
+                "items": _object(
+                    {
+                        "name": {"type": "string"},
+                        "keys": {**STRINGS, "description": "keys the models read"},
+                        "source": {"enum": ["stack", "external"]},
+                        "description": {"type": "string", "description": "where it comes from, in words"},
+                        "readBy": {
+                            "type": "array",
+                            "items": _object({"model": {"type": "string"}, "use": {"type": "string"}}),
+                        },
+                    }
+                ),
+            },
             "problems": {"type": "array", "maxItems": 0},
         },
     )

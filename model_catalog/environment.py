@@ -79,6 +79,8 @@ def resolve_environment(
         loaded = load_catalog(catalog_file, known_stacks=known_stacks(project_dir), shown_as=shown)
     except ConfigurationError as exc:
         problems.extend(exc.problems)
+    if settings is not None:
+        problems.extend(cluster_sharing_problems(project_dir, stack, settings))
     if settings is not None and loaded is not None:
         problems.extend(stack_problems(loaded, settings, stack))
         problems.extend(capacity_problems(loaded, settings, stack, project_dir))
@@ -183,6 +185,65 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 "none (ml-serving:registry.type is 'none'); set registry type 'ecr' or 'external', or give "
                 "'image.ref' (a pushed image, by digest)",
             )
+    return problems
+
+
+def _raw_settings(project_dir: FsPath, stack: str) -> dict[str, Any]:
+    """Another stack's `ml-serving:*` values as written in its file (no validation: only compared here)."""
+    doc = load_stack_document(project_dir, stack)
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    return {k.removeprefix("ml-serving:"): v for k, v in config.items() if isinstance(v, dict)}
+
+
+def _same_cluster(settings: StackSettings, other: dict[str, Any]) -> bool:
+    cluster = other.get("cluster", {})
+    if settings.cluster.kube_system_uid is not None and cluster.get("kubeSystemUid") is not None:
+        return cluster.get("kubeSystemUid") == settings.cluster.kube_system_uid
+    return (cluster.get("name"), cluster.get("context")) == (settings.cluster.name, settings.cluster.context)
+
+
+def cluster_sharing_problems(project_dir: FsPath, stack: str, settings: StackSettings) -> list[Problem]:
+    """Stacks of this project in the same cluster (same kube-system UID, else same name and context): different
+    namespaces, and at most one managed monitoring stack with clusterWide (it owns the CRDs, KEDA, node-exporter)."""
+    mon = settings.monitoring
+    owner = mon.enabled and mon.mode == "managed" and mon.cluster_wide
+    found: list[tuple[tuple[str, ...], str]] = []
+    for other in known_stacks(project_dir):
+        raw = _raw_settings(project_dir, other)
+        if other == stack or not _same_cluster(settings, raw):
+            continue
+        if raw.get("environment", {}).get("namespace") == settings.environment.namespace:
+            found.append(
+                (
+                    ("ml-serving:environment", "namespace"),
+                    f"stack '{other}' deploys to the same cluster and namespace '{settings.environment.namespace}'; "
+                    "two stacks in one cluster need namespaces of their own",
+                )
+            )
+        other_mon = raw.get("monitoring", {})
+        other_owner = (
+            other_mon.get("enabled") is True
+            and other_mon.get("mode", "managed") == "managed"
+            and other_mon.get("clusterWide", True) is True
+        )
+        if owner and other_owner:
+            found.append(
+                (
+                    ("ml-serving:monitoring",),
+                    f"stack '{other}' ({stack_file_name(other)}) also installs the cluster-wide monitoring pieces (CRDs, "
+                    f"KEDA, node-exporter) in cluster '{settings.cluster.name}'; exactly one stack per cluster may: "
+                    "set clusterWide: false in one of them (docs/monitoring.md#shared-clusters)",
+                )
+            )
+    doc = load_stack_document(project_dir, stack)
+    problems = []
+    for path, message in found:
+        shown = ".".join(path)
+        if doc is None:
+            problems.append(Problem(stack_file_name(stack), 1, 1, shown, message))
+        else:
+            problems.append(doc.problem(("config", *path), message, shown_path=shown))
     return problems
 
 

@@ -81,7 +81,14 @@ def test_check_manifests_json(tmp_path, monkeypatch, capsys):
 def test_a_document_of_another_shape_is_rejected():
     # The schemas are closed: an undocumented or misspelt field fails, so the test above cannot pass vacuously.
     document = {"schemaVersion": 1, "command": "validate", "ok": True, "exitCode": 0, "stack": "dev"}
-    document |= {"catalog": "models.yaml", "models": [], "disabledModels": [], "problems": [], "extra": 1}
+    document |= {
+        "catalog": "models.yaml",
+        "models": [],
+        "disabledModels": [],
+        "secrets": [],
+        "problems": [],
+        "extra": 1,
+    }
     assert list(schema("validate").iter_errors(document))
     del document["extra"]
     assert not list(schema("validate").iter_errors(document))

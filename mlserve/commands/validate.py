@@ -11,6 +11,7 @@ ORDER = 20
 
 def run(args: argparse.Namespace) -> int:
     from ..render import validate
+    from ..secrets_report import secrets_data
 
     env = validate(cli.project_dir(args), args.stack, args.catalog)
     if args.json:
@@ -22,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
                 catalog=env.catalog.source.file,
                 models=sorted(env.models),
                 disabledModels=sorted(set(env.catalog.catalog.models) - set(env.models)),
+                secrets=secrets_data(env),
                 problems=[],
             )
         )

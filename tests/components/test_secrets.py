@@ -142,3 +142,10 @@ def test_secret_values_match_the_declarations_without_showing_them(tmp_path, val
     messages = [p.message for p in info.value.problems]
     assert message in messages
     assert not [m for m in messages if "x" in m.split("'")[1::2]]  # values never quoted
+
+
+def test_validate_json_lists_the_same_secrets(capsys):
+    assert main(["validate", "--stack", "prod", "--json"]) == 0
+    (secret,) = json.loads(capsys.readouterr().out)["secrets"]
+    assert (secret["name"], secret["keys"], secret["source"]) == ("huggingface-token", ["token"], "external")
+    assert secret["readBy"] == [{"model": "llama3-70b", "use": "weights credentials"}]

@@ -3,11 +3,15 @@ no cluster-scoped object in common and only one of them installs what a cluster 
 
 from __future__ import annotations
 
-import pytest
+import shutil
 
+import pytest
+import yaml
+
+from mlserve.__main__ import EXIT_INVALID, main
 from model_catalog.errors import ConfigurationError
 from model_catalog.settings import parse_settings
-from tests.helpers import BASE_SETTINGS, engine_config, render_objects, run_catalog
+from tests.helpers import BASE_SETTINGS, ROOT, engine_config, render_objects, run_catalog
 
 CATALOG = """\
 version: 1
@@ -119,3 +123,38 @@ def test_existing_mode_needs_its_prometheus_and_namespace_and_installs_nothing()
         "'storage' is only for mode 'managed'; mode 'existing' installs nothing",
     ]
     assert errors({"enabled": True, "existing": EXISTING["existing"]}) == ["'existing' is only for mode 'existing'"]
+
+
+def second_staging_stack(tmp_path, namespace, monitoring):
+    """The project with a second stack in staging's cluster (same kube-system UID)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+        (project / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copytree(ROOT / "images", project / "images")  # build contexts must be inside the project
+    staging = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text(encoding="utf-8"))["config"]
+    staging["ml-serving:environment"]["namespace"] = namespace
+    staging["ml-serving:monitoring"] = monitoring
+    (project / "Pulumi.staging-b.yaml").write_text(yaml.safe_dump({"config": staging}), encoding="utf-8")
+    return project
+
+
+def test_one_stack_per_cluster_installs_the_cluster_wide_pieces(tmp_path, capsys):
+    both = second_staging_stack(tmp_path, "ml-staging-b", {"enabled": True, "retention": "7d"})
+    assert main(["validate", "--stack", "staging-b", "--project-dir", str(both)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "ml-serving:monitoring: stack 'staging' (Pulumi.staging.yaml) also installs the cluster-wide" in err
+    assert "exactly one stack per cluster may: set clusterWide: false in one of them" in err
+
+
+def test_a_second_stack_in_the_cluster_uses_the_owners_pieces_and_its_own_namespace(tmp_path, capsys):
+    ok = second_staging_stack(tmp_path, "ml-staging-b", {"enabled": True, "clusterWide": False})
+    assert main(["validate", "--stack", "staging-b", "--project-dir", str(ok)]) == 0
+    assert main(["validate", "--stack", "staging", "--project-dir", str(ok)]) == 0
+    capsys.readouterr()
+
+
+def test_two_stacks_in_one_cluster_never_share_a_namespace(tmp_path, capsys):
+    same = second_staging_stack(tmp_path, "ml-staging", {"enabled": True, "clusterWide": False})
+    assert main(["validate", "--stack", "staging-b", "--project-dir", str(same)]) == EXIT_INVALID
+    assert "stack 'staging' deploys to the same cluster and namespace 'ml-staging'" in capsys.readouterr().err
