@@ -77,6 +77,49 @@ def _check_manifests(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _e2e_nodes(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .e2e_nodes import fake_nodes
+    from .render import validate
+
+    env = validate(args.project_dir, args.stack, args.catalog)
+    print(yaml.safe_dump_all(fake_nodes(env), sort_keys=True), end="")
+    return 0
+
+
+def _e2e_dry_run(args: argparse.Namespace) -> int:
+    from .e2e_dry_run import dry_run
+
+    results = dry_run(args.project_dir, args.stack, args.kubectl, args.kubeconfig, Path(args.out))
+    for result in results:
+        print(result.line())
+        for line in result.errors + result.pod_security_warnings + result.other_warnings:
+            print(f"  {line}")
+        if result.created_namespaces:
+            print(f"  namespaces used but not rendered, created empty: {', '.join(result.created_namespaces)}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _e2e(args: argparse.Namespace) -> int:
+    from .e2e_dry_run import Kubectl
+    from .e2e_run import E2EError, Harness, run
+
+    state = Path(args.state).resolve()
+    if not (state / "kubeconfig").exists() or not (state / "bin").exists():
+        print(f"no local control plane state in {state}: run `make cluster-up` first", file=sys.stderr)
+        return EXIT_INVALID
+    bin_dir = Path((state / "bin").read_text().strip())
+    harness = Harness(state, bin_dir, Kubectl(str(bin_dir / "kubectl"), str(state / "kubeconfig")))
+    try:
+        run(harness, args.namespace)
+    except E2EError as exc:
+        print(f"e2e FAILED: {exc}", file=sys.stderr)
+        return 1
+    print("e2e: all steps passed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlserve", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +156,27 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="regenerate the JSON Schemas and reference docs")
     schema.add_argument("--check", action="store_true", help="only report whether they are stale")
     schema.set_defaults(func=_schema)
+
+    nodes = commands.add_parser("e2e-nodes", help="fake nodes (kwok) for a stack's models: CPU nodes and GPU nodes")
+    nodes.add_argument("--stack", default="dev")
+    nodes.add_argument("--catalog")
+    nodes.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    nodes.set_defaults(func=_e2e_nodes)
+
+    dry = commands.add_parser(
+        "e2e-dry-run", help="server-side dry-run of stacks' rendered manifests against a running API server"
+    )
+    dry.add_argument("--stack", action="append", required=True, help="a stack to check (repeatable)")
+    dry.add_argument("--kubectl", required=True, help="kubectl executable")
+    dry.add_argument("--kubeconfig", required=True, help="kubeconfig of the target (the e2e control plane)")
+    dry.add_argument("--out", default="build/e2e-dry-run", help="where the renders go; default build/e2e-dry-run")
+    dry.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    dry.set_defaults(func=_e2e_dry_run)
+
+    e2e = commands.add_parser("e2e", help="the e2e stack under the real Pulumi engine on the local control plane")
+    e2e.add_argument("--state", default="build/e2e", help="the control plane's state directory (make cluster-up)")
+    e2e.add_argument("--namespace", default="ml-e2e", help="the e2e stack's model namespace")
+    e2e.set_defaults(func=_e2e)
     return parser
 
 
