@@ -15,7 +15,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-command -v go >/dev/null || { echo "build.sh: the Go toolchain (go) is not on PATH" >&2; exit 2; }
+command -v go >/dev/null || { [[ -x /usr/local/go/bin/go ]] && export PATH="/usr/local/go/bin:$PATH"; }
+command -v go >/dev/null || { echo "build.sh: the Go toolchain (go) is not on PATH nor in /usr/local/go" >&2; exit 2; }
 
 K8S_VERSION=v1.35.4
 PULUMI_VERSION=v3.274.0

@@ -104,7 +104,7 @@ up() {
     running "$p" && die "$p is already running (pid $(cat "$state/pids/$p")); run \`make cluster-down\` first"
   done
   command -v openssl >/dev/null || die "openssl is needed to generate the certificates"
-  local bin; bin="$("$here/build.sh")"
+  local bin; bin="$("$here/build.sh" kubernetes etcd kwok)"
   rm -rf "$state" && mkdir -p "$state/logs" "$state/pids" "$state/etcd"
   # A failed start leaves nothing running; the logs stay for reading.
   trap 'log "start failed: stopping what was started; logs in $state/logs"; stop_processes' ERR EXIT
