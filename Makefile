@@ -6,18 +6,16 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= build/$(STACK)
 CATALOG ?=
-# Environments (golden renders, check-all). Pulumi.e2e.yaml is the harness's stack for the local control plane, proven
-# by `make e2e` against a real API server instead.
-STACKS := $(filter-out e2e,$(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)))
+STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 
 E2E_STATE := build/e2e
 # The stack whose models the e2e control plane's fake nodes are sized for.
-E2E_NODES_STACK ?= e2e
+E2E_NODES_STACK ?= prod
 E2E_BIN = $(shell tools/e2e/build.sh --print-bin)
 
 .PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean \
-	e2e-build cluster-up cluster-down e2e-dry-run e2e
+	e2e-build cluster-up cluster-down e2e-dry-run
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -72,8 +70,8 @@ lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	  .venv-lock/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)=='; } > constraints.txt
 	rm -rf .venv-lock
 
-e2e-build: ## build the e2e toolchain from Go modules (pinned in tools/e2e/; cached outside the repo)
-	tools/e2e/build.sh
+e2e-build: ## build the control plane's binaries from Go modules (pinned in tools/e2e/; cached outside the repo)
+	tools/e2e/build.sh kubernetes etcd kwok
 
 cluster-up: venv ## start the local control plane (etcd, apiserver, controller-manager, scheduler, kwok) and its nodes
 	tools/e2e/cluster.sh up
@@ -86,9 +84,6 @@ cluster-down: ## stop the local control plane and remove its state
 e2e-dry-run: venv ## server-side dry-run of dev, staging and prod's rendered manifests on the local control plane
 	$(PY) -m mlserve e2e-dry-run --stack dev --stack staging --stack prod \
 		--kubectl $(E2E_BIN)/kubectl --kubeconfig $(E2E_STATE)/kubeconfig
-
-e2e: venv ## the e2e stack under the real Pulumi engine: up, empty previews, a catalog change, destroy, rebuild
-	$(PY) -m mlserve e2e --state $(E2E_STATE)
 
 clean: ## remove build output and virtualenvs
 	rm -rf build $(VENV) .venv-checkov .pytest_cache .ruff_cache

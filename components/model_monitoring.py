@@ -45,8 +45,7 @@ class ModelMonitoring(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         model, spec, settings = args.model, args.spec, args.settings
         labels = model_labels(model, spec.runtime, settings.environment.labels)
-        installed = args.stack.operator is not None  # else the cluster's own operator, KEDA and namespace
-        after_operator = pulumi.ResourceOptions(parent=self, depends_on=[args.stack.operator] if installed else [])
+        after_operator = pulumi.ResourceOptions(parent=self, depends_on=[args.stack.operator])
         self.pod_monitor = register(f"{name}-pod-monitor", pod_monitor(model, spec, settings, labels), after_operator)
         self.alert_rules = register(
             f"{name}-alert-rules", prometheus_rule(model, spec, settings, labels), after_operator
@@ -54,15 +53,16 @@ class ModelMonitoring(pulumi.ComponentResource):
         self.dashboard = register(
             f"{name}-dashboard",
             dashboard_config_map(f"dashboard-{model}", model_dashboard(model, spec, settings), settings),
-            pulumi.ResourceOptions(parent=self, depends_on=[args.stack.namespace] if installed else []),
+            pulumi.ResourceOptions(parent=self, depends_on=[args.stack.namespace]),
         )
         self.scaled_object = None
         manifest = scaled_object(model, spec, settings, labels)
         if manifest is not None:
-            assert args.stack.autoscaler is not None or not installed, "an installed stack has KEDA when needed"
-            after = [args.stack.autoscaler, args.deployment] if installed else [args.deployment]
+            assert args.stack.autoscaler is not None, "MonitoringStack installs KEDA whenever a model uses it"
             self.scaled_object = register(
-                f"{name}-scaled-object", manifest, pulumi.ResourceOptions(parent=self, depends_on=after)
+                f"{name}-scaled-object",
+                manifest,
+                pulumi.ResourceOptions(parent=self, depends_on=[args.stack.autoscaler, args.deployment]),
             )
         self.register_outputs(
             {

@@ -71,28 +71,16 @@ class MonitoringStack(pulumi.ComponentResource):
 
     prometheus_url: str
     """In-cluster URL of Prometheus (what KEDA queries)."""
-    namespace: pulumi.Resource | None
-    """The monitoring namespace (None when the cluster's own monitoring is used: ``monitoring.install: false``)."""
-    operator: pulumi.Resource | None
-    """kube-prometheus-stack: PodMonitors and PrometheusRules depend on it (its CRDs); None when not installed here."""
+    operator: pulumi.Resource
+    """kube-prometheus-stack: PodMonitors and PrometheusRules depend on it (its CRDs)."""
     autoscaler: pulumi.Resource | None
-    """KEDA, when some model needs it and it is installed here: ScaledObjects depend on it (its CRDs)."""
+    """KEDA, when some model needs it: ScaledObjects depend on it (its CRDs)."""
 
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         settings = args.settings
         mon = settings.monitoring
         self.prometheus_url = prometheus_url(settings)
-        if not mon.install:
-            # The cluster's own monitoring (owned elsewhere): only the fleet dashboard belongs to this stack.
-            self.namespace = self.operator = self.autoscaler = self.gpu_exporter = None
-            self.fleet_dashboard = register(
-                f"{name}-fleet-dashboard",
-                dashboard_config_map(FLEET_UID, fleet_dashboard(args.models, settings), settings),
-                pulumi.ResourceOptions(parent=self),
-            )
-            self.register_outputs({"namespace": mon.namespace, "prometheusUrl": self.prometheus_url})
-            return
         self.namespace = register(
             f"{name}-namespace", monitoring_namespace_manifest(settings), pulumi.ResourceOptions(parent=self)
         )

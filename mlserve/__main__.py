@@ -101,25 +101,6 @@ def _e2e_dry_run(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
-def _e2e(args: argparse.Namespace) -> int:
-    from .e2e_dry_run import Kubectl
-    from .e2e_run import E2EError, Harness, run
-
-    state = Path(args.state).resolve()
-    if not (state / "kubeconfig").exists() or not (state / "bin").exists():
-        print(f"no local control plane state in {state}: run `make cluster-up` first", file=sys.stderr)
-        return EXIT_INVALID
-    bin_dir = Path((state / "bin").read_text().strip())
-    harness = Harness(state, bin_dir, Kubectl(str(bin_dir / "kubectl"), str(state / "kubeconfig")))
-    try:
-        run(harness, args.namespace)
-    except E2EError as exc:
-        print(f"e2e FAILED: {exc}", file=sys.stderr)
-        return 1
-    print("e2e: all steps passed")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlserve", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -172,11 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     dry.add_argument("--out", default="build/e2e-dry-run", help="where the renders go; default build/e2e-dry-run")
     dry.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     dry.set_defaults(func=_e2e_dry_run)
-
-    e2e = commands.add_parser("e2e", help="the e2e stack under the real Pulumi engine on the local control plane")
-    e2e.add_argument("--state", default="build/e2e", help="the control plane's state directory (make cluster-up)")
-    e2e.add_argument("--namespace", default="ml-e2e", help="the e2e stack's model namespace")
-    e2e.set_defaults(func=_e2e)
     return parser
 
 

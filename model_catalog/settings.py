@@ -168,11 +168,6 @@ class MonitoringSettings(CatalogModel):
 
     enabled: bool = False
     """Install the monitoring stack and scrape, alert on and graph every model."""
-    install: bool = Field(True, examples=[False])
-    """Install the monitoring stack here: its namespaces, kube-prometheus-stack, KEDA and the DCGM exporter (pinned
-    Helm charts) and Grafana's admin password. `false`: the cluster already runs them, owned elsewhere (the
-    Prometheus operator and Grafana's dashboard sidecar in `namespace`, KEDA in `autoscalerNamespace`); the stack
-    then adds only each model's PodMonitor, PrometheusRule, dashboard and ScaledObject and the fleet dashboard."""
     namespace: DnsLabel = "monitoring"
     """Namespace of the monitoring stack. It runs with Pod Security 'privileged' (node-exporter and the DCGM exporter
     need host access), so nothing else belongs in it."""

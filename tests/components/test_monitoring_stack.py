@@ -130,17 +130,3 @@ def test_with_monitoring_off_nothing_of_it_is_registered(tmp_path):
     run = run_catalog(tmp_path, CPU_ONLY)
     assert not [r for r in run.registrations if r.type.startswith("ml-serving:monitoring") or r.type == CHART]
     assert "monitoring" not in run.outputs
-
-
-def test_with_the_clusters_own_monitoring_the_stack_installs_nothing_but_per_model_objects_and_the_fleet_dashboard():
-    e2e = run_stack(ROOT, "e2e")  # Pulumi.e2e.yaml: monitoring.install false
-    assert e2e.environment.settings.monitoring.install is False
-    types = {r.type for r in e2e.registrations}
-    assert CHART not in types and PASSWORD not in types
-    objects = render_objects(e2e)
-    assert ("Namespace", "monitoring") not in objects and ("Namespace", "keda") not in objects
-    assert ("ConfigMap", "ml-serving-overview") in objects
-    for model, spec in e2e.environment.models.items():
-        assert ("PodMonitor", model) in objects and ("PrometheusRule", model) in objects
-        assert ("ConfigMap", f"dashboard-{model}") in objects
-        assert (("ScaledObject", model) in objects) == (spec.scaling.metric in KEDA_METRICS)
