@@ -24,10 +24,13 @@ from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT
 
 from .kube import register
 from .labels import platform_labels
+from .namespace import platform_namespace_policies, register_policies
 
 TYPE = "ml-serving:gpu:DevicePlugin"
-#: Helm release name; it contains the chart name, so the chart names its DaemonSet exactly this.
-RELEASE = "nvidia-device-plugin"
+#: Helm release name's suffix: the release is ``<stack namespace>-nvidia-device-plugin``, per stack (anything the
+#: chart names after its release, cluster-scoped RBAC included, is the stack's own); it contains the chart name, so
+#: the chart names its DaemonSet exactly the release.
+RELEASE_SUFFIX = "nvidia-device-plugin"
 #: Node label the plugin's config manager reads to pick a named configuration for that node (fixed in the chart).
 CONFIG_LABEL = "nvidia.com/device-plugin.config"
 #: Name of the configuration nodes without that label get: whole GPUs, no sharing.
@@ -116,6 +119,8 @@ def chart_values(
 class DevicePluginArgs:
     namespace: str
     """Namespace the plugin runs in (created here, Pod Security 'privileged')."""
+    release: str
+    """Helm release name, per stack (``<stack namespace>-`` RELEASE_SUFFIX)."""
     node_selector_terms: list[Manifest]
     """Node affinity terms (ORed) selecting exactly the stack's GPU nodes."""
     tolerated_taints: list[Manifest] = field(default_factory=list)
@@ -124,6 +129,11 @@ class DevicePluginArgs:
     """Accelerator -> time-slicing replicas; each becomes a named plugin configuration."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra labels on the namespace (team, cost centre)."""
+    api_server_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
+    """Where the Kubernetes API server is: the namespace's only egress besides DNS (the plugin's config manager
+    watches its node's labels)."""
+    protect: bool = False
+    """Protect the namespace (prod)."""
 
 
 class DevicePlugin(pulumi.ComponentResource):
@@ -132,7 +142,15 @@ class DevicePlugin(pulumi.ComponentResource):
     def __init__(self, name: str, args: DevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self.namespace = register(
-            f"{name}-namespace", namespace_manifest(args.namespace, args.labels), pulumi.ResourceOptions(parent=self)
+            f"{name}-namespace",
+            namespace_manifest(args.namespace, args.labels),
+            pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        # Default deny: the plugin talks to the kubelet over a socket; only DNS and the API leave the namespace.
+        self.network_policies = register_policies(
+            f"{name}-netpol",
+            platform_namespace_policies(args.namespace, args.labels, args.api_server_cidrs, within_namespace=False),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         self.values = chart_values(args.node_selector_terms, args.tolerated_taints, args.time_slicing)
         self.chart = k8s.helm.v4.Chart(
@@ -140,11 +158,15 @@ class DevicePlugin(pulumi.ComponentResource):
             chart=pins.NVIDIA_DEVICE_PLUGIN_CHART,
             version=pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pins.NVIDIA_DEVICE_PLUGIN_CHART_REPO),
-            name=RELEASE,
+            name=args.release,
             namespace=args.namespace,
             values=self.values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         self.register_outputs(
-            {"namespace": args.namespace, "chartVersion": pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION, "release": RELEASE}
+            {
+                "namespace": args.namespace,
+                "chartVersion": pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION,
+                "release": args.release,
+            }
         )

@@ -20,14 +20,20 @@ from platform_data import metrics as table
 from platform_data import pins
 from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_string
 
+from .kube import await_ready
 from .labels import platform_labels, selector_labels
-from .namespace import namespace_manifest
-from .workload import deployment_timeout_seconds, effective_runtime, gpu_placement, has_autoscaler, scaling_behavior
+from .namespace import ip_peers, namespace_manifest, namespace_peer, network_policy, platform_namespace_policies
+from .workload import (
+    PROMETHEUS_POD_LABELS,
+    deployment_timeout_seconds,
+    effective_runtime,
+    gpu_placement,
+    has_autoscaler,
+    scaling_behavior,
+)
 
 Manifest = dict[str, Any]
 
-#: kube-prometheus-stack's fullnameOverride: fixes the Services' names (Prometheus: <this>-prometheus, port 9090).
-PROMETHEUS_FULLNAME = "kube-prometheus"
 PROMETHEUS_PORT = 9090
 #: The Secret holding Grafana's admin credentials (the chart reads it through grafana.admin.existingSecret).
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -42,6 +48,8 @@ SCALER_WINDOW = "1m"
 ALERT_WINDOW = "5m"
 #: Scaling metrics KEDA reads from Prometheus (cpu and memory stay with the HPA in components/workload.py).
 KEDA_METRICS = ("requests-per-second", "concurrency", "gpu-utilization")
+#: How long `pulumi up` waits for KEDA to report a ScaledObject Ready.
+SCALED_OBJECT_READY_SECONDS = 300
 #: Alert thresholds that are not per model.
 GPU_MEMORY_FULL_RATIO = 0.95
 CONTAINER_MEMORY_FULL_RATIO = 0.9
@@ -54,10 +62,25 @@ MONITORING_PSS_REASON = (
 )
 
 
+def monitoring_release(settings: StackSettings) -> str:
+    """kube-prometheus-stack's Helm release name and fullnameOverride, per stack: every object the chart names after
+    its release (ClusterRoles and their bindings included) is then the stack's own, never another stack's."""
+    return f"{settings.environment.namespace}-monitoring"
+
+
 def prometheus_url(settings: StackSettings) -> str:
-    return (
-        f"http://{PROMETHEUS_FULLNAME}-prometheus.{settings.monitoring.namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
-    )
+    """The Prometheus the stack's autoscalers query: its own (Service `<release>-prometheus`), or the existing one."""
+    mon = settings.monitoring
+    if mon.mode == "existing":
+        assert mon.existing is not None, "settings checks require 'existing' for mode existing"
+        return mon.existing.prometheus_url
+    return f"http://{monitoring_release(settings)}-prometheus.{mon.namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
+
+
+def rule_labels(settings: StackSettings, labels: dict[str, str]) -> dict[str, str]:
+    """Labels of PodMonitors and PrometheusRules: the model's, plus what an existing Prometheus selects them by."""
+    existing = settings.monitoring.existing
+    return {**labels, **(existing.selector_labels if existing is not None else {})}
 
 
 def metrics_for(spec: ModelSpec) -> RuntimeMetrics:
@@ -205,7 +228,7 @@ def pod_monitor(model: str, spec: ModelSpec, settings: StackSettings, labels: di
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": {"name": model, "namespace": namespace, "labels": labels},
+        "metadata": {"name": model, "namespace": namespace, "labels": rule_labels(settings, labels)},
         "spec": {
             "selector": {"matchLabels": selector_labels(model)},
             "namespaceSelector": {"matchNames": [namespace]},
@@ -371,7 +394,7 @@ def prometheus_rule(model: str, spec: ModelSpec, settings: StackSettings, labels
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": model, "namespace": namespace, "labels": labels},
+        "metadata": {"name": model, "namespace": namespace, "labels": rule_labels(settings, labels)},
         "spec": {"groups": [{"name": f"ml-serving.{model}", "rules": rules}]},
     }
 
@@ -419,7 +442,10 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
-        "metadata": {"name": model, "namespace": settings.environment.namespace, "labels": labels},
+        # KEDA reports Ready once it validated the triggers and created the HPA: a broken one fails `pulumi up`.
+        "metadata": await_ready(
+            {"name": model, "namespace": settings.environment.namespace, "labels": labels}, SCALED_OBJECT_READY_SECONDS
+        ),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
             "minReplicaCount": scaling.min_replicas,
@@ -502,7 +528,8 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
     prometheus_spec: dict[str, Any] = {
         "replicas": mon.prometheus_replicas,
         "retention": mon.retention,
-        # Select PodMonitors, ServiceMonitors and PrometheusRules in every namespace, not only the release's.
+        # Select PodMonitors, ServiceMonitors and PrometheusRules in every namespace the operator watches (the release's
+        # and the models'), not only those labelled for the release.
         "podMonitorSelectorNilUsesHelmValues": False,
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "ruleSelectorNilUsesHelmValues": False,
@@ -518,9 +545,14 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
         prometheus_spec["storageSpec"] = {"volumeClaimTemplate": {"spec": claim}}
         prometheus_spec["retentionSize"] = retention_size(mon.storage)
     values: dict[str, Any] = {
-        "fullnameOverride": PROMETHEUS_FULLNAME,
-        "crds": {"enabled": True},
+        "fullnameOverride": monitoring_release(settings),
+        # Once per cluster (docs/monitoring.md#shared-clusters): the CRDs, and node-exporter's host port on every node.
+        "crds": {"enabled": mon.cluster_wide},
+        "nodeExporter": {"enabled": mon.cluster_wide},
         "prometheusOperator": {
+            # This stack's operator manages only this stack's namespaces: a second stack's operator in the same
+            # cluster never reconciles (and fights over) this one's Prometheus, Alertmanager, monitors or rules.
+            "namespaces": {"releaseNamespace": True, "additional": [settings.environment.namespace]},
             # The admission webhook's certificates come from Helm hook Jobs, which a Chart v4 does not run as hooks;
             # rules are validated offline instead (tests: CRD schema, PromQL parse). Its TLS needs those certificates.
             "admissionWebhooks": {"enabled": False},
@@ -552,14 +584,150 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
             },
             # The chart's test Pod is a Helm test hook; nothing runs `helm test` here.
             "testFramework": {"enabled": False},
+            # A Role in the monitoring namespace instead of a ClusterRole reading every ConfigMap and Secret.
+            "rbac": {"namespaced": True},
         },
+        "kube-state-metrics": {"collectors": list(KUBE_STATE_METRICS_COLLECTORS)},
     }
     return values
 
 
 def keda_values(settings: StackSettings) -> dict[str, Any]:
-    """Values of the KEDA chart: its defaults are restricted-compliant; it installs its own CRDs."""
-    return {"crds": {"install": True}}
+    """Values of the KEDA chart: its defaults are restricted-compliant; it installs its own CRDs. It reads no Secret
+    outside its own namespace (the Prometheus and cron triggers need none). It watches every namespace: one KEDA
+    serves every stack of the cluster (clusterWide), so `watchNamespace` cannot name one stack's."""
+    return {
+        "crds": {"install": True},
+        "permissions": {"operator": {"restrict": {"secret": True}}},
+    }
+
+
+#: kube-state-metrics collectors: the chart's defaults without `secrets` (which would list every Secret of the
+#: cluster). Nothing here alerts on Secrets.
+KUBE_STATE_METRICS_COLLECTORS = (
+    "certificatesigningrequests",
+    "configmaps",
+    "cronjobs",
+    "daemonsets",
+    "deployments",
+    "endpoints",
+    "horizontalpodautoscalers",
+    "ingresses",
+    "jobs",
+    "leases",
+    "limitranges",
+    "mutatingwebhookconfigurations",
+    "namespaces",
+    "networkpolicies",
+    "nodes",
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    "poddisruptionbudgets",
+    "pods",
+    "replicasets",
+    "replicationcontrollers",
+    "resourcequotas",
+    "services",
+    "statefulsets",
+    "storageclasses",
+    "validatingwebhookconfigurations",
+    "volumeattachments",
+)
+#: Labels of KEDA's operator pods (the chart's `app: <operator.name>`): the only KEDA pods that query Prometheus.
+KEDA_OPERATOR_POD_LABELS = {"app": "keda-operator"}
+ALERTMANAGER_POD_LABELS = {"app.kubernetes.io/name": "alertmanager"}
+#: Ports Prometheus scrapes on nodes: node-exporter (host network) and the kubelet (cAdvisor).
+NODE_SCRAPE_PORTS = (9100, 10250)
+#: Ports of KEDA's pods the API server calls: the metrics API server and the admission webhooks.
+KEDA_API_PORTS = (6443, 9443)
+
+
+def monitoring_network_policies(settings: StackSettings, with_autoscaler: bool) -> list[Manifest]:
+    """The monitoring namespace: default deny, then DNS, the API, its own pods talking to each other, Prometheus
+    scraping the models' namespace and the nodes, KEDA querying Prometheus, Alertmanager calling its receivers."""
+    mon, net = settings.monitoring, settings.network
+    labels = settings.environment.labels
+    tcp = [{"protocol": "TCP", "port": port} for port in NODE_SCRAPE_PORTS]
+    extra = [
+        network_policy(
+            "prometheus-scrape",
+            mon.namespace,
+            labels,
+            PROMETHEUS_POD_LABELS,
+            egress=[
+                {"to": [namespace_peer(settings.environment.namespace)]},
+                {"to": ip_peers(["0.0.0.0/0"]), "ports": tcp},
+            ],
+        ),
+        network_policy(
+            "alertmanager-receivers",
+            mon.namespace,
+            labels,
+            ALERTMANAGER_POD_LABELS,
+            egress=[{"to": ip_peers(["0.0.0.0/0"]), "ports": [{"protocol": "TCP", "port": 443}]}],
+        ),
+    ]
+    if with_autoscaler:
+        extra.append(
+            network_policy(
+                "prometheus-from-keda",
+                mon.namespace,
+                labels,
+                PROMETHEUS_POD_LABELS,
+                ingress=[
+                    {
+                        # The cluster's one KEDA: this stack's (clusterWide) or another stack's, whose namespace
+                        # this stack does not know (then KEDA operator pods of any namespace).
+                        "from": [
+                            namespace_peer(mon.autoscaler_namespace, KEDA_OPERATOR_POD_LABELS)
+                            if mon.cluster_wide and mon.autoscaler_namespace is not None
+                            else {
+                                "namespaceSelector": {},
+                                "podSelector": {"matchLabels": dict(KEDA_OPERATOR_POD_LABELS)},
+                            }
+                        ],
+                        "ports": [{"protocol": "TCP", "port": PROMETHEUS_PORT}],
+                    }
+                ],
+            )
+        )
+    return platform_namespace_policies(mon.namespace, labels, net.api_server_cidrs, within_namespace=True, extra=extra)
+
+
+def autoscaler_network_policies(settings: StackSettings) -> list[Manifest]:
+    """KEDA's namespace: default deny, then DNS, the API, its operator and metrics server talking to each other,
+    the API server calling its metrics API and webhooks, and the operator querying Prometheus."""
+    mon, net = settings.monitoring, settings.network
+    labels = settings.environment.labels
+    extra = [
+        network_policy(
+            "from-kube-api",
+            mon.autoscaler_namespace,
+            labels,
+            {},
+            ingress=[
+                {
+                    "from": ip_peers(net.api_server_cidrs),
+                    "ports": [{"protocol": "TCP", "port": port} for port in KEDA_API_PORTS],
+                }
+            ],
+        ),
+        network_policy(
+            "to-prometheus",
+            mon.autoscaler_namespace,
+            labels,
+            KEDA_OPERATOR_POD_LABELS,
+            egress=[
+                {
+                    "to": [namespace_peer(mon.namespace, PROMETHEUS_POD_LABELS)],
+                    "ports": [{"protocol": "TCP", "port": PROMETHEUS_PORT}],
+                }
+            ],
+        ),
+    ]
+    return platform_namespace_policies(
+        mon.autoscaler_namespace, labels, net.api_server_cidrs, within_namespace=True, extra=extra
+    )
 
 
 def dcgm_exporter_values(settings: StackSettings, accelerators: list[str]) -> dict[str, Any]:

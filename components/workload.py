@@ -25,6 +25,7 @@ from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR,
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
 from .labels import model_labels, selector_labels
+from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
@@ -41,6 +42,8 @@ FETCH_RESOURCES = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}
 GPU_NODE_AND_PULL_SECONDS = 900
 
 FETCHER_SOURCE = Path(__file__).with_name("scripts") / FETCHER_FILE
+#: Labels the Prometheus operator puts on every Prometheus pod: what may scrape a model.
+PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
 Manifest = dict[str, Any]
 
@@ -114,6 +117,10 @@ def shm_bytes(spec: ModelSpec) -> int:
 def drain_seconds(spec: ModelSpec) -> int:
     """terminationGracePeriodSeconds: preStop sleep, then the longest request, plus a margin to exit."""
     return PRESTOP_SLEEP_SECONDS + spec.max_request_seconds + 5
+
+
+#: Deployment fields an autoscaler owns once it exists: the program states them at creation only.
+AUTOSCALED_FIELDS = ["spec.replicas"]
 
 
 def has_autoscaler(spec: ModelSpec) -> bool:
@@ -378,6 +385,13 @@ def pod_template(
     fetch = _fetch_container(model, spec)
     if fetch is not None:
         fetch["volumeMounts"] = fetch_mounts
+        proxy = settings.network.weights_proxy
+        if proxy is not None:
+            # Only the download goes through the egress proxy; the server gets no proxy settings.
+            fetch["env"] = sorted(
+                [*fetch["env"], {"name": "HTTPS_PROXY", "value": proxy}, {"name": "https_proxy", "value": proxy}],
+                key=lambda e: e["name"],
+            )
     pod: Manifest = {
         "serviceAccountName": model,
         "automountServiceAccountToken": False,
@@ -466,8 +480,12 @@ def build_model_objects(
         "progressDeadlineSeconds": timeout,
         "template": pod_template(model, spec, image, settings, labels, image_pull_secrets),
     }
-    if not has_autoscaler(spec):
-        deployment_spec["replicas"] = spec.scaling.min_replicas
+    # Always stated, so server-side apply never releases the field (the API server would reset it to 1). With an
+    # autoscaler it is only the count at creation: ModelService ignores later changes to it (AUTOSCALED_FIELDS), so a
+    # move from a fixed size keeps the running replicas until the autoscaler, which then owns the field, acts.
+    deployment_spec["replicas"] = (
+        max(spec.scaling.min_replicas, 1) if has_autoscaler(spec) else spec.scaling.min_replicas
+    )
     data = config_files(model, spec)
     return ModelObjects(
         service_account=service_account(model, namespace, labels, settings),
@@ -611,39 +629,30 @@ def network_policy(
             }
         )
     if settings.monitoring.enabled:
+        # Prometheus' pods only, not every pod of the monitoring namespace (Grafana, exporters, ...).
         ingress_rules.append(
             {
                 "from": [
                     {
                         "namespaceSelector": {
                             "matchLabels": {"kubernetes.io/metadata.name": settings.monitoring.namespace}
-                        }
+                        },
+                        "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)},
                     }
                 ],
                 "ports": _port_refs(view, view.metrics_port),
             }
         )
-    egress: list[Manifest] = [
-        {
-            "to": [
-                {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                }
-            ],
-            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-        }
-    ]
+    egress: list[Manifest] = [dict(DNS_EGRESS)]
     if weights_volume_bytes(spec):
+        # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
+        # destinations too, which is why prod must declare them (docs/security.md#networking).
+        proxy = settings.network.weights_proxy
+        port = int(proxy.rsplit(":", 1)[1]) if proxy is not None else 443
         egress.append(
             {
-                "to": [
-                    {"ipBlock": {"cidr": cidr, "except": ["169.254.169.254/32"]}}
-                    if cidr == "0.0.0.0/0"
-                    else {"ipBlock": {"cidr": cidr}}
-                    for cidr in settings.network.weights_egress_cidrs
-                ],
-                "ports": [{"protocol": "TCP", "port": 443}],
+                "to": ip_peers(settings.network.weights_egress_cidrs),
+                "ports": [{"protocol": "TCP", "port": port}],
             }
         )
     for rule in spec.egress:
@@ -666,6 +675,29 @@ def network_policy(
             "egress": egress,
         },
     }
+
+
+#: On an Ingress served without a certificate: the stack's stated reason (ml-serving:ingress.plainHttpReason).
+PLAIN_HTTP_ANNOTATION = "ml-serving.dev/plain-http-reason"
+NGINX = "nginx.ingress.kubernetes.io/"
+
+
+def nginx_size(quantity: str) -> str:
+    """A byte quantity as ingress-nginx's proxy-body-size wants it (nginx units, base 1024), rounded up to a MiB."""
+    return f"{math.ceil(byte_count(quantity) / 2**20)}m"
+
+
+def ingress_controller_annotations(spec: ModelSpec, settings: StackSettings) -> dict[str, str]:
+    """Per-model settings of the stack's ingress controller from the catalog: a request may take
+    `maxRequestSeconds` (the controller's 60 s default would cut a long generation), and a body up to
+    `exposure.maxBodySize` (images, audio)."""
+    if settings.ingress.controller != "ingress-nginx":
+        return {}
+    seconds = str(spec.max_request_seconds)
+    annotations = {f"{NGINX}proxy-read-timeout": seconds, f"{NGINX}proxy-send-timeout": seconds}
+    if spec.exposure.max_body_size is not None:
+        annotations[f"{NGINX}proxy-body-size"] = nginx_size(spec.exposure.max_body_size)
+    return annotations
 
 
 def ingress(
@@ -693,9 +725,14 @@ def ingress(
             }
         ],
     }
+    annotations.update(ingress_controller_annotations(spec, settings))
     if settings.ingress.tls_cluster_issuer:
         annotations["cert-manager.io/cluster-issuer"] = settings.ingress.tls_cluster_issuer
         ingress_spec["tls"] = [{"hosts": [exposure.host], "secretName": f"{model}-tls"}]
+    else:
+        # Only with a stated reason (model_catalog/environment.py refuses a public model without either).
+        assert settings.ingress.plain_http_reason is not None
+        annotations[PLAIN_HTTP_ANNOTATION] = settings.ingress.plain_http_reason
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",

@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -95,28 +96,47 @@ def without_deploy_time_fields(obj: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class SchemaReport:
     checked: int = 0
+    """Objects checked: built-in kinds against Kubernetes' schemas, custom resources against their CRDs."""
+    custom: int = 0
+    """Of those, custom resources checked against their CRD."""
+    unchecked_custom: list[str] = field(default_factory=list)
+    """Custom resources not checked because there is no CRD directory (files)."""
     errors: list[str] = field(default_factory=list)
 
 
-def validate_manifests(manifest_dir: Path, minors: tuple[str, ...] = SUPPORTED_KUBERNETES_MINORS) -> SchemaReport:
-    """Every manifest file against its schema: built-in kinds for each minor, custom resources against their CRD."""
+def validate_manifests(
+    manifest_dir: Path,
+    minors: tuple[str, ...] = SUPPORTED_KUBERNETES_MINORS,
+    progress: Callable[[int, int], None] | None = None,
+) -> SchemaReport:
+    """Every manifest file against its schema: built-in kinds for each minor, custom resources against their CRD
+    (when the CRD directory exists; otherwise they are listed in ``unchecked_custom``). ``progress(done, total)``
+    is called after each file."""
     import kubernetes_validate
     from kubernetes_validate.utils import SchemaNotFoundError
 
     report = SchemaReport()
     directory = crd_dir()
-    for path in sorted(manifest_dir.glob("*.yaml")):
+    have_crds = directory.is_dir()
+    paths = sorted(manifest_dir.glob("*.yaml"))
+    for done, path in enumerate(paths, start=1):
         obj = without_deploy_time_fields(yaml.safe_load(path.read_text(encoding="utf-8")))
-        report.checked += 1
         for minor in minors:
             try:
                 kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
             except SchemaNotFoundError:
-                report.errors += [f"{path.name}: {e}" for e in validate_custom_resource(obj, directory)]
+                if have_crds:
+                    report.custom += 1
+                    report.errors += [f"{path.name}: {e}" for e in validate_custom_resource(obj, directory)]
+                else:
+                    report.unchecked_custom.append(path.name)
                 break
             except kubernetes_validate.ValidationError as exc:
                 where = ".".join(map(str, exc.absolute_path)) or "<root>"
                 report.errors.append(f"{path.name} (Kubernetes {minor}): {where}: {exc.message}")
+        report.checked = done - len(report.unchecked_custom)
+        if progress is not None:
+            progress(done, len(paths))
     return report
 
 

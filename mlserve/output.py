@@ -12,12 +12,15 @@ import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pulumi.output import Unknown
+
+from components.cluster_guard import identity_note
 
 from .mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, MockRun, Registration
 
@@ -113,6 +116,8 @@ class RenderSummary:
     objects: Counter
     others: Counter = field(default_factory=Counter)
     """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
+    notes: tuple[str, ...] = ()
+    """What the render could not check offline (the cluster guard), said on the summary."""
 
     def lines(self, stack: str) -> list[str]:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
@@ -123,6 +128,7 @@ class RenderSummary:
         if self.others:
             lines.append("  and " + ", ".join(f"{count} {kind}" for kind, count in sorted(self.others.items())))
         lines.append(f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json")
+        lines.extend(f"  {note}" for note in self.notes)
         return lines
 
 
@@ -134,8 +140,9 @@ def _outside_manifests(reg: Registration) -> bool:
     return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
 
 
-def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
-    """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there)."""
+def write_render(run: MockRun, out_dir: Path, progress: Callable[[int, int], None] | None = None) -> RenderSummary:
+    """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there);
+    ``progress(written, total)`` after each object."""
     objects: dict[str, dict[str, Any]] = {}
     kinds: Counter = Counter()
     for reg in run.registrations:
@@ -155,8 +162,10 @@ def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         (staging / "manifests").mkdir()
-        for name in sorted(objects):
+        for written, name in enumerate(sorted(objects), start=1):
             (staging / "manifests" / name).write_text(to_yaml(objects[name]), encoding="utf-8")
+            if progress is not None:
+                progress(written, len(objects))
         (staging / "resources.json").write_text(
             json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8"
         )
@@ -167,4 +176,5 @@ def write_render(run: MockRun, out_dir: Path) -> RenderSummary:
         if staging.exists():
             shutil.rmtree(staging)
     others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
-    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others)
+    notes = (identity_note(run.environment.settings),) if run.environment is not None else ()
+    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)

@@ -2,20 +2,29 @@
 
 Settings are object-valued config keys (``ml-serving:cluster: {name: ..., kubernetesVersion: "1.33"}``): the Pulumi
 engine hands object values to the program as JSON, so their types survive (a scalar key would arrive as a string).
-Secret values never live here: they are separate keys set with ``pulumi config set --secret`` (SECRET_KEYS).
+Secret values never live here in plain text. Which settings may (or must) hold a Pulumi secret (`secure:` in the stack
+file, set with ``pulumi config set --secret``) is part of the schema: a field-level marker (MAY_BE_SECRET,
+MUST_BE_SECRET) any setting can carry, plus the scalar secret keys of SECRET_KEYS. A `secure:` value anywhere else
+is an error, a secret value is never quoted in a message, and ``StackSettings.is_secret`` tells the program which
+values it must keep as Pulumi secrets all the way to the object they feed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, StringConstraints, ValidationError, model_validator
 
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
+from .credentials import credential_kind
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
 from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
 from .problems import PATTERN_DESCRIPTIONS, findings
@@ -27,13 +36,29 @@ PROJECT = "ml-serving"
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
+UID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+PATTERN_DESCRIPTIONS[UID_PATTERN] = "a Kubernetes object UID, 8-4-4-4-12 lower-case hex digits"
+#: `kubernetes:*` provider config keys and the stack setting that replaces each (the program's explicit provider
+#: ignores the `kubernetes:` namespace, so a value there would be silently unused).
+KUBERNETES_KEYS: dict[str, str] = {
+    "kubernetes:context": "ml-serving:cluster.context",
+    "kubernetes:cluster": "ml-serving:cluster.context",
+    "kubernetes:namespace": "ml-serving:environment.namespace",
+}
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]+$"
 PATTERN_DESCRIPTIONS[KMS_KEY_ARN_PATTERN] = "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>"
 
 #: Secret config keys the program reads (always with ``pulumi config set --secret``), and what they are for.
 SECRET_KEYS: dict[str, str] = {
     "registryPassword": "password or token for an external registry (registry.type: external)",
+    "secretValues": "values of the Secrets with `source: stack`, as <secret name>.<key> (docs/secrets.md)",
 }
+
+#: JSON Schema key of the field-level secret marker: "allowed" (plain or secret; a secret stays a Pulumi secret
+#: up to the object it feeds) or "required" (a plain value is an error).
+SECRET_MARK = "x-ml-serving-secret"
+MAY_BE_SECRET: dict[str, Any] = {SECRET_MARK: "allowed"}
+MUST_BE_SECRET: dict[str, Any] = {SECRET_MARK: "required"}
 
 
 class EnvironmentSettings(CatalogModel):
@@ -47,6 +72,15 @@ class EnvironmentSettings(CatalogModel):
     """Extra labels on every object (team, cost centre)."""
 
 
+class ClusterCapacity(CatalogModel):
+    """What the cluster offers the stack's models (a laptop's kind node, a namespace quota)."""
+
+    cpu: Annotated[str, StringConstraints(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")] = Field(examples=["3"])
+    """CPU, as Kubernetes writes it ("3", "2500m")."""
+    memory: ByteQuantity = Field(examples=["6Gi"])
+    """Memory ("6Gi")."""
+
+
 class ClusterSettings(CatalogModel):
     """The cluster this stack deploys to."""
 
@@ -55,8 +89,22 @@ class ClusterSettings(CatalogModel):
     does not replace resources while this stays the same."""
     kubernetes_version: KubernetesMinor
     """Kubernetes minor of the cluster, e.g. "1.33" (quoted): manifests are validated against it."""
-    context: str | None = None
-    """kubeconfig context; omit to use the ambient one (KUBECONFIG, current context)."""
+    context: Annotated[str, StringConstraints(min_length=1, max_length=253)] | None = Field(
+        None, examples=["arn:aws:eks:eu-west-1:444455556666:cluster/ml-prod-eks"]
+    )
+    """kubeconfig context the stack deploys through (`kubectl config get-contexts`). Required in staging and prod:
+    the ambient current context may point at another cluster. The `kubernetes:*` config keys are not read (the
+    program builds its own provider); this is the only place to name the context."""
+    capacity: ClusterCapacity | None = Field(None, examples=[{"cpu": "3", "memory": "6Gi"}])
+    """The most the stack's models may request together at their maximum replicas (requests per replica times
+    `maxReplicas`, summed); e.g. dev's laptop budget (docs/dev.md#laptop-budget). Omit for no limit."""
+    kube_system_uid: Annotated[str, StringConstraints(pattern=UID_PATTERN)] | None = Field(
+        None, examples=["0b6f1f9e-2f5c-4b8e-9d35-5a4c3e2b1d0a"]
+    )
+    """The cluster's identity: UID of its `kube-system` Namespace (`kubectl --context <context> get namespace
+    kube-system -o jsonpath='{.metadata.uid}'`). Before anything is registered the program reads the connected
+    cluster's `kube-system` and refuses to go on when its UID differs, whatever the kubeconfig says. Required in
+    staging and prod (dev's kind cluster is recreated at will)."""
 
 
 class RegistrySettings(CatalogModel):
@@ -71,8 +119,9 @@ class RegistrySettings(CatalogModel):
     """AWS account of the ECR repositories (type ecr), quoted."""
     address: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")] | None = None
     """Registry host and path prefix, e.g. `registry.example.com/ml` (type external)."""
-    username: str | None = None
-    """User for the external registry; its password is the secret key `ml-serving:registryPassword`. With a user,
+    username: str | None = Field(None, json_schema_extra=MAY_BE_SECRET)
+    """User for the external registry (may be a secret: `pulumi config set --secret --path
+    'ml-serving:registry.username' <user>`, kept secret in the push credentials and the pull Secret); its password is the secret key `ml-serving:registryPassword`. With a user,
     pushes use these credentials and pods pulling from the registry get an imagePullSecret; without one, pushes use
     the ambient `docker login` and the cluster pulls without credentials."""
     keep_images: Annotated[int, Field(ge=1, le=1000)] = 30
@@ -163,14 +212,41 @@ class WakeHours(CatalogModel):
     """Cron schedule at which they may scale to zero again once idle."""
 
 
+class ExistingMonitoring(CatalogModel):
+    """The Prometheus, Grafana and KEDA a cluster already runs (monitoring.mode existing)."""
+
+    prometheus_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(:[0-9]+)?(/\S*)?$")] = Field(
+        examples=["http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"]
+    )
+    """In-cluster URL of the existing Prometheus: what the models' ScaledObjects query."""
+    selector_labels: dict[str, str] = Field({}, examples=[{"release": "kube-prometheus-stack"}])
+    """Labels the existing Prometheus selects PodMonitors and PrometheusRules by (kube-prometheus-stack's default
+    is `release: <its release name>`); added to the models' PodMonitors and PrometheusRules."""
+
+
 class MonitoringSettings(CatalogModel):
     """The stack's Prometheus/Grafana monitoring and the autoscaler reading from it (docs/monitoring.md)."""
 
     enabled: bool = False
-    """Install the monitoring stack and scrape, alert on and graph every model."""
-    namespace: DnsLabel = "monitoring"
-    """Namespace of the monitoring stack. It runs with Pod Security 'privileged' (node-exporter and the DCGM exporter
-    need host access), so nothing else belongs in it."""
+    """Scrape, alert on and graph every model (and install the monitoring stack, mode managed)."""
+    mode: Literal["managed", "existing"] = Field("managed", examples=["existing"])
+    """`managed`: this stack installs its own Prometheus operator, Prometheus, Alertmanager and Grafana (and, when
+    `clusterWide`, the CRDs, node-exporter and KEDA), under per-stack release names and namespaces. `existing`: the
+    cluster already runs them; the stack creates only per-model objects (PodMonitor, PrometheusRule, dashboard
+    ConfigMaps, ScaledObject) and no cluster-scoped object, after checking that their CRDs exist."""
+    namespace: DnsLabel | None = Field(None, examples=["monitoring"])
+    """Namespace of the monitoring stack. managed: created by the stack, default `<environment.namespace>-monitoring`;
+    it runs with Pod Security 'privileged' (node-exporter and the DCGM exporter need host access), so nothing else
+    belongs in it. existing (required): where the existing Prometheus and Grafana run; dashboards go there and the
+    models accept scrapes from there."""
+    cluster_wide: bool = Field(True, examples=[False])
+    """mode managed: this stack installs what a cluster can have only once: the Prometheus operator's and KEDA's CRDs,
+    KEDA itself (its external-metrics APIService is cluster-wide) and node-exporter (a host port on every node).
+    Exactly one stack per cluster sets it (docs/monitoring.md#shared-clusters); the others set `false` and use them."""
+    existing: ExistingMonitoring | None = Field(
+        None, examples=[{"prometheusUrl": "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"}]
+    )
+    """mode existing: the Prometheus the stack's autoscalers query and the labels it selects rules by."""
     retention: Duration = Field("15d", examples=["30d"])
     """How long Prometheus keeps samples."""
     storage: ByteQuantity | None = Field(None, examples=["200Gi"])
@@ -184,8 +260,9 @@ class MonitoringSettings(CatalogModel):
     """Alertmanager replicas, clustered (prod requires >= 2)."""
     scrape_interval: Duration = Field("15s", examples=["30s"])
     """How often Prometheus scrapes the models; the autoscalers react no faster."""
-    autoscaler_namespace: DnsLabel = Field("keda", examples=["keda"])
-    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted')."""
+    autoscaler_namespace: DnsLabel | None = Field(None, examples=["keda"])
+    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted'), when this stack
+    installs it (mode managed, clusterWide); default `<environment.namespace>-keda`."""
     runbook_base_url: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=300)] = Field(
         "docs/runbooks.md", examples=["https://git.example.com/ml/ml-serving/-/blob/main/docs/runbooks.md"]
     )
@@ -206,15 +283,68 @@ class IngressSettings(CatalogModel):
     """Namespace of the ingress controller (allowed in by the models' NetworkPolicies)."""
     controller_pod_labels: dict[str, str] = {"app.kubernetes.io/name": "ingress-nginx"}
     """Labels of the controller pods."""
+    controller: Literal["ingress-nginx", "other"] = Field("ingress-nginx", examples=["other"])
+    """Which controller serves `className`: `ingress-nginx` gets per-model annotations from the catalog (read and send
+    timeouts from `maxRequestSeconds`, body size from `exposure.maxBodySize`); `other` gets none (set them on the
+    controller)."""
     tls_cluster_issuer: K8sName | None = None
-    """cert-manager ClusterIssuer for public hosts' certificates; omit to terminate TLS elsewhere."""
+    """cert-manager ClusterIssuer for public hosts' certificates. Public models need it unless `plainHttpReason`
+    says why not."""
+    plain_http_reason: Annotated[str, StringConstraints(min_length=10, max_length=300)] | None = Field(
+        None, examples=["TLS ends at the AWS load balancer in front of ingress-nginx (ACM certificate)"]
+    )
+    """Why this stack's public models may be served without a certificate on the Ingress (TLS terminated upstream,
+    or a test environment): written on each such Ingress. Without it, a public model without TLS is an error."""
+
+
+class ExternalSecretRef(CatalogModel):
+    """Where the External Secrets Operator reads a Secret's values."""
+
+    store: K8sName = Field(examples=["aws-secrets-manager"])
+    """Name of the SecretStore or ClusterSecretStore."""
+    store_kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
+    """Kind of the store."""
+    remote_key: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=512)] = Field(examples=["prod/crm-db"])
+    """Key of the value in the store (a JSON object with one property per Secret key)."""
+
+
+SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+
+
+class SecretDeclaration(CatalogModel):
+    """A Kubernetes Secret in the models' namespace that the stack's models reference (docs/secrets.md)."""
+
+    source: Literal["stack", "external"] = Field(examples=["stack"])
+    """`stack`: created by the stack from the secret config `ml-serving:secretValues.<name>.<key>`; `external`:
+    created by something else, through an ExternalSecret the stack creates (`externalSecret`) or by hand."""
+    keys: Annotated[list[SecretKey], Field(min_length=1)] = Field(examples=[["token"]])
+    """The Secret's keys (the models' references are checked against them)."""
+    external_secret: ExternalSecretRef | None = Field(
+        None, examples=[{"store": "aws-secrets-manager", "remoteKey": "prod/crm-db"}]
+    )
+    """source external: create an External Secrets Operator `ExternalSecret` for it (awaited until Ready)."""
 
 
 class NetworkSettings(CatalogModel):
     """Egress the models' pods may use."""
 
-    weights_egress_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = ["0.0.0.0/0"]
-    """Where weight downloads (https, port 443) may go: object storage endpoints or a proxy's range."""
+    weights_egress_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = Field(
+        ["0.0.0.0/0"], examples=[["10.0.128.0/24"]]
+    )
+    """Where weight downloads may go (port 443, or `weightsProxy`'s port): object storage endpoints or the egress
+    proxy's range. A NetworkPolicy applies to the whole pod, so the serving container can reach these too
+    (docs/security.md#networking); a prod stack must not use `0.0.0.0/0` when a model downloads weights."""
+    weights_proxy: Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+:[0-9]{1,5}$")] | None = Field(
+        None, examples=["http://10.0.128.10:3128"]
+    )
+    """HTTPS proxy of the weight downloads (`HTTPS_PROXY` of the init container only), e.g. an egress proxy that
+    allows only the weight hosts; it must lie inside `weightsEgressCidrs`."""
+    api_server_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = Field(
+        ["0.0.0.0/0"], examples=[["10.0.0.0/16"]]
+    )
+    """Where the Kubernetes API server's endpoints are (ports 443 and 6443): the only API egress of the monitoring,
+    KEDA and device-plugin pods, and where KEDA's metrics API is called from. Narrow it to the cluster's
+    endpoint range (EKS: the VPC CIDR holding its control-plane ENIs)."""
     identity_annotations: dict[str, str] = {}
     """Annotations on every model's ServiceAccount for cloud workload identity, e.g.
     `eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ml-prod-weights`."""
@@ -239,6 +369,33 @@ class StackSettings(CatalogModel):
     """Ingress controller for public models."""
     network: NetworkSettings = NetworkSettings()
     """Network egress and workload identity."""
+    secrets: dict[K8sName, SecretDeclaration] = Field(
+        {}, examples=[{"huggingface-token": {"source": "stack", "keys": ["token"]}}]
+    )
+    """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_stack_names(cls, data: Any) -> Any:
+        """A managed monitoring stack's namespaces default to names derived from the stack's own namespace, so two
+        stacks in one cluster never own the same Namespace."""
+        if not isinstance(data, dict):
+            return data
+        environment, monitoring = data.get("environment"), data.get("monitoring", {})
+        if not isinstance(environment, dict) or not isinstance(environment.get("namespace"), str):
+            return data
+        if not isinstance(monitoring, dict) or monitoring.get("mode", "managed") != "managed":
+            return data
+        base = environment["namespace"]
+        derived = {"namespace": f"{base}-monitoring", "autoscalerNamespace": f"{base}-keda"}
+        return {**data, "monitoring": {**derived, **monitoring}}
+
+    _secret_paths: frozenset[tuple[str | int, ...]] = PrivateAttr(default_factory=frozenset)
+
+    def is_secret(self, *path: str | int) -> bool:
+        """Whether the value at ``path`` (YAML names, e.g. ``"registry", "username"``) was given as a secret: the
+        program must then keep it a Pulumi secret (``pulumi.Output.secret``) up to the object it feeds."""
+        return any(path[: len(secret)] == secret for secret in self._secret_paths)
 
     def node_labels(self, accelerator: str) -> dict[str, str]:
         """Labels of the nodes that serve ``accelerator`` in this stack (what workloads select on)."""
@@ -261,13 +418,115 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _marker(extra: Any) -> str | None:
+    return extra.get(SECRET_MARK) if isinstance(extra, dict) else None
+
+
+def _unwrap(tp: Any) -> Iterator[tuple[Any, str | None]]:
+    """Concrete types behind an annotation (Annotated, Optional, unions), each with a secret marker found on the way."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        inner, *metadata = typing.get_args(tp)
+        marker = next((m for m in (_marker(getattr(x, "json_schema_extra", None)) for x in metadata) if m), None)
+        for candidate, inner_marker in _unwrap(inner):
+            yield candidate, inner_marker or marker
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            yield from _unwrap(arg)
+    else:
+        yield tp, None
+
+
+def _children(tp: Any, element: str | int) -> Iterator[tuple[Any, str | None]]:
+    """The annotations (with their markers) one step below ``tp`` at ``element``."""
+    for candidate, _ in _unwrap(tp):
+        origin = typing.get_origin(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            for name, info in candidate.model_fields.items():
+                if (info.alias or name) == element:
+                    marker = _marker(info.json_schema_extra)
+                    yield from ((t, m or marker) for t, m in _unwrap(info.annotation))
+        elif origin is dict and isinstance(element, str):
+            yield from _unwrap(typing.get_args(candidate)[1])
+        elif origin is list and isinstance(element, int):
+            yield from _unwrap(typing.get_args(candidate)[0])
+
+
+def secrecy(path: Path, root: type[BaseModel] = StackSettings) -> str | None:
+    """The secret marker of the setting at ``path`` (YAML names from the config key down): "allowed", "required",
+    or None for a setting that must not be secret."""
+    if root is StackSettings and len(path) == 1 and path[0] in SECRET_KEYS:
+        return "required"
+    level: list[tuple[Any, str | None]] = [(root, None)]
+    for element in path:
+        level = [child for tp, _ in level for child in _children(tp, element)]
+    return next((marker for _, marker in level if marker), None)
+
+
+def secret_capable_settings(root: type[BaseModel] = StackSettings) -> list[str]:
+    """Every setting that may hold a secret, as `key.path` (`<name>` for a map's keys), for messages and docs."""
+    found: list[str] = list(SECRET_KEYS) if root is StackSettings else []
+
+    def walk(tp: Any, shown: str, depth: int) -> None:
+        for candidate, _ in _unwrap(tp):
+            origin = typing.get_origin(candidate)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel) and depth < 8:
+                for name, info in candidate.model_fields.items():
+                    child = f"{shown}.{info.alias or name}" if shown else info.alias or name
+                    if _marker(info.json_schema_extra) or any(m for _, m in _unwrap(info.annotation)):
+                        found.append(child)
+                    else:
+                        walk(info.annotation, child, depth + 1)
+            elif origin in (dict, list) and depth < 8:
+                inner = typing.get_args(candidate)[-1]
+                child = f"{shown}.<name>" if origin is dict else f"{shown}[]"
+                if any(m for _, m in _unwrap(inner)):
+                    found.append(child)
+                else:
+                    walk(inner, child, depth + 1)
+
+    walk(root, "", 0)
+    return found
+
+
+def required_secret_paths(values: Any, root: type[BaseModel] = StackSettings) -> Iterator[Path]:
+    """Paths of the leaves in ``values`` (decoded config, key -> value) whose setting must be a secret."""
+
+    def walk(value: Any, level: list[tuple[Any, str | None]], path: Path) -> Iterator[Path]:
+        if any(marker == "required" for _, marker in level):
+            yield path
+            return
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for element, child in items:
+            below = [c for tp, _ in level for c in _children(tp, element)]
+            if below:
+                yield from walk(child, below, (*path, element))
+
+    yield from walk(values, [(root, None)], ())
+
+
+def secure_leaves(value: Any, path: Path) -> Iterator[Path]:
+    """Paths of the `secure:` values in a stack file's raw config value."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            yield path
+            return
+        for key, child in value.items():
+            yield from secure_leaves(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from secure_leaves(child, (*path, i))
+
+
 def parse_settings(
     config: Mapping[str, Any],
     secret_keys: set[str],
     stack: str,
     stack_doc: SourceDocument | None,
 ) -> StackSettings:
-    """Validate a stack's config (full keys ``ml-serving:x`` -> engine values); raise with every problem."""
+    """Validate a stack's config (full keys ``ml-serving:x`` -> engine values); raise with every problem.
+
+    Secret values are never quoted: a problem with one says what is wrong, not what it is."""
     file = stack_doc.file if stack_doc is not None else stack_file_name(stack)
 
     def problem(path: Path, message: str, at_key: bool = False) -> Problem:
@@ -282,7 +541,21 @@ def parse_settings(
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     known = [info.alias or name for name, info in StackSettings.model_fields.items()]
+    raw = stack_doc.data.get("config") if stack_doc is not None and isinstance(stack_doc.data, dict) else None
+    raw_config = raw if isinstance(raw, dict) else {}
+    # Which values are secret: the engine marks whole keys; the stack file says which leaves were `secure:`.
+    secret_paths: set[Path] = set()
+    for full_key in sorted(k for k in secret_keys if k.startswith(prefix) and k in config):
+        key = full_key[len(prefix) :]
+        secret_paths.update(list(secure_leaves(raw_config.get(full_key), (key,))) or [(key,)])
+
+    def is_secret(path: Path) -> bool:
+        return any(tuple(path[: len(secret)]) == secret for secret in secret_paths)
+
     for full_key in sorted(config):
+        if full_key.startswith("kubernetes:"):
+            problems.append(_kubernetes_key_problem(full_key, file, stack_doc))
+            continue
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix) :]
@@ -307,26 +580,149 @@ def parse_settings(
             )
             continue
         values[key] = _decode(config[full_key])
+    problems.extend(problem(path, message) for path, message in _secrecy_checks(values, secret_paths))
     settings = None
     try:
         settings = StackSettings.model_validate(values)
     except ValidationError as exc:
-        for path, at_key, message in findings(exc, StackSettings):
+        for path, at_key, message in findings(exc, StackSettings, hidden=is_secret):
             if not path:
                 continue
             problems.append(problem(path, message, at_key))
     if settings is not None:
+        settings._secret_paths = frozenset(secret_paths)
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
         present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
         problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
+        secret_values = _decode(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
+        problems.extend(problem(path, message) for path, message in _secret_value_checks(settings, secret_values))
     if problems:
-        raise ConfigurationError(problems)
+        # Whatever a check quoted, a secret value (or its ciphertext) is never part of a message.
+        hidden = {v for path in secret_paths for v in _strings(_value_at(values, path))}
+        hidden |= {
+            v for path in secret_paths for v in _strings(_value_at(raw_config, (f"{prefix}{path[0]}", *path[1:])))
+        }
+        raise ConfigurationError(_masked(p, hidden) for p in problems)
     assert settings is not None
     return settings
 
 
-def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+def _value_at(data: Any, path: Path) -> Any:
+    for element in path:
+        in_dict = isinstance(data, dict) and element in data
+        in_list = isinstance(data, list) and isinstance(element, int) and 0 <= element < len(data)
+        if not (in_dict or in_list):
+            return None
+        data = data[element]
+    return data
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value:
+            yield value
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+
+
+def _masked(problem: Problem, hidden: set[str]) -> Problem:
+    message = problem.message
+    for value in sorted(hidden, key=len, reverse=True):
+        # Whole words only: a short secret must not cut holes into the words of the message.
+        message = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "[secret]", message)
+    return dataclasses.replace(problem, message=message)
+
+
+def _secrecy_checks(values: dict[str, Any], secret_paths: set[Path]) -> list[tuple[Path, str]]:
+    """`secure:` only where the schema allows a secret; a setting that must be secret is never plain."""
     found: list[tuple[Path, str]] = []
+    capable = ", ".join(f"{PROJECT}:{name}" for name in secret_capable_settings())
+    for path in sorted(secret_paths, key=str):
+        key = str(path[0])
+        if key in SECRET_KEYS or key not in values:
+            continue  # the scalar secret keys, and unknown keys (reported as unknown)
+        if secrecy(path) is not None:
+            continue
+        whole_key = len(path) == 1
+        if whole_key and any(name.startswith(f"{key}.") for name in secret_capable_settings()):
+            continue  # a secret key whose `secure:` leaves are not known here (no stack file): checked per field
+        found.append(
+            (
+                path,
+                "cannot be a secret: this setting is used in plain text (object names, labels, manifests, state), "
+                f"so a secret here would not stay secret. Settings that may be secrets: {capable}. Put credentials "
+                "in a Kubernetes Secret the catalog references (secretEnv, weights.credentialsSecret), or set this "
+                f"value without --secret",
+            )
+        )
+    for path in required_secret_paths(values):
+        if not any(tuple(path[: len(secret)]) == secret for secret in secret_paths):
+            shown = format_path((f"{PROJECT}:{path[0]}", *path[1:]))
+            found.append(
+                (
+                    path,
+                    f"must be a secret; run: pulumi config set --secret --path '{shown}' <value> (then remove the "
+                    "plain value from the stack file)",
+                )
+            )
+    return found
+
+
+def _kubernetes_key_problem(full_key: str, file: str, stack_doc: SourceDocument | None) -> Problem:
+    """A `kubernetes:*` key: the program's own provider never reads it, so it would be silently ignored."""
+    replacement = KUBERNETES_KEYS.get(full_key)
+    where = (
+        f"set {replacement} instead"
+        if replacement
+        else "name the cluster with ml-serving:cluster.context (and KUBECONFIG for the file)"
+    )
+    message = (
+        f"'{full_key}' is not read: this program builds its own Kubernetes provider from the stack's settings, so "
+        f"the kubernetes: config namespace is ignored; {where}, then run: pulumi config rm {full_key}"
+    )
+    if stack_doc is None:
+        return Problem(file, 1, 1, full_key, message)
+    line, column = stack_doc.locate(("config", full_key), at_key=True)
+    return Problem(file, line, column, full_key, message)
+
+
+def _field_name(model: type[CatalogModel], alias: str) -> str:
+    return next(name for name, info in model.model_fields.items() if (info.alias or name) == alias)
+
+
+def _cluster_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    """staging and prod name their cluster twice: the kubeconfig context to use, and the identity to expect."""
+    found: list[tuple[Path, str]] = []
+    tier = s.environment.tier
+    if tier == "dev":
+        return found
+    if s.cluster.context is None:
+        found.append(
+            (
+                ("cluster", "context"),
+                f"a {tier} stack names its kubeconfig context (see `kubectl config get-contexts`), e.g. "
+                "context: arn:aws:eks:<region>:<account>:cluster/<name>; without one the provider uses whatever "
+                "context is current",
+            )
+        )
+    if s.cluster.kube_system_uid is None:
+        found.append(
+            (
+                ("cluster", "kubeSystemUid"),
+                f"a {tier} stack states which cluster it expects: set kubeSystemUid to the output of `kubectl "
+                "--context <context> get namespace kube-system -o jsonpath='{.metadata.uid}'`; the program "
+                "refuses to deploy to any other cluster",
+            )
+        )
+    return found
+
+
+def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = _cluster_checks(s)
     reg = s.registry
     if reg.type == "ecr" and (reg.region is None or reg.account_id is None):
         found.append((("registry", "type"), "type 'ecr' needs 'region' and 'accountId'"))
@@ -367,15 +763,82 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
                 "through their own device plugin configuration",
             )
         )
-    if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
+    net = s.network
+    if net.weights_proxy is not None:
+        proxy_port = int(net.weights_proxy.rsplit(":", 1)[1])
+        if not 1 <= proxy_port <= 65535:
+            found.append((("network", "weightsProxy"), f"port {proxy_port} is not a TCP port (1-65535)"))
+    if s.ingress.plain_http_reason is not None and s.ingress.tls_cluster_issuer is not None:
+        found.append(
+            (("ingress", "plainHttpReason"), "'plainHttpReason' is only for a stack without 'tlsClusterIssuer'")
+        )
+    if s.monitoring.mode == "managed" and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
     found.extend(_monitoring_checks(s))
+    found.extend(_credential_checks(s))
+    return found
+
+
+def _credential_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    """Plain settings that look like credentials (model_catalog/credentials.py); the value is never quoted."""
+    metadata_hint = "labels, annotations and host names are public metadata; keep credentials out of them"
+    screened: list[tuple[Path, str, str, bool]] = [
+        (("environment", "labels", k), v, metadata_hint, True) for k, v in sorted(s.environment.labels.items())
+    ]
+    screened += [
+        (("network", "identityAnnotations", k), v, metadata_hint, True)
+        for k, v in sorted(s.network.identity_annotations.items())
+    ]
+    screened += [
+        (("ingress", "controllerPodLabels", k), v, metadata_hint, True)
+        for k, v in sorted(s.ingress.controller_pod_labels.items())
+    ]
+    if s.registry.address is not None:
+        screened.append((("registry", "address"), s.registry.address, metadata_hint, False))
+    if s.registry.username is not None and not s.is_secret("registry", "username"):
+        screened.append(
+            (
+                ("registry", "username"),
+                s.registry.username,
+                f"set it as a secret: pulumi config set --secret --path '{PROJECT}:registry.username' <user>",
+                True,
+            )
+        )
+    found: list[tuple[Path, str]] = []
+    for path, value, hint, entropy in screened:
+        kind = credential_kind(value, entropy=entropy)
+        if kind is not None and not s.is_secret(*path):
+            found.append((path, f"looks like a credential ({kind}; the value is not shown); {hint}"))
     return found
 
 
 def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     mon = s.monitoring
+    if mon.mode == "existing":
+        if mon.existing is None:
+            found.append(
+                (
+                    ("monitoring", "existing"),
+                    "mode 'existing' needs 'existing.prometheusUrl' (the Prometheus the autoscalers query)",
+                )
+            )
+        if mon.namespace is None:
+            found.append(
+                (
+                    ("monitoring", "namespace"),
+                    "mode 'existing' needs 'namespace': where the existing Prometheus and Grafana run (dashboards "
+                    "go there, scrapes come from there)",
+                )
+            )
+        for key in ("autoscalerNamespace", "clusterWide", "storage", "storageClass"):
+            if _field_name(MonitoringSettings, key) in mon.model_fields_set:
+                found.append(
+                    (("monitoring", key), f"'{key}' is only for mode 'managed'; mode 'existing' installs nothing")
+                )
+        return found
+    if mon.existing is not None:
+        found.append((("monitoring", "existing"), "'existing' is only for mode 'existing'"))
     if not mon.enabled:
         return found
     if mon.autoscaler_namespace in (mon.namespace, s.environment.namespace):
@@ -402,6 +865,46 @@ def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
                 found.append(
                     (("monitoring", key), f"got {value}; a prod stack runs >= 2 so that one node's loss loses no alert")
                 )
+    return found
+
+
+def _secret_value_checks(s: StackSettings, values: Any) -> list[tuple[Path, str]]:
+    """``ml-serving:secretValues`` (decoded; its values are never shown) has exactly the keys the `source: stack`
+    declarations list."""
+    found: list[tuple[Path, str]] = []
+    given = values if isinstance(values, dict) else {}
+    key = f"{PROJECT}:secretValues"
+    for name, declaration in sorted(s.secrets.items()):
+        if declaration.source == "external" and name in given:
+            found.append(
+                (
+                    ("secretValues", name),
+                    f"Secret '{name}' has source 'external': the stack does not create it, so "
+                    f"nothing reads these values; run: pulumi config rm --path '{key}.{name}'",
+                )
+            )
+        if declaration.source == "external":
+            continue
+        entry = given.get(name)
+        for secret_key in declaration.keys:
+            if not isinstance(entry, dict) or secret_key not in entry:
+                found.append(
+                    (
+                        ("secrets", name, "keys"),
+                        f"Secret '{name}' (source 'stack') has no value for key '{secret_key}'; run: pulumi config "
+                        f"set --secret --path '{key}.{name}.{secret_key}' <value>",
+                    )
+                )
+        extra = sorted(set(entry) - set(declaration.keys)) if isinstance(entry, dict) else []
+        if extra:
+            found.append(
+                (("secretValues", name), f"values for undeclared key(s) {', '.join(extra)} of Secret '{name}'")
+            )
+    for name in sorted(set(given) - set(s.secrets)):
+        found.append((("secretValues", name), f"values for Secret '{name}', which {PROJECT}:secrets does not declare"))
+    for name, declaration in sorted(s.secrets.items()):
+        if declaration.source == "stack" and declaration.external_secret is not None:
+            found.append((("secrets", name, "externalSecret"), "'externalSecret' is only for source 'external'"))
     return found
 
 

@@ -79,3 +79,10 @@ DCGM_EXPORTER_IMAGE_REPOSITORY = "nvcr.io/nvidia/k8s/dcgm-exporter"
 DCGM_EXPORTER_IMAGE_TAG = (
     "4.5.2-4.8.1-ubuntu22.04@sha256:a7ad6547d4546eaf4dd5d6b4c0b4db4101e63ef7dc3cdff7f42b767d2c60b706"
 )
+
+# The dev environment (docs/dev.md). kind's node image for the dev stack's Kubernetes minor: the tag kind v0.29.0
+# published for 1.33. Not pinned by digest (no registry access here to resolve one): when upgrading, add the
+# `@sha256:` digest kind's release notes list for the image.
+KIND_NODE_IMAGE = "kindest/node:v1.33.1"
+# metrics-server for the dev cluster's HPAs (dev/cluster.sh applies its release manifest).
+METRICS_SERVER_VERSION = "v0.7.2"
