@@ -31,8 +31,16 @@ def register(subparsers) -> None:
         "Renders each stack, installs the CRDs, creates its namespaces, then `kubectl apply --server-side "
         "--dry-run=server` of every object; fails on any error or Pod Security warning (docs/e2e.md).",
     )
-    parser.add_argument("--stack", action="append", required=True, help="a stack to check (repeatable)")
-    parser.add_argument("--kubectl", required=True, help="kubectl executable")
-    parser.add_argument("--kubeconfig", required=True, help="kubeconfig of the target (the e2e control plane)")
+    parser.add_argument(
+        "--stack", action="append", required=True, help="a stack to check (repeatable; no default: at least one)"
+    )
+    parser.add_argument(
+        "--kubectl", required=True, help="kubectl executable (no default: `make e2e-dry-run` passes the built one)"
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        required=True,
+        help="kubeconfig of the target (no default: the e2e control plane's build/e2e/kubeconfig)",
+    )
     parser.add_argument("--out", default="build/e2e-dry-run", help="where the renders go")
     parser.set_defaults(func=run)
