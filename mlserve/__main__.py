@@ -9,6 +9,8 @@ from pathlib import Path
 from model_catalog.errors import ConfigurationError
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
+from .output_dir import OutputError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_INVALID = 2
 
@@ -122,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigurationError as exc:
         print(exc.render(), file=sys.stderr)
+        return EXIT_INVALID
+    except OutputError as exc:
+        print(f"{exc}", file=sys.stderr)
         return EXIT_INVALID
 
 

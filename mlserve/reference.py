@@ -213,7 +213,38 @@ def catalog_reference() -> str:
         "",
     ]
     lines += [f"- {rule}" for rule in RULES]
+    lines += yaml_reading()
     return "\n".join(lines) + "\n"
+
+
+def yaml_reading() -> list[str]:
+    """How models.yaml and Pulumi.<stack>.yaml are read (model_catalog/yaml_source.py), with its bounds."""
+    from model_catalog import yaml_source as ys
+
+    return [
+        "",
+        "## How the files are read",
+        "",
+        "`models.yaml` and `Pulumi.<stack>.yaml` are read by `model_catalog/yaml_source.py`: PyYAML's scanner and",
+        "parser, then a bounded composer of our own that keeps every value's line and column.",
+        "",
+        "- **YAML 1.2 core schema**: only `true`/`false` are booleans (`yes`, `no`, `on`, `off` are text); `null`,",
+        "  `~` or nothing is null; plain decimal integers and floats are numbers; `1:30` and `2026-01-01` are text.",
+        "- Numbers YAML readers disagree on are errors: `010` (octal 8 in YAML 1.1, 10 in 1.2), `0x1F`, `0o17`,",
+        "  `0b101`, `1_000`. Write a plain decimal, or quote the value for text. `.inf`, `.nan` and numbers",
+        f"  of more than {ys.MAX_NUMBER_DIGITS} digits are errors too.",
+        "- No explicit tags (`!!str`, `!!python/...`, `!custom`): nothing in these files needs one.",
+        "- Duplicate keys are errors. Anchors, aliases and `<<` merge keys work; explicit keys win over merged ones.",
+        f"- Bounds, far above any real file: {ys.MAX_BYTES // (1024 * 1024)} MiB per file, {ys.MAX_DEPTH} levels of",
+        f'  nesting, {ys.MAX_VALUES} values once aliases are expanded (a "billion laughs" file is refused at the',
+        "  alias that repeats the most, naming its anchor), and an alias may not refer to the collection it is in.",
+        "",
+        "Why not ruamel.yaml: its composer is recursive and it expands aliases without limit too, so these bounds",
+        "would be needed around it all the same; its YAML 1.2 resolver reads `0o17` and `0x1F` as numbers, as the",
+        "1.2 core schema says, where we want an error; and PyYAML is already a dependency of the Pulumi SDK, so the program installs nothing more. The",
+        "YAML 1.2 core schema is four regular expressions (yaml.org/spec/1.2.2, 10.3.2), pinned by",
+        "`tests/catalog/test_hostile_yaml.py`.",
+    ]
 
 
 RULES = (

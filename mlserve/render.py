@@ -8,6 +8,7 @@ from model_catalog.environment import Environment, resolve_environment
 
 from .mock_runtime import MockRun, engine_config, run_program
 from .output import RenderSummary, write_render
+from .output_dir import check_owned
 
 
 def validate(project_dir: Path, stack: str, catalog: str | None = None) -> Environment:
@@ -24,6 +25,8 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None) -> Mock
 
 
 def render(project_dir: Path, stack: str, out_dir: Path, catalog: str | None = None) -> RenderSummary:
-    """Render ``stack`` into ``out_dir``; raises ConfigurationError (and writes nothing) on invalid input."""
+    """Render ``stack`` into ``out_dir``; raises ConfigurationError or OutputError (and writes nothing) on invalid
+    input or an output directory the render does not own."""
+    check_owned(out_dir, project_dir)  # before the work: a refused directory is known at once
     run = run_stack(project_dir, stack, catalog)
-    return write_render(run, out_dir)
+    return write_render(run, out_dir, project_dir)
