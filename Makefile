@@ -9,7 +9,7 @@ CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean
+.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean crds
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ check-manifests: venv $(CHECKOV_VENV)/.installed ## render STACK, validate it (K
 
 check-all: ## check-manifests for every stack
 	@for s in $(STACKS); do $(MAKE) --no-print-directory check-manifests STACK=$$s || exit 1; done
+
+crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-checked; for a clone without ../shared/crds)
+	$(PY) -m mlserve.crds
 
 bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py)
 	$(PY) -m mlserve.bench

@@ -61,11 +61,11 @@ def _check_manifests(args: argparse.Namespace) -> int:
     schemas = validate_manifests(out / "manifests")
     print(
         f"schema validation: {schemas.checked} objects, Kubernetes {', '.join(SUPPORTED_KUBERNETES_MINORS)} "
-        f"and CRDs: {len(schemas.errors)} errors"
+        f"and CRDs: {len(schemas.failures)} errors"
     )
-    for error in schemas.errors:
+    for error in schemas.failures:
         print(f"  {error}")
-    failures = len(schemas.errors)
+    failures = len(schemas.failures)
     if args.checkov:
         report = run_checkov(out / "manifests", Path(args.checkov))
         print(f"checkov: {report.passed} passed, {len(report.failed)} failed, {len(report.skipped)} skipped")

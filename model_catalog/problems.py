@@ -121,6 +121,9 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
     if kind in bounds:
         limit = next(iter(ctx.values()))
         return f"got {describe_value(value)}; must be {bounds[kind]} {limit}"
+    if kind == "value_error":
+        reason = str(ctx.get("error", error["msg"]))
+        return reason if isinstance(value, (dict, list)) else f"got {describe_value(value)}; {reason}"
     return f"{error['msg']} (got {describe_value(value)})"
 
 

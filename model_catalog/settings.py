@@ -18,6 +18,7 @@ from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
 from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
+from .kubernetes_names import CHECK_LABELS, Annotations, Cidr, Labels
 from .problems import PATTERN_DESCRIPTIONS, findings
 from .schema import ByteQuantity, CatalogModel, K8sName
 from .yaml_source import SourceDocument
@@ -43,7 +44,7 @@ class EnvironmentSettings(CatalogModel):
     """Policy tier: prod needs >= 2 replicas per model and on-demand GPUs; staging and prod need image digests."""
     namespace: DnsLabel
     """Namespace for the models (created by the stack, Pod Security 'restricted')."""
-    labels: dict[str, str] = {}
+    labels: Labels = {}
     """Extra labels on every object (team, cost centre)."""
 
 
@@ -88,7 +89,7 @@ class RegistrySettings(CatalogModel):
 class ExistingGpuNodes(CatalogModel):
     """GPU nodes the cluster already has for one accelerator."""
 
-    labels: Annotated[dict[str, str], Field(min_length=1)]
+    labels: Annotated[dict[str, str], Field(min_length=1), CHECK_LABELS]
     """Labels those nodes carry; models on this accelerator select on them."""
     taints: list[str] = ["nvidia.com/gpu:NoSchedule"]
     """Taints on those nodes as `key[=value]:Effect`; models tolerate them."""
@@ -204,7 +205,7 @@ class IngressSettings(CatalogModel):
     """IngressClass of public models' Ingresses."""
     controller_namespace: DnsLabel = "ingress-nginx"
     """Namespace of the ingress controller (allowed in by the models' NetworkPolicies)."""
-    controller_pod_labels: dict[str, str] = {"app.kubernetes.io/name": "ingress-nginx"}
+    controller_pod_labels: Labels = {"app.kubernetes.io/name": "ingress-nginx"}
     """Labels of the controller pods."""
     tls_cluster_issuer: K8sName | None = None
     """cert-manager ClusterIssuer for public hosts' certificates; omit to terminate TLS elsewhere."""
@@ -213,9 +214,9 @@ class IngressSettings(CatalogModel):
 class NetworkSettings(CatalogModel):
     """Egress the models' pods may use."""
 
-    weights_egress_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = ["0.0.0.0/0"]
+    weights_egress_cidrs: list[Cidr] = ["0.0.0.0/0"]
     """Where weight downloads (https, port 443) may go: object storage endpoints or a proxy's range."""
-    identity_annotations: dict[str, str] = {}
+    identity_annotations: Annotations = {}
     """Annotations on every model's ServiceAccount for cloud workload identity, e.g.
     `eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ml-prod-weights`."""
 
