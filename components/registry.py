@@ -178,8 +178,12 @@ class ImageRegistry(pulumi.ComponentResource):
             assert args.password is not None, "settings require ml-serving:registryPassword with a username"
             # Secret whatever the caller passed: the password must never reach state or output in plain text.
             password = pulumi.Output.secret(args.password)
+            # The user may be a secret setting too: then it stays one in the push credentials and the state.
+            username: pulumi.Input[str] = registry.username
+            if args.settings.is_secret("registry", "username"):
+                username = pulumi.Output.secret(registry.username)
             self._credentials = docker.RegistryArgs(
-                server=registry_server(registry), username=registry.username, password=password
+                server=registry_server(registry), username=username, password=password
             )
             config_json = pulumi.Output.secret(
                 password.apply(lambda p: docker_config_json(registry_server(registry), registry.username or "", p))

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from model_catalog.checks import DEFAULT_TARGETS
 from model_catalog.problems import PATTERN_DESCRIPTIONS
 from model_catalog.schema import Catalog
-from model_catalog.settings import PROJECT, SECRET_KEYS, StackSettings
+from model_catalog.settings import PROJECT, SECRET_KEYS, StackSettings, secret_capable_settings
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATORS, GPU_RESOURCE
 from platform_data.downloaders import DOWNLOADERS
 from platform_data.runtimes import RUNTIMES
@@ -289,6 +289,18 @@ def settings_reference() -> str:
         "|---|---|",
     ]
     lines += [f"| `{PROJECT}:{key}` | {purpose} |" for key, purpose in SECRET_KEYS.items()]
+    lines += [
+        "",
+        "## Settings that may be secrets",
+        "",
+        "Only these settings accept a secret (`pulumi config set --secret --path '<key>.<field>' <value>`, stored as",
+        "`secure:` in the stack file); the program keeps the value a Pulumi secret up to the object it feeds. A",
+        "`secure:` value on any other setting is an error (it would be used in plain text: names, labels,",
+        "manifests, state), and no message ever quotes a secret value. The schema marks them with",
+        "`x-ml-serving-secret` (`allowed` or `required`).",
+        "",
+    ]
+    lines += [f"- `{PROJECT}:{name}`" for name in secret_capable_settings()]
     lines += ["", "## Settings", ""]
     lines += _object_tables(json_schema(StackSettings, "stack settings", "stack-settings"), "StackSettings", "")
     return "\n".join(lines) + "\n"

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from platform_data.accelerators import ACCELERATORS
 from platform_data.runtimes import RUNTIMES
 
+from .credentials import credential_kind, is_credential_name
 from .quantities import byte_count
-from .schema import SECRET_LIKE_ENV, ModelSpec
+from .schema import ModelSpec
 
 FieldPath = tuple[str | int, ...]
 Finding = tuple[FieldPath | tuple[FieldPath, ...], str]
@@ -52,6 +53,7 @@ def check_model(spec: ModelSpec) -> list[Finding]:
         *_exposure(spec),
         *_egress(spec),
         *_env(spec),
+        *_credentials(spec),
     ]
 
 
@@ -81,7 +83,8 @@ def _weights(spec: ModelSpec) -> Iterator[Finding]:
     if weights.uri is not None:
         scheme = weights.uri.split("://", 1)[0]
         pattern, shape = _URI_SHAPES[scheme]
-        if not pattern.match(weights.uri):
+        # A URI with credentials is reported (without quoting it) by _credentials.
+        if not pattern.match(weights.uri) and credential_kind(weights.uri, entropy=False) is None:
             yield ("weights", "uri"), f"got '{weights.uri}'; a {scheme} URI looks like {shape}"
         if scheme == "pvc" and weights.credentials_secret is not None:
             yield ("weights", "credentialsSecret"), "a pvc:// volume is mounted, not downloaded; remove it"
@@ -199,7 +202,7 @@ def _env(spec: ModelSpec) -> Iterator[Finding]:
     for name in sorted(set(spec.env) & set(spec.secret_env)):
         yield ("env", name), f"'{name}' is set in both 'env' and 'secretEnv'; keep one"
     for name in sorted(spec.env):
-        if name.upper().endswith(SECRET_LIKE_ENV) or name.upper() in ("PASSWORD", "TOKEN", "SECRET"):
+        if is_credential_name(name):
             yield (
                 ("env", name),
                 (
@@ -207,6 +210,64 @@ def _env(spec: ModelSpec) -> Iterator[Finding]:
                     "manifests. Reference a Secret with 'secretEnv' instead"
                 ),
             )
+
+
+#: Where each screened catalog value should live instead.
+_SECRET_ENV_HINT = "put it in a Kubernetes Secret and reference it with 'secretEnv'"
+_NOT_SECRET_HINT = "labels, annotations and host names are public metadata; keep credentials out of them"
+
+
+def _credential(path: FieldPath, value: str, hint: str, *, entropy: bool = True) -> Iterator[Finding]:
+    kind = credential_kind(value, entropy=entropy)
+    if kind is not None:
+        yield (
+            path,
+            f"looks like a credential ({kind}; the value is not shown): plain values end up in the stack state, the "
+            f"rendered manifests and the cluster; {hint}",
+        )
+
+
+def _credentials(spec: ModelSpec) -> Iterator[Finding]:
+    """Credentials written as plain values (screening, model_catalog/credentials.py)."""
+    for name, value in sorted(spec.env.items()):
+        if not is_credential_name(name):  # a credential's name is reported by _env
+            yield from _credential(("env", name), value, _SECRET_ENV_HINT)
+    uri = spec.weights.uri
+    if uri is not None:
+        yield from _credential(
+            ("weights", "uri"),
+            uri,
+            "give the URI without credentials and put them in the Secret named by 'weights.credentialsSecret' "
+            "(key 'token' for hf://, 'authorization' for https://, or workload identity for s3:// and gs://)",
+            entropy=False,
+        )
+    build = spec.image.build if spec.image is not None else None
+    if build is not None:
+        build_hint = (
+            "build args are stored in the image's history; give the running container the credential through "
+            "'secretEnv' instead"
+        )
+        for name, value in sorted(build.args.items()):
+            if is_credential_name(name):
+                yield ("image", "build", "args", name), f"'{name}' looks like a credential; {build_hint}"
+            else:
+                yield from _credential(("image", "build", "args", name), value, build_hint)
+    if spec.server is not None:
+        for field in ("command", "args"):
+            for i, value in enumerate(getattr(spec.server, field)):
+                yield from _credential(
+                    ("server", field, i), value, _SECRET_ENV_HINT + " (an argument can read it as $(NAME))"
+                )
+        for key, value in sorted(spec.server.metrics.request_labels.items()):
+            yield from _credential(("server", "metrics", "requestLabels", key), value, _NOT_SECRET_HINT)
+    if spec.exposure.host is not None:
+        yield from _credential(("exposure", "host"), spec.exposure.host, _NOT_SECRET_HINT, entropy=False)
+    for i, client in enumerate(spec.exposure.clients):
+        for key, value in sorted(client.pod_labels.items()):
+            yield from _credential(("exposure", "clients", i, "podLabels", key), value, _NOT_SECRET_HINT)
+    for i, rule in enumerate(spec.egress):
+        for key, value in sorted(rule.pod_labels.items()):
+            yield from _credential(("egress", i, "podLabels", key), value, _NOT_SECRET_HINT)
 
 
 def candidate_paths(path: FieldPath | tuple[FieldPath, ...]) -> tuple[FieldPath, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 PathElement = str | int
@@ -27,8 +27,22 @@ def format_path(path: Sequence[PathElement]) -> str:
     return out
 
 
+class _Hidden:
+    """Stands in for a secret value wherever a message would quote the value."""
+
+    def __repr__(self) -> str:
+        return "a secret value (not shown)"
+
+    __str__ = __repr__
+
+
+HIDDEN: Any = _Hidden()
+
+
 def describe_value(value: Any) -> str:
     """Quote a bad value the way it was written, with its YAML type when that is the point."""
+    if value is HIDDEN:
+        return str(value)
     if isinstance(value, bool):
         return f"{str(value).lower()} (a boolean)"
     if isinstance(value, str):
@@ -74,7 +88,10 @@ class ConfigurationError(Exception):
     """Every problem found in a catalog or a stack's settings, raised once after all checks ran."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems: list[Problem] = sorted(set(problems))
+        from .credentials import redact  # detect-secrets: loaded only when there is something to report
+
+        # No message ever quotes a credential, whichever check wrote it.
+        self.problems: list[Problem] = sorted({replace(p, message=redact(p.message)) for p in problems})
         super().__init__(self.render())
 
     def render(self) -> str:

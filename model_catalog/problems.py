@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from . import schema
-from .errors import Path, allowed_list, describe_value, did_you_mean
+from .errors import HIDDEN, Path, allowed_list, describe_value, did_you_mean
 from .formats import FORMAT_DESCRIPTIONS
 from .quantities import BYTES_PATTERN, CPU_PATTERN
 
@@ -99,7 +99,8 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
                 f"got {describe_value(value)}; allowed: {allowed_list(expected)}, quoted (YAML reads unquoted "
                 "digits as a number and drops trailing zeros: 1.30 becomes 1.3)"
             )
-        return f"got {describe_value(value)}; allowed: {allowed_list(expected)}.{did_you_mean(value, expected)}"
+        hint = "" if value is HIDDEN else did_you_mean(value, expected)
+        return f"got {describe_value(value)}; allowed: {allowed_list(expected)}.{hint}"
     if kind in _TYPE_NAMES:
         hint = ""
         if kind in ("int_type", "float_type") and isinstance(value, str) and _looks_numeric(value):
@@ -127,11 +128,16 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
     return f"{error['msg']} (got {describe_value(value)})"
 
 
-def findings(exc: ValidationError, root: type[BaseModel]) -> list[tuple[Path, bool, str]]:
-    """``(path, at_key, message)`` per pydantic error; ``at_key`` points at the key rather than its value."""
+def findings(
+    exc: ValidationError, root: type[BaseModel], hidden: Callable[[Path], bool] | None = None
+) -> list[tuple[Path, bool, str]]:
+    """``(path, at_key, message)`` per pydantic error; ``at_key`` points at the key rather than its value.
+    ``hidden(path)``: the value there is a secret, so messages say what is wrong without quoting it."""
     result = []
     for error in exc.errors(include_url=False):
         loc: tuple[Any, ...] = tuple(error["loc"])
+        if hidden is not None and hidden(tuple(e for e in loc if e != "[key]")):
+            error = {**error, "input": HIDDEN}
         message = _message(error, root)
         at_key = error["type"] == "extra_forbidden"
         if loc and loc[-1] == "[key]":

@@ -2,20 +2,29 @@
 
 Settings are object-valued config keys (``ml-serving:cluster: {name: ..., kubernetesVersion: "1.33"}``): the Pulumi
 engine hands object values to the program as JSON, so their types survive (a scalar key would arrive as a string).
-Secret values never live here: they are separate keys set with ``pulumi config set --secret`` (SECRET_KEYS).
+Secret values never live here in plain text. Which settings may (or must) hold a Pulumi secret (`secure:` in the stack
+file, set with ``pulumi config set --secret``) is part of the schema: a field-level marker (MAY_BE_SECRET,
+MUST_BE_SECRET) any setting can carry, plus the scalar secret keys of SECRET_KEYS. A `secure:` value anywhere else
+is an error, a secret value is never quoted in a message, and ``StackSettings.is_secret`` tells the program which
+values it must keep as Pulumi secrets all the way to the object they feed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, StringConstraints, ValidationError
 
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
+from .credentials import credential_kind
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
 from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
 from .kubernetes_names import CHECK_LABELS, Annotations, Cidr, Labels
@@ -35,6 +44,12 @@ PATTERN_DESCRIPTIONS[KMS_KEY_ARN_PATTERN] = "a KMS key ARN, arn:aws:kms:<region>
 SECRET_KEYS: dict[str, str] = {
     "registryPassword": "password or token for an external registry (registry.type: external)",
 }
+
+#: JSON Schema key of the field-level secret marker: "allowed" (plain or secret; a secret stays a Pulumi secret
+#: up to the object it feeds) or "required" (a plain value is an error).
+SECRET_MARK = "x-ml-serving-secret"
+MAY_BE_SECRET: dict[str, Any] = {SECRET_MARK: "allowed"}
+MUST_BE_SECRET: dict[str, Any] = {SECRET_MARK: "required"}
 
 
 class EnvironmentSettings(CatalogModel):
@@ -72,8 +87,9 @@ class RegistrySettings(CatalogModel):
     """AWS account of the ECR repositories (type ecr), quoted."""
     address: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")] | None = None
     """Registry host and path prefix, e.g. `registry.example.com/ml` (type external)."""
-    username: str | None = None
-    """User for the external registry; its password is the secret key `ml-serving:registryPassword`. With a user,
+    username: str | None = Field(None, json_schema_extra=MAY_BE_SECRET)
+    """User for the external registry (may be a secret: `pulumi config set --secret --path
+    'ml-serving:registry.username' <user>`, kept secret in the push credentials and the pull Secret); its password is the secret key `ml-serving:registryPassword`. With a user,
     pushes use these credentials and pods pulling from the registry get an imagePullSecret; without one, pushes use
     the ambient `docker login` and the cluster pulls without credentials."""
     keep_images: Annotated[int, Field(ge=1, le=1000)] = 30
@@ -241,6 +257,13 @@ class StackSettings(CatalogModel):
     network: NetworkSettings = NetworkSettings()
     """Network egress and workload identity."""
 
+    _secret_paths: frozenset[tuple[str | int, ...]] = PrivateAttr(default_factory=frozenset)
+
+    def is_secret(self, *path: str | int) -> bool:
+        """Whether the value at ``path`` (YAML names, e.g. ``"registry", "username"``) was given as a secret: the
+        program must then keep it a Pulumi secret (``pulumi.Output.secret``) up to the object it feeds."""
+        return any(path[: len(secret)] == secret for secret in self._secret_paths)
+
     def node_labels(self, accelerator: str) -> dict[str, str]:
         """Labels of the nodes that serve ``accelerator`` in this stack (what workloads select on)."""
         if self.gpu_node_pool.provider == "existing":
@@ -262,13 +285,115 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _marker(extra: Any) -> str | None:
+    return extra.get(SECRET_MARK) if isinstance(extra, dict) else None
+
+
+def _unwrap(tp: Any) -> Iterator[tuple[Any, str | None]]:
+    """Concrete types behind an annotation (Annotated, Optional, unions), each with a secret marker found on the way."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        inner, *metadata = typing.get_args(tp)
+        marker = next((m for m in (_marker(getattr(x, "json_schema_extra", None)) for x in metadata) if m), None)
+        for candidate, inner_marker in _unwrap(inner):
+            yield candidate, inner_marker or marker
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            yield from _unwrap(arg)
+    else:
+        yield tp, None
+
+
+def _children(tp: Any, element: str | int) -> Iterator[tuple[Any, str | None]]:
+    """The annotations (with their markers) one step below ``tp`` at ``element``."""
+    for candidate, _ in _unwrap(tp):
+        origin = typing.get_origin(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            for name, info in candidate.model_fields.items():
+                if (info.alias or name) == element:
+                    marker = _marker(info.json_schema_extra)
+                    yield from ((t, m or marker) for t, m in _unwrap(info.annotation))
+        elif origin is dict and isinstance(element, str):
+            yield from _unwrap(typing.get_args(candidate)[1])
+        elif origin is list and isinstance(element, int):
+            yield from _unwrap(typing.get_args(candidate)[0])
+
+
+def secrecy(path: Path, root: type[BaseModel] = StackSettings) -> str | None:
+    """The secret marker of the setting at ``path`` (YAML names from the config key down): "allowed", "required",
+    or None for a setting that must not be secret."""
+    if root is StackSettings and len(path) == 1 and path[0] in SECRET_KEYS:
+        return "required"
+    level: list[tuple[Any, str | None]] = [(root, None)]
+    for element in path:
+        level = [child for tp, _ in level for child in _children(tp, element)]
+    return next((marker for _, marker in level if marker), None)
+
+
+def secret_capable_settings(root: type[BaseModel] = StackSettings) -> list[str]:
+    """Every setting that may hold a secret, as `key.path` (`<name>` for a map's keys), for messages and docs."""
+    found: list[str] = list(SECRET_KEYS) if root is StackSettings else []
+
+    def walk(tp: Any, shown: str, depth: int) -> None:
+        for candidate, _ in _unwrap(tp):
+            origin = typing.get_origin(candidate)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel) and depth < 8:
+                for name, info in candidate.model_fields.items():
+                    child = f"{shown}.{info.alias or name}" if shown else info.alias or name
+                    if _marker(info.json_schema_extra) or any(m for _, m in _unwrap(info.annotation)):
+                        found.append(child)
+                    else:
+                        walk(info.annotation, child, depth + 1)
+            elif origin in (dict, list) and depth < 8:
+                inner = typing.get_args(candidate)[-1]
+                child = f"{shown}.<name>" if origin is dict else f"{shown}[]"
+                if any(m for _, m in _unwrap(inner)):
+                    found.append(child)
+                else:
+                    walk(inner, child, depth + 1)
+
+    walk(root, "", 0)
+    return found
+
+
+def required_secret_paths(values: Any, root: type[BaseModel] = StackSettings) -> Iterator[Path]:
+    """Paths of the leaves in ``values`` (decoded config, key -> value) whose setting must be a secret."""
+
+    def walk(value: Any, level: list[tuple[Any, str | None]], path: Path) -> Iterator[Path]:
+        if any(marker == "required" for _, marker in level):
+            yield path
+            return
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for element, child in items:
+            below = [c for tp, _ in level for c in _children(tp, element)]
+            if below:
+                yield from walk(child, below, (*path, element))
+
+    yield from walk(values, [(root, None)], ())
+
+
+def secure_leaves(value: Any, path: Path) -> Iterator[Path]:
+    """Paths of the `secure:` values in a stack file's raw config value."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            yield path
+            return
+        for key, child in value.items():
+            yield from secure_leaves(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from secure_leaves(child, (*path, i))
+
+
 def parse_settings(
     config: Mapping[str, Any],
     secret_keys: set[str],
     stack: str,
     stack_doc: SourceDocument | None,
 ) -> StackSettings:
-    """Validate a stack's config (full keys ``ml-serving:x`` -> engine values); raise with every problem."""
+    """Validate a stack's config (full keys ``ml-serving:x`` -> engine values); raise with every problem.
+
+    Secret values are never quoted: a problem with one says what is wrong, not what it is."""
     file = stack_doc.file if stack_doc is not None else stack_file_name(stack)
 
     def problem(path: Path, message: str, at_key: bool = False) -> Problem:
@@ -283,6 +408,17 @@ def parse_settings(
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     known = [info.alias or name for name, info in StackSettings.model_fields.items()]
+    raw = stack_doc.data.get("config") if stack_doc is not None and isinstance(stack_doc.data, dict) else None
+    raw_config = raw if isinstance(raw, dict) else {}
+    # Which values are secret: the engine marks whole keys; the stack file says which leaves were `secure:`.
+    secret_paths: set[Path] = set()
+    for full_key in sorted(k for k in secret_keys if k.startswith(prefix) and k in config):
+        key = full_key[len(prefix) :]
+        secret_paths.update(list(secure_leaves(raw_config.get(full_key), (key,))) or [(key,)])
+
+    def is_secret(path: Path) -> bool:
+        return any(tuple(path[: len(secret)]) == secret for secret in secret_paths)
+
     for full_key in sorted(config):
         if not full_key.startswith(prefix):
             continue
@@ -308,22 +444,94 @@ def parse_settings(
             )
             continue
         values[key] = _decode(config[full_key])
+    problems.extend(problem(path, message) for path, message in _secrecy_checks(values, secret_paths))
     settings = None
     try:
         settings = StackSettings.model_validate(values)
     except ValidationError as exc:
-        for path, at_key, message in findings(exc, StackSettings):
+        for path, at_key, message in findings(exc, StackSettings, hidden=is_secret):
             if not path:
                 continue
             problems.append(problem(path, message, at_key))
     if settings is not None:
+        settings._secret_paths = frozenset(secret_paths)
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
         present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
         problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
     if problems:
-        raise ConfigurationError(problems)
+        # Whatever a check quoted, a secret value (or its ciphertext) is never part of a message.
+        hidden = {v for path in secret_paths for v in _strings(_value_at(values, path))}
+        hidden |= {
+            v for path in secret_paths for v in _strings(_value_at(raw_config, (f"{prefix}{path[0]}", *path[1:])))
+        }
+        raise ConfigurationError(_masked(p, hidden) for p in problems)
     assert settings is not None
     return settings
+
+
+def _value_at(data: Any, path: Path) -> Any:
+    for element in path:
+        in_dict = isinstance(data, dict) and element in data
+        in_list = isinstance(data, list) and isinstance(element, int) and 0 <= element < len(data)
+        if not (in_dict or in_list):
+            return None
+        data = data[element]
+    return data
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value:
+            yield value
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+
+
+def _masked(problem: Problem, hidden: set[str]) -> Problem:
+    message = problem.message
+    for value in sorted(hidden, key=len, reverse=True):
+        # Whole words only: a short secret must not cut holes into the words of the message.
+        message = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "[secret]", message)
+    return dataclasses.replace(problem, message=message)
+
+
+def _secrecy_checks(values: dict[str, Any], secret_paths: set[Path]) -> list[tuple[Path, str]]:
+    """`secure:` only where the schema allows a secret; a setting that must be secret is never plain."""
+    found: list[tuple[Path, str]] = []
+    capable = ", ".join(f"{PROJECT}:{name}" for name in secret_capable_settings())
+    for path in sorted(secret_paths, key=str):
+        key = str(path[0])
+        if key in SECRET_KEYS or key not in values:
+            continue  # the scalar secret keys, and unknown keys (reported as unknown)
+        if secrecy(path) is not None:
+            continue
+        whole_key = len(path) == 1
+        if whole_key and any(name.startswith(f"{key}.") for name in secret_capable_settings()):
+            continue  # a secret key whose `secure:` leaves are not known here (no stack file): checked per field
+        found.append(
+            (
+                path,
+                "cannot be a secret: this setting is used in plain text (object names, labels, manifests, state), "
+                f"so a secret here would not stay secret. Settings that may be secrets: {capable}. Put credentials "
+                "in a Kubernetes Secret the catalog references (secretEnv, weights.credentialsSecret), or set this "
+                f"value without --secret",
+            )
+        )
+    for path in required_secret_paths(values):
+        if not any(tuple(path[: len(secret)]) == secret for secret in secret_paths):
+            shown = format_path((f"{PROJECT}:{path[0]}", *path[1:]))
+            found.append(
+                (
+                    path,
+                    f"must be a secret; run: pulumi config set --secret --path '{shown}' <value> (then remove the "
+                    "plain value from the stack file)",
+                )
+            )
+    return found
 
 
 def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
@@ -371,6 +579,40 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
     if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
     found.extend(_monitoring_checks(s))
+    found.extend(_credential_checks(s))
+    return found
+
+
+def _credential_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    """Plain settings that look like credentials (model_catalog/credentials.py); the value is never quoted."""
+    metadata_hint = "labels, annotations and host names are public metadata; keep credentials out of them"
+    screened: list[tuple[Path, str, str, bool]] = [
+        (("environment", "labels", k), v, metadata_hint, True) for k, v in sorted(s.environment.labels.items())
+    ]
+    screened += [
+        (("network", "identityAnnotations", k), v, metadata_hint, True)
+        for k, v in sorted(s.network.identity_annotations.items())
+    ]
+    screened += [
+        (("ingress", "controllerPodLabels", k), v, metadata_hint, True)
+        for k, v in sorted(s.ingress.controller_pod_labels.items())
+    ]
+    if s.registry.address is not None:
+        screened.append((("registry", "address"), s.registry.address, metadata_hint, False))
+    if s.registry.username is not None and not s.is_secret("registry", "username"):
+        screened.append(
+            (
+                ("registry", "username"),
+                s.registry.username,
+                f"set it as a secret: pulumi config set --secret --path '{PROJECT}:registry.username' <user>",
+                True,
+            )
+        )
+    found: list[tuple[Path, str]] = []
+    for path, value, hint, entropy in screened:
+        kind = credential_kind(value, entropy=entropy)
+        if kind is not None and not s.is_secret(*path):
+            found.append((path, f"looks like a credential ({kind}; the value is not shown); {hint}"))
     return found
 
 

@@ -83,11 +83,13 @@ def run_catalog(
     stack: str = "dev",
     *,
     secrets: dict[str, str] | None = None,
+    secret_settings: tuple[str, ...] = (),
     project_dir: Path = ROOT,
     **settings_overrides: Any,
 ):
     """Run the real program under mocks with a catalog and settings (no stack file needed). ``secrets``: secret
     config values by key (e.g. ``registryPassword``), handed over as the engine hands decrypted secrets.
+    ``secret_settings``: settings keys handed over as secret (the engine marks a whole key secret when a leaf is).
     ``project_dir``: where build contexts are looked up."""
     from mlserve.mock_runtime import run_program
     from stacks import program
@@ -95,7 +97,7 @@ def run_catalog(
     catalog = write_catalog(tmp_path / "models.yaml", text)
     config = engine_config({**BASE_SETTINGS, **settings_overrides})
     config.update({f"{PROJECT}:{k}": v for k, v in (secrets or {}).items()})
-    secret_keys = [f"{PROJECT}:{k}" for k in secrets or {}]
+    secret_keys = [f"{PROJECT}:{k}" for k in [*(secrets or {}), *secret_settings]]
     return run_program(
         project_dir, stack, lambda: program.run(str(catalog), project_dir), config=config, secret_keys=secret_keys
     )

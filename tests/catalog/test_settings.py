@@ -221,3 +221,93 @@ def test_keda_gets_a_namespace_of_its_own(namespace):
 def test_malformed_monitoring_settings_are_located(monitoring, path):
     lines = errors({**BASE_SETTINGS, "monitoring": {"enabled": True, **monitoring}})
     assert any(path in line for line in lines), lines
+
+
+SECURE_LABEL_STACK = """\
+config:
+  ml-serving:environment:
+    tier: dev
+    namespace: ml-dev
+    labels:
+      team:
+        secure: v1:CIPHERTEXT
+  ml-serving:cluster:
+    name: dev
+    kubernetesVersion: "1.33"
+  ml-serving:registry:
+    type: external
+    address: registry.example.com/ml
+    username:
+      secure: v1:USERCIPHER
+"""
+
+
+def test_a_secure_value_on_a_setting_that_cannot_be_secret_is_a_located_error():
+    doc = parse_yaml(SECURE_LABEL_STACK, "Pulumi.dev.yaml")
+    values = {
+        **BASE_SETTINGS,
+        "environment": {"tier": "dev", "namespace": "ml-dev", "labels": {"team": "decrypted-team"}},
+        "registry": {**EXTERNAL_REGISTRY, "username": "decrypted-user"},
+        "registryPassword": "pw",
+    }
+    secret = ["ml-serving:environment", "ml-serving:registry", "ml-serving:registryPassword"]
+    (line,) = errors(values, secret_keys=secret, doc=doc)
+    assert line.startswith("Pulumi.dev.yaml:7:9: ml-serving:environment.labels.team: cannot be a secret:")
+    assert "decrypted-team" not in line and "CIPHERTEXT" not in line
+
+
+def test_a_secret_registry_user_is_accepted_and_known_to_be_secret():
+    doc = parse_yaml(SECURE_LABEL_STACK.replace("    labels:\n      team:\n        secure: v1:CIPHERTEXT\n", ""), "P")
+    values = {**BASE_SETTINGS, "registry": {**EXTERNAL_REGISTRY, "username": "u"}, "registryPassword": "pw"}
+    s = parse(values, secret_keys=["ml-serving:registry", "ml-serving:registryPassword"], doc=doc)
+    assert s.is_secret("registry", "username") and not s.is_secret("registry", "address")
+
+
+def test_a_plain_registry_user_is_not_secret():
+    values = {**BASE_SETTINGS, "registry": EXTERNAL_REGISTRY, "registryPassword": "x"}
+    assert not parse(values, secret_keys=["ml-serving:registryPassword"]).is_secret("registry", "username")
+
+
+def test_the_schema_marks_which_settings_may_be_secret():
+    from model_catalog.settings import secrecy, secret_capable_settings
+
+    assert secrecy(("registry", "username")) == "allowed"
+    assert secrecy(("registryPassword",)) == "required"
+    assert secrecy(("environment", "labels", "team")) is None
+    assert secret_capable_settings() == ["registryPassword", "registry.username"]
+
+
+def test_a_field_marked_must_be_secret_rejects_a_plain_value():
+    # The marker is generic: any setting (e.g. a map of Secret values) can require a secret.
+    from typing import Annotated
+
+    from pydantic import Field
+
+    from model_catalog.schema import CatalogModel
+    from model_catalog.settings import MUST_BE_SECRET, required_secret_paths, secret_capable_settings
+
+    class Toy(CatalogModel):
+        secrets: dict[str, dict[str, Annotated[str, Field(json_schema_extra=MUST_BE_SECRET)]]] = {}
+
+    values = {"secrets": {"db": {"password": "plain", "user": "plain"}}}
+    assert sorted(required_secret_paths(values, Toy)) == [("secrets", "db", "password"), ("secrets", "db", "user")]
+    assert secret_capable_settings(Toy) == ["secrets.<name>.<name>"]
+
+
+def test_settings_that_look_like_credentials_are_rejected_without_their_value():
+    values = {
+        **BASE_SETTINGS,
+        "environment": {
+            "tier": "dev",
+            "namespace": "ml-dev",
+            "labels": {"token": "ghp_0123456789abcdefghijABCDEFGHIJ012345"},
+        },
+        "network": {"identityAnnotations": {"x": "https://svc:hunter22@example.com/"}},
+    }
+    lines = errors(values)
+    assert [line.split(": ")[1] for line in lines] == [
+        "ml-serving:environment.labels.token",
+        "ml-serving:network.identityAnnotations.x",
+    ]
+    assert all("looks like a credential" in line for line in lines)
+    assert not any("ghp_" in line or "hunter22" in line for line in lines)
