@@ -9,7 +9,7 @@ CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean crds
+.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean crds fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -69,3 +69,6 @@ lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 
 clean: ## remove build output and virtualenvs
 	rm -rf build $(VENV) .venv-checkov .pytest_cache .ruff_cache
+
+fuzz: venv ## long property-based fuzz run (FUZZ_EXAMPLES, default 500); failing inputs are saved to tests/fuzz_cases/
+	FUZZ_SAVE=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py

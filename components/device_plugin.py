@@ -53,10 +53,14 @@ def sharing_config(time_slicing_replicas: int | None) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def namespace_manifest(name: str, labels: dict[str, str]) -> Manifest:
+def namespace_manifest(name: str, kubernetes_version: str, labels: dict[str, str]) -> Manifest:
     """The plugin's namespace: Pod Security 'privileged', because the plugin mounts the kubelet's device-plugin
-    directory from the host (hostPath), which 'baseline' and 'restricted' forbid."""
+    directory from the host (hostPath), which 'baseline' and 'restricted' forbid; the policy version pinned to the
+    cluster's minor, as on every namespace of the platform."""
     pss = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
+    pss |= {
+        f"pod-security.kubernetes.io/{mode}-version": f"v{kubernetes_version}" for mode in ("enforce", "audit", "warn")
+    }
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -118,6 +122,8 @@ class DevicePluginArgs:
     """Namespace the plugin runs in (created here, Pod Security 'privileged')."""
     node_selector_terms: list[Manifest]
     """Node affinity terms (ORed) selecting exactly the stack's GPU nodes."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor: the namespace's Pod Security labels pin that policy version."""
     tolerated_taints: list[Manifest] = field(default_factory=list)
     """Tolerations beyond the GPU taint, e.g. the taints of existing GPU nodes."""
     time_slicing: dict[str, int] = field(default_factory=dict)
@@ -132,7 +138,9 @@ class DevicePlugin(pulumi.ComponentResource):
     def __init__(self, name: str, args: DevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self.namespace = register(
-            f"{name}-namespace", namespace_manifest(args.namespace, args.labels), pulumi.ResourceOptions(parent=self)
+            f"{name}-namespace",
+            namespace_manifest(args.namespace, args.kubernetes_version, args.labels),
+            pulumi.ResourceOptions(parent=self),
         )
         self.values = chart_values(args.node_selector_terms, args.tolerated_taints, args.time_slicing)
         self.chart = k8s.helm.v4.Chart(

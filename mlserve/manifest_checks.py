@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from model_catalog.kubernetes_names import annotation_errors, cidr_errors, label_errors
+from model_catalog.kubernetes_names import annotation_errors, cidr_errors, dns1123_subdomain_errors, label_errors
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
 from .crds import MISSING, crd_dir
@@ -106,6 +106,39 @@ def _cidrs(value: Any, path: str) -> list[tuple[str, str]]:
     return found
 
 
+#: Kinds whose names the API server checks as DNS labels (at most 63 characters), not DNS subdomains (253).
+DNS1035_LABEL_KINDS = ("Service",)
+DNS1123_LABEL_KINDS = ("Namespace",)
+#: A Deployment's pods are named <deployment>-<pod-template-hash, up to 10>-<5 random>; a pod's hostname is its
+#: name, a DNS label of at most 63 characters (longer names are truncated, so pods of two models could collide).
+POD_NAME_SUFFIX = 1 + 10 + 1 + 5
+
+
+def name_errors(obj: dict[str, Any]) -> list[str]:
+    """Object, container, volume and port names within the API server's limits."""
+    kind, name = obj.get("kind"), str((obj.get("metadata") or {}).get("name", ""))
+    errors = [f"metadata.name: '{name}' {e}" for e in dns1123_subdomain_errors(name)]
+    if kind in DNS1035_LABEL_KINDS + DNS1123_LABEL_KINDS and len(name) > 63:
+        errors.append(f"metadata.name: '{name}' must be no more than 63 characters (a {kind} name is a DNS label)")
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    pod = (spec.get("template") or {}).get("spec") if isinstance(spec.get("template"), dict) else None
+    if kind == "Deployment" and len(name) + POD_NAME_SUFFIX > 63:
+        errors.append(f"metadata.name: '{name}' leaves its pods' names longer than a 63-character hostname")
+    if isinstance(pod, dict):
+        containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+        for c in containers:
+            cname = str(c.get("name", ""))
+            if len(cname) > 63:
+                errors.append(f"container '{cname}': a container name is a DNS label of at most 63 characters")
+            for port in c.get("ports") or []:
+                if "name" in port and len(str(port["name"])) > 15:
+                    errors.append(f"container '{cname}' port '{port['name']}': port names have at most 15 characters")
+        for volume in pod.get("volumes") or []:
+            if len(str(volume.get("name", ""))) > 63:
+                errors.append(f"volume '{volume.get('name')}': a volume name is a DNS label of at most 63 characters")
+    return errors
+
+
 def api_server_rules(obj: dict[str, Any]) -> list[str]:
     """What the API server checks beyond the OpenAPI schema, for the fields we render: label keys and values,
     annotation keys and size, NetworkPolicy CIDRs (model_catalog/kubernetes_names.py)."""
@@ -113,6 +146,7 @@ def api_server_rules(obj: dict[str, Any]) -> list[str]:
     for where, meta in _metadata_blocks(obj):
         errors += [f"{where}.labels: {e}" for e in label_errors(meta.get("labels") or {})]
         errors += [f"{where}.annotations: {e}" for e in annotation_errors(meta.get("annotations") or {})]
+    errors += name_errors(obj)
     if obj.get("kind") == "NetworkPolicy":
         errors += [
             f"{where}: '{cidr}' {e}" for where, cidr in _cidrs(obj.get("spec"), "spec") for e in cidr_errors(cidr)

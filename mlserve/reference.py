@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from model_catalog.checks import DEFAULT_TARGETS
 from model_catalog.problems import PATTERN_DESCRIPTIONS
-from model_catalog.schema import Catalog
+from model_catalog.schema import MODEL_NAME_MAX, Catalog
 from model_catalog.settings import PROJECT, SECRET_KEYS, StackSettings, secret_capable_settings
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATORS, GPU_RESOURCE
 from platform_data.downloaders import DOWNLOADERS
@@ -260,7 +260,14 @@ RULES = (
     "need a `target`; `gpu-utilization` needs a GPU; `minReplicas: 0` only on request-based metrics.",
     "`exposure.host` exactly when `type: public`.",
     "No name in both `env` and `secretEnv`; plain `env` names that look like credentials are rejected.",
-    "`overrides` keys must name stacks of this project (`Pulumi.<stack>.yaml`).",
+    "`overrides` keys must name stacks of this project (`Pulumi.<stack>.yaml`); a key an override sets to `null` "
+    "must name a field (or, in a map such as `env`, an entry the base has): a misspelt null would remove nothing.",
+    f"Model names are at most {MODEL_NAME_MAX} characters: they become object names and label values, and the "
+    "tightest limit is the pods' hostname, a 63-character DNS label: a Deployment's pods are named "
+    f"`<model>-<pod-template-hash, up to 10>-<5 random>`, {MODEL_NAME_MAX} + 17 = {MODEL_NAME_MAX + 17} characters, "
+    "leaving room for a derived prefix or suffix (`dashboard-<model>` is the longest today, 10 more). "
+    "`tests/test_cluster_only_rules.py` renders every stack with names of this length and checks every name.",
+    "Public models: no two on the same `host` and `path` in a stack (an ingress routes a path to one backend).",
     "Per stack: GPU models need a stack with GPUs (and, for `existing` nodes, that accelerator declared); prod "
     "needs `minReplicas >= 2`; Prometheus-read metrics need monitoring on; staging and prod need image digests.",
     "Per Karpenter stack: a GPU replica's cpu and memory fit some instance type of its accelerator after system and "
@@ -317,10 +324,12 @@ def suppressions_reference() -> str:
         "`checkov.io/skipN: <check>=<reason>` annotation on that object; nothing is skipped globally. The table is",
         "`components/suppressions.py`; a test fails when a rendered suppression is not in it.",
         "",
-        "| check | title | applies to | reason |",
-        "|---|---|---|---|",
+        "| case | check | title | applies to | reason |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{s.check}` | {s.title} | {s.applies_to} | {s.reason} |" for s in SUPPRESSIONS.values()]
+    lines += [
+        f"| `{case}` | `{s.check}` | {s.title} | {s.applies_to} | {s.reason} |" for case, s in SUPPRESSIONS.items()
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -101,6 +101,9 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
             )
         hint = "" if value is HIDDEN else did_you_mean(value, expected)
         return f"got {describe_value(value)}; allowed: {allowed_list(expected)}.{hint}"
+    if kind in ("model_type", "model_attributes_type", "dict_type") and (fields := allowed_fields(root, loc)):
+        shape = "{" + ", ".join(f"{name}: ..." for name in fields) + "}"
+        return f"must be a mapping {shape}, got {describe_value(value)}"
     if kind in _TYPE_NAMES:
         hint = ""
         if kind in ("int_type", "float_type") and isinstance(value, str) and _looks_numeric(value):

@@ -29,10 +29,13 @@ from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
 from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
 from .kubernetes_names import CHECK_LABELS, Annotations, Cidr, Labels
 from .problems import PATTERN_DESCRIPTIONS, findings
+from .schedules import CronSchedule, TimeZone
 from .schema import ByteQuantity, CatalogModel, K8sName
 from .yaml_source import SourceDocument
 
 PROJECT = "ml-serving"
+#: Where a setting came from when the stack file does not have it: the environment's config (PULUMI_CONFIG, JSON).
+AMBIENT_CONFIG_FILE = "$PULUMI_CONFIG"
 
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
@@ -163,19 +166,16 @@ class GpuNodePoolSettings(CatalogModel):
 
 #: Prometheus durations: a number and a unit (ms, s, m, h, d, w, y).
 Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$", max_length=20)]
-CronSchedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$", max_length=100)]
 
 
 class WakeHours(CatalogModel):
     """When models that may scale to zero keep one replica (a KEDA cron trigger). A model at zero replicas has no
     pod serving metrics, so nothing else can tell that requests are waiting for it."""
 
-    timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", max_length=64)] = Field(
-        examples=["Europe/Berlin"]
-    )
-    """IANA time zone of `start` and `end`."""
+    timezone: TimeZone = Field(examples=["Europe/Berlin"])
+    """IANA time zone of `start` and `end` (checked against the IANA database)."""
     start: CronSchedule = Field(examples=["0 8 * * 1-5"])
-    """Cron schedule (5 fields) at which the models wake up."""
+    """Cron schedule (5 fields, as KEDA's cron scaler reads them) at which the models wake up."""
     end: CronSchedule = Field(examples=["0 19 * * 1-5"])
     """Cron schedule at which they may scale to zero again once idle."""
 
@@ -399,6 +399,9 @@ def parse_settings(
     def problem(path: Path, message: str, at_key: bool = False) -> Problem:
         key = f"{PROJECT}:{path[0]}" if path else ""
         shown = format_path((key,) + tuple(path[1:])) if path else ""
+        if stack_doc is not None and key in config and not stack_doc.has(("config", key)):
+            # Not written in the stack file: the ambient PULUMI_CONFIG set it (the engine merges it in beneath).
+            return Problem(AMBIENT_CONFIG_FILE, 1, 1, shown, message)
         if stack_doc is None:
             return Problem(file, 1, 1, shown, message)
         line, column = stack_doc.locate(("config", key) + tuple(path[1:]), at_key=at_key)

@@ -351,6 +351,14 @@ class _Builder:
         return result
 
 
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML does not allow (control characters, ...), located."""
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return Problem(file, line, column, "", f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})")
+
+
 def parse_yaml(text: str, file: str) -> SourceDocument:
     """Parse one YAML document; raise ConfigurationError for syntax errors, refused input and duplicate keys."""
     doc = SourceDocument(file=file, data=None)
@@ -358,7 +366,10 @@ def parse_yaml(text: str, file: str) -> SourceDocument:
         raise ConfigurationError(
             [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused unread")]
         )
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks every character first
+    except yaml.reader.ReaderError as exc:
+        raise ConfigurationError([_reader_problem(exc, text, file)]) from None
     try:
         node = loader.get_single_node()
     except _RefusedError as exc:
@@ -369,7 +380,9 @@ def parse_yaml(text: str, file: str) -> SourceDocument:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(part for part in (exc.context, exc.problem) if part)
         raise ConfigurationError([Problem(file, line, col, "", f"YAML syntax error: {what}")]) from None
-    except yaml.YAMLError as exc:  # e.g. a character YAML does not allow
+    except yaml.reader.ReaderError as exc:
+        raise ConfigurationError([_reader_problem(exc, text, file)]) from None
+    except yaml.YAMLError as exc:  # anything else PyYAML reports without a position
         raise ConfigurationError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     finally:
         loader.dispose()
