@@ -85,7 +85,7 @@ def test_the_catalog_rejects_bad_pod_labels():
 def test_rendered_objects_are_checked_for_the_same_rules():
     policy = {
         "kind": "NetworkPolicy",
-        "metadata": {"labels": {"ok": "fine", "bad key": "v"}, "annotations": {"-x": ""}},
+        "metadata": {"name": "p", "labels": {"ok": "fine", "bad key": "v"}, "annotations": {"-x": ""}},
         "spec": {"egress": [{"to": [{"ipBlock": {"cidr": "999.1.1.1/99", "except": ["10.0.0.0/8"]}}]}]},
     }
     found = api_server_rules(policy)
