@@ -3,32 +3,46 @@ PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
+MLSERVE := $(VENV)/bin/mlserve
 STACK ?= dev
 OUT ?= build/$(STACK)
 CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
+PROMETHEUS ?=
+HISTORY ?=
+FORECAST_ARGS ?=
 
-.PHONY: help venv render validate capacity test lint schema golden check-manifests check-all bench lock clean crds fuzz
+.PHONY: help venv render validate capacity forecast forecast-demo test lint schema golden check-manifests check-all bench lock clean crds fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@echo "Creating $(VENV): Pulumi SDK and providers, pydantic, test and lint tools (pinned in constraints.txt),"
+	@echo "then this project (editable: the mlserve command). First time about a minute; then seconds."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	touch $@
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+	@echo "Done: $(VENV)/bin/mlserve --help"
 
-venv: $(VENV)/.installed ## create .venv with the pinned dependencies
+venv: $(VENV)/.installed ## create .venv with the pinned dependencies and the mlserve command
 
 render: venv ## render STACK (default dev) offline into OUT (default build/STACK); CATALOG overrides the catalog
-	$(PY) -m mlserve render --stack $(STACK) --out $(OUT) $(CATALOG_ARG)
+	$(MLSERVE) render --stack $(STACK) --out $(OUT) $(CATALOG_ARG)
 
 validate: venv ## check STACK's settings and catalog without rendering
-	$(PY) -m mlserve validate --stack $(STACK) $(CATALOG_ARG)
+	$(MLSERVE) validate --stack $(STACK) $(CATALOG_ARG)
 
 capacity: venv ## GPUs STACK's catalog needs per accelerator, node pool limits and hourly cost
-	$(PY) -m mlserve capacity --stack $(STACK) $(CATALOG_ARG)
+	$(MLSERVE) capacity --stack $(STACK) $(CATALOG_ARG)
+
+forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=file; recommend replica bounds (FORECAST_ARGS: more options)
+	$(MLSERVE) forecast --stack $(STACK) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS)) $(if $(HISTORY),--history $(HISTORY)) $(CATALOG_ARG) $(FORECAST_ARGS)
+
+forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
+	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q
@@ -38,10 +52,10 @@ lint: venv ## ruff lint and format check
 	$(PY) -m ruff format --check .
 
 schema: venv ## regenerate schema/*.json and the docs/*-reference.md files
-	$(PY) -m mlserve schema
+	$(MLSERVE) schema
 
 golden: venv ## re-render the golden files under tests/golden (review the diff!)
-	@for s in $(STACKS); do $(PY) -m mlserve render --stack $$s --out tests/golden/$$s || exit 1; done
+	@for s in $(STACKS); do $(MLSERVE) render --stack $$s --out tests/golden/$$s || exit 1; done
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -49,7 +63,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	touch $@
 
 check-manifests: venv $(CHECKOV_VENV)/.installed ## render STACK, validate it (Kubernetes 1.31-1.35, CRDs) and run checkov
-	$(PY) -m mlserve check-manifests --stack $(STACK) --out $(OUT) --checkov $(CHECKOV_VENV)/bin/checkov $(CATALOG_ARG)
+	$(MLSERVE) check-manifests --stack $(STACK) --out $(OUT) --checkov $(CHECKOV_VENV)/bin/checkov $(CATALOG_ARG)
 
 check-all: ## check-manifests for every stack
 	@for s in $(STACKS); do $(MAKE) --no-print-directory check-manifests STACK=$$s || exit 1; done
@@ -57,8 +71,8 @@ check-all: ## check-manifests for every stack
 crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-checked; for a clone without ../shared/crds)
 	$(PY) -m mlserve.crds
 
-bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py)
-	$(PY) -m mlserve.bench
+bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
+	$(MLSERVE) bench
 
 lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

@@ -1,7 +1,7 @@
 """GPU capacity of a stack, derived from its catalog: what each accelerator's node pool must hold and what it costs.
 
 Pure arithmetic, no Pulumi: the GPU node pools (limits, instance types, volume, grace period), the capacity report
-(``python -m mlserve capacity``) and the tests read the same numbers from here.
+(``mlserve capacity``) and the tests read the same numbers from here.
 
 The placement model, stated once (docs/gpu-node-pools.md explains it at length):
 

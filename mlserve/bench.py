@@ -1,4 +1,4 @@
-"""Benchmark: render time and peak memory against catalog size (``make bench``).
+"""Benchmark: render time and peak memory against catalog size (``mlserve bench``, ``make bench``).
 
 Each size renders a synthetic catalog (the real models.yaml entries, repeated under new names) for the prod stack
 in a fresh subprocess, so the numbers include interpreter and SDK start-up and nothing is shared between runs.
@@ -7,7 +7,6 @@ Targets (checked here, not in the test suite): a 200-model prod stack renders in
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import resource
@@ -25,8 +24,8 @@ TARGET_SECONDS = {200: 60.0}
 TARGET_RSS_MIB = {200: 2048}
 
 
-def synthetic_catalog(models: int) -> dict:
-    base = yaml.safe_load((PROJECT_DIR / "models.yaml").read_text(encoding="utf-8"))
+def synthetic_catalog(models: int, project_dir: Path = PROJECT_DIR) -> dict:
+    base = yaml.safe_load((project_dir / "models.yaml").read_text(encoding="utf-8"))
     entries = list(base["models"].items())
     catalog = {"version": 1, "models": {}}
     for i in range(models):
@@ -35,10 +34,10 @@ def synthetic_catalog(models: int) -> dict:
     return catalog
 
 
-def measure(models: int, stack: str) -> dict:
+def measure(models: int, stack: str, project_dir: Path = PROJECT_DIR) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "models.yaml"
-        catalog.write_text(yaml.safe_dump(synthetic_catalog(models), sort_keys=False), encoding="utf-8")
+        catalog.write_text(yaml.safe_dump(synthetic_catalog(models, project_dir), sort_keys=False), encoding="utf-8")
         started = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         result = subprocess.run(
@@ -54,7 +53,7 @@ def measure(models: int, stack: str) -> dict:
                 "--out",
                 f"{tmp}/out",
             ],
-            cwd=PROJECT_DIR,
+            cwd=project_dir,
             capture_output=True,
             text=True,
             check=False,
@@ -71,25 +70,3 @@ def measure(models: int, stack: str) -> dict:
             # ru_maxrss of children is the largest child so far; sizes run in increasing order.
             "peak_rss_mib": round(max(rss_mib, before / 1024)),
         }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlserve.bench")
-    parser.add_argument("--stack", default="prod")
-    parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
-    args = parser.parse_args(argv)
-    print(f"{'models':>7} {'resources':>10} {'seconds':>8} {'peak RSS MiB':>13}  target")
-    failed = False
-    for size in sorted(args.sizes):
-        row = measure(size, args.stack)
-        target = ""
-        if size in TARGET_SECONDS:
-            ok = row["seconds"] <= TARGET_SECONDS[size] and row["peak_rss_mib"] <= TARGET_RSS_MIB[size]
-            failed |= not ok
-            target = f"<= {TARGET_SECONDS[size]:g} s, <= {TARGET_RSS_MIB[size]} MiB: {'ok' if ok else 'MISSED'}"
-        print(f"{row['models']:>7} {row['resources']:>10} {row['seconds']:>8} {row['peak_rss_mib']:>13}  {target}")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

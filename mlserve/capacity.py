@@ -7,6 +7,7 @@ NodePools cannot disagree. No Pulumi runtime: settings and catalog only.
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from components.gpu_capacity import AcceleratorPlan, plan_capacity
 from components.gpu_node_pool import pool_name
@@ -122,3 +123,55 @@ def capacity_report(env: Environment) -> list[str]:
     for note in notes:
         lines += textwrap.wrap(note, width=116, subsequent_indent="  ")
     return lines
+
+
+def capacity_data(env: Environment) -> dict[str, Any]:
+    """The report's numbers for ``mlserve capacity --json`` (schema/cli/capacity.schema.json); prices in USD/hour.
+    Node counts, limits and prices are null where the stack uses existing GPU nodes (nothing to size or price)."""
+    settings = env.settings
+    pools = settings.gpu_node_pool
+    karpenter = pools.provider == "karpenter"
+    plans = plan_capacity(settings, env.models)
+    accelerators = []
+    for name, plan in plans.items():
+        models = []
+        for m in plan.models:
+            placement = plan.placements.get(m.model) if karpenter else None
+            models.append(
+                {
+                    "model": m.model,
+                    "gpuUnitsPerReplica": m.shape.gpu_units,
+                    "minReplicas": m.min_replicas,
+                    "maxReplicas": m.max_replicas,
+                    "instanceType": placement.instance.name if placement else None,
+                    "replicasPerNode": placement.replicas_per_node if placement else None,
+                    "nodeHourlyUsd": round(placement.hourly_usd, 4) if placement else None,
+                }
+            )
+        accelerators.append(
+            {
+                "accelerator": name,
+                "slicesPerGpu": plan.slices_per_gpu,
+                "gpus": {"min": plan.gpus_at("min"), "max": plan.gpus_at("max")},
+                "poolLimit": plan.gpu_limit if karpenter else None,
+                "poolLimitGpus": plan.physical_gpu_limit if karpenter else None,
+                "nodePool": pool_name(settings, name) if karpenter else None,
+                "instanceTypes": [t.name for t in plan.instance_types] if karpenter else [],
+                "nodes": {"min": plan.nodes_at("min"), "max": plan.nodes_at("max")} if karpenter else None,
+                "hourlyUsd": (
+                    {"min": round(plan.hourly_usd_at("min"), 4), "max": round(plan.hourly_usd_at("max"), 4)}
+                    if karpenter
+                    else None
+                ),
+                "models": models,
+            }
+        )
+    return {
+        "provider": pools.provider,
+        "capacityType": pools.capacity_type if karpenter else None,
+        "headroomPercent": pools.headroom_percent if karpenter else None,
+        "prices": {"region": PRICE_REGION, "date": str(PRICE_DATE), "capacityType": PRICE_CAPACITY_TYPE}
+        if karpenter
+        else None,
+        "accelerators": accelerators,
+    }

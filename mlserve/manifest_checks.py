@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,7 +26,7 @@ import yaml
 from model_catalog.kubernetes_names import annotation_errors, cidr_errors, dns1123_subdomain_errors, label_errors
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
-from .crds import MISSING, crd_dir
+from .crds import crd_dir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -157,39 +158,48 @@ def api_server_rules(obj: dict[str, Any]) -> list[str]:
 @dataclass
 class SchemaReport:
     checked: int = 0
+    """Objects checked: built-in kinds against Kubernetes' schemas, custom resources against their CRDs."""
+    custom: int = 0
+    """Of those, custom resources checked against their CRD."""
+    unchecked_custom: list[str] = field(default_factory=list)
+    """Custom resources not checked because there is no CRD directory (files)."""
     errors: list[str] = field(default_factory=list)
-    unvalidated: list[str] = field(default_factory=list)
-    """Custom resources not validated because no CRD schemas were found (crds.MISSING): a failed check too."""
-
-    @property
-    def failures(self) -> list[str]:
-        missing = [f"{len(self.unvalidated)} custom resources not validated: {MISSING}"] if self.unvalidated else []
-        return self.errors + missing
 
 
-def validate_manifests(manifest_dir: Path, minors: tuple[str, ...] = SUPPORTED_KUBERNETES_MINORS) -> SchemaReport:
-    """Every manifest file against its schema: built-in kinds for each minor, custom resources against their CRD."""
+def validate_manifests(
+    manifest_dir: Path,
+    minors: tuple[str, ...] = SUPPORTED_KUBERNETES_MINORS,
+    progress: Callable[[int, int], None] | None = None,
+) -> SchemaReport:
+    """Every manifest file against its schema: built-in kinds for each minor, custom resources against their CRD
+    (when the CRD directory exists; otherwise they are listed in ``unchecked_custom``). ``progress(done, total)``
+    is called after each file."""
     import kubernetes_validate
     from kubernetes_validate.utils import SchemaNotFoundError
 
     report = SchemaReport()
     directory = crd_dir()
-    for path in sorted(manifest_dir.glob("*.yaml")):
+    have_crds = directory is not None
+    paths = sorted(manifest_dir.glob("*.yaml"))
+    for done, path in enumerate(paths, start=1):
         obj = yaml.safe_load(path.read_text(encoding="utf-8"))  # whole: secrets are masked value by value
-        report.checked += 1
-        report.errors += [f"{path.name}: {e}" for e in api_server_rules(obj)]
+        report.errors += [f"{path.name} (Kubernetes API rules): {e}" for e in api_server_rules(obj)]
         for minor in minors:
             try:
                 kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
             except SchemaNotFoundError:
-                if directory is None:
-                    report.unvalidated.append(path.name)
-                else:
+                if have_crds:
+                    report.custom += 1
                     report.errors += [f"{path.name}: {e}" for e in validate_custom_resource(obj, directory)]
+                else:
+                    report.unchecked_custom.append(path.name)
                 break
             except kubernetes_validate.ValidationError as exc:
                 where = ".".join(map(str, exc.absolute_path)) or "<root>"
                 report.errors.append(f"{path.name} (Kubernetes {minor}): {where}: {exc.message}")
+        report.checked = done - len(report.unchecked_custom)
+        if progress is not None:
+            progress(done, len(paths))
     return report
 
 

@@ -85,6 +85,8 @@ class MockRun:
     registrations: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     environment: Environment | None = None
+    on_register: Callable[[MockRun], None] | None = None
+    """Called after each registration (progress reporting); reads ``registrations`` and ``environment``."""
 
 
 def wire_properties(struct: Any) -> dict[str, Any]:
@@ -154,6 +156,8 @@ class _RecordingMonitor(mocks.MockMonitor):
                 inputs=inputs,
             )
         )
+        if self.run.on_register is not None:
+            self.run.on_register(self.run)
         return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -221,11 +225,12 @@ def run_program(
     program: Callable[[], Environment | None],
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
+    on_register: Callable[[MockRun], None] | None = None,
 ) -> MockRun:
     """Run ``program`` as stack ``stack`` under mocks; ConfigurationError propagates before anything registers."""
     if config is None:
         config, secret_keys = engine_config(project_dir, stack)
-    run = MockRun(stack=stack)
+    run = MockRun(stack=stack, on_register=on_register)
     impl = _RenderMocks()
     runtime_settings.ROOT.set(None)  # a fresh root stack per run, so several renders can share a process
     pulumi.runtime.set_mocks(impl, project=PROJECT, stack=stack, preview=False, monitor=_RecordingMonitor(run, impl))

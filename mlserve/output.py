@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,14 @@ def _outside_manifests(reg: Registration) -> bool:
     return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
 
 
-def write_render(run: MockRun, out_dir: Path, project_dir: Path | None = None) -> RenderSummary:
+def write_render(
+    run: MockRun,
+    out_dir: Path,
+    project_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderSummary:
     """Write manifests/ and resources.json into ``out_dir``, replacing a previous render there (and nothing else:
-    see OwnedDirectory)."""
+    mlserve/output_dir.py); ``progress(written, total)`` after each file."""
     objects: dict[str, dict[str, Any]] = {}
     kinds: Counter = Counter()
     for reg in run.registrations:
@@ -153,6 +159,6 @@ def write_render(run: MockRun, out_dir: Path, project_dir: Path | None = None) -
     }
     files = {f"manifests/{name}": to_yaml(objects[name]) for name in sorted(objects)}
     files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"
-    replace_owned_directory(out_dir, files, project_dir)
+    replace_owned_directory(out_dir, files, project_dir, progress)
     others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others)

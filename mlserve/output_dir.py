@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 MARKER = ".mlserve-render"
@@ -136,8 +136,14 @@ def _remove_leftovers(target: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True)
 
 
-def replace_owned_directory(out_dir: Path, files: Mapping[str, str], project_dir: Path | None = None) -> None:
-    """Make ``out_dir`` hold exactly ``files`` (relative path -> text) and the marker, atomically."""
+def replace_owned_directory(
+    out_dir: Path,
+    files: Mapping[str, str],
+    project_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Make ``out_dir`` hold exactly ``files`` (relative path -> text) and the marker, atomically;
+    ``progress(written, total)`` after each file."""
     target = check_owned(out_dir, project_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -147,10 +153,12 @@ def replace_owned_directory(out_dir: Path, files: Mapping[str, str], project_dir
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
             try:
                 (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-                for name, text in files.items():
+                for written, (name, text) in enumerate(files.items(), start=1):
                     path = staging / name
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(text, encoding="utf-8")
+                    if progress is not None:
+                        progress(written, len(files))
                 if target.exists() and exchange(staging, target):
                     pass  # staging now holds the previous render, removed below
                 else:

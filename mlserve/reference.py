@@ -402,6 +402,8 @@ def metrics_reference() -> str:
 
 
 def generated_files() -> dict[str, str]:
+    from .json_output import cli_schemas
+
     def dump(schema: dict[str, Any]) -> str:
         return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
@@ -414,6 +416,7 @@ def generated_files() -> dict[str, str]:
                 StackSettings, f"ml-serving stack settings ({PROJECT}:* config keys)", "stack-settings.schema.json"
             )
         ),
+        **{path: dump(schema) for path, schema in cli_schemas().items()},
         "docs/catalog-reference.md": catalog_reference(),
         "docs/stack-settings-reference.md": settings_reference(),
         "docs/suppressions.md": suppressions_reference(),

@@ -13,6 +13,7 @@ from model_catalog.errors import ConfigurationError, Problem
 from .mock_runtime import MockRun, engine_config, run_program
 from .output import RenderSummary, write_render
 from .output_dir import check_owned
+from .progress import Progress
 
 AMBIENT_CONFIG = "PULUMI_CONFIG"
 AMBIENT_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"
@@ -45,17 +46,35 @@ def validate(project_dir: Path, stack: str, catalog: str | None = None) -> Envir
     return resolve_environment(project_dir, stack, {**ambient, **config}, set(secret_keys) | ambient_secrets, catalog)
 
 
-def run_stack(project_dir: Path, stack: str, catalog: str | None = None) -> MockRun:
+def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progress: Progress | None = None) -> MockRun:
     """Run the stack's program under mocks and return what it registered."""
+    from components.model_service import TYPE as MODEL_SERVICE
     from stacks import program  # imports pulumi and the providers' SDKs; only needed here
 
     ambient_config()  # a malformed PULUMI_CONFIG is reported here, located, before the program reads it
-    return run_program(project_dir, stack, lambda: program.run(catalog, project_dir))
+    models = [0]  # ModelService components registered so far (counted as they come: no rescans)
+
+    def on_register(run: MockRun) -> None:
+        models[0] += run.registrations[-1].type == MODEL_SERVICE
+        # The total is known once the program has validated the catalog and returned its environment.
+        note = f"models {models[0]}/{len(run.environment.models)}" if run.environment else f"models {models[0]}"
+        progress.update(len(run.registrations), note=note)
+
+    return run_program(
+        project_dir, stack, lambda: program.run(catalog, project_dir), on_register=on_register if progress else None
+    )
 
 
-def render(project_dir: Path, stack: str, out_dir: Path, catalog: str | None = None) -> RenderSummary:
+def render(
+    project_dir: Path, stack: str, out_dir: Path, catalog: str | None = None, progress: bool = True
+) -> RenderSummary:
     """Render ``stack`` into ``out_dir``; raises ConfigurationError or OutputError (and writes nothing) on invalid
-    input or an output directory the render does not own."""
+    input or an output directory the render does not own. ``progress``: report resources registered and objects
+    written on stderr (mlserve/progress.py)."""
     check_owned(out_dir, project_dir)  # before the work: a refused directory is known at once
-    run = run_stack(project_dir, stack, catalog)
-    return write_render(run, out_dir, project_dir)
+    if not progress:
+        return write_render(run_stack(project_dir, stack, catalog), out_dir, project_dir)
+    with Progress(f"render {stack}", unit="resources registered") as registering:
+        run = run_stack(project_dir, stack, catalog, registering)
+    with Progress(f"render {stack}", unit="objects written") as writing:
+        return write_render(run, out_dir, project_dir, progress=writing.update)

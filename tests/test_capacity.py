@@ -1,4 +1,4 @@
-"""`python -m mlserve capacity`: per accelerator, GPUs at min and max replicas, the pool limit and the hourly cost."""
+"""`mlserve capacity`: per accelerator, GPUs at min and max replicas, the pool limit and the hourly cost."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""One module per ``mlserve`` subcommand, discovered by ``mlserve/__main__.py`` (see mlserve/cli.py)."""
