@@ -1,7 +1,8 @@
 """A directory the render owns, and only that: refuse anything else, replace atomically, one writer at a time.
 
 - Ownership: a render writes a marker file (MARKER) into its output. It replaces a directory only when the directory
-  is absent, empty, or has that marker; anything else is refused, naming the path. The working directory, the
+  is absent, empty, or has that marker (or is exactly what a render wrote before the marker existed:
+  resources.json and manifests/*.yaml); anything else is refused, naming the path. The working directory, the
   project directory, $HOME, ``/`` and every directory above them are refused even when empty or marked.
 - Atomic: the new render is written into a sibling temporary directory, then swapped in with one
   ``renameat2(RENAME_EXCHANGE)`` (Linux; elsewhere two renames, leaving no directory only for the instant between
@@ -69,12 +70,19 @@ def check_owned(out_dir: Path, project_dir: Path | None = None) -> Path:
             entries = [entry.name for entry in os.scandir(target)]
         except OSError as exc:
             raise OutputError(f"--out {out_dir}: cannot read {target}: {exc.strerror or exc}") from None
-        if entries and MARKER not in entries:
+        if entries and MARKER not in entries and not _earlier_render(target, entries):
             raise OutputError(
                 f"--out {out_dir}: refused: {target} is not empty and was not written by a render (no {MARKER} "
                 "file in it); nothing was changed. Choose another directory, or empty this one yourself"
             )
     return target
+
+
+def _earlier_render(target: Path, entries: list[str]) -> bool:
+    """A render written before the marker existed: exactly resources.json and manifests/ holding only .yaml files."""
+    if sorted(entries) != ["manifests", "resources.json"] or not (target / "manifests").is_dir():
+        return False
+    return all(p.is_file() and p.suffix == ".yaml" for p in (target / "manifests").iterdir())
 
 
 @contextlib.contextmanager

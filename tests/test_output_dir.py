@@ -97,6 +97,20 @@ def test_a_render_writes_the_marker_and_replaces_only_a_marked_directory(tmp_pat
     assert [p.name for p in tmp_path.iterdir() if p.name != ".out.render-lock"] == ["out"]
 
 
+def test_a_render_from_before_the_marker_is_recognised_by_its_exact_shape(tmp_path):
+    out = tmp_path / "old"
+    (out / "manifests").mkdir(parents=True)
+    (out / "manifests" / "a.yaml").write_text("kind: X\n")
+    (out / "resources.json").write_text("{}")
+    replace_owned_directory(out, {"resources.json": "[]"})
+    assert sorted(snapshot(out)) == [MARKER, "resources.json"]
+    (tmp_path / "other" / "manifests").mkdir(parents=True)
+    (tmp_path / "other" / "resources.json").write_text("{}")
+    (tmp_path / "other" / "notes.md").write_text("mine")
+    with pytest.raises(OutputError, match="is not empty and was not written by a render"):
+        replace_owned_directory(tmp_path / "other", {})
+
+
 def test_an_empty_directory_is_taken(tmp_path):
     (tmp_path / "empty").mkdir()
     replace_owned_directory(tmp_path / "empty", {})
