@@ -124,6 +124,13 @@ class _Loader(yaml.SafeLoader):
         self.depth = 0
         self.open_anchors: list[str] = []
 
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # The scanner looks ahead over every open '[' or '{' for each token (quadratic in flow depth): bound it here,
+        # before the composer's depth check would ever see the collection.
+        if self.flow_level >= MAX_DEPTH:
+            raise _RefusedError(self.get_mark(), f"nested more than {MAX_DEPTH} levels deep; no file here needs that")
+        super().fetch_flow_collection_start(token_class)
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
             return _PLAIN if implicit[0] else _QUOTED
