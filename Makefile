@@ -13,7 +13,8 @@ PROMETHEUS ?=
 HISTORY ?=
 FORECAST_ARGS ?=
 
-.PHONY: help venv render validate capacity forecast forecast-demo test lint schema golden check-manifests check-all bench lock clean crds fuzz
+.PHONY: help venv render validate capacity forecast forecast-demo test lint schema golden check-manifests check-all bench lock clean \
+	dev-cluster dev-images crds fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -43,6 +44,12 @@ forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=
 
 forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
 	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
+
+dev-cluster: ## create the dev stack's kind cluster (dev/kind-cluster.yaml) with metrics-server; needs docker, kind, kubectl
+	bash dev/cluster.sh
+
+dev-images: venv ## build the dev stack's images and load them into its kind cluster; needs docker and kind
+	$(MLSERVE) dev-images --stack dev
 
 test: venv ## run the test suite
 	$(PY) -m pytest -q

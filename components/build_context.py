@@ -2,83 +2,40 @@
 
 The tag of a built image is derived from it, so the same context always yields the same reference (no rebuild, no
 rollout) and any change to a file, the Dockerfile, a build argument, the target or the platform yields a new one.
-Files excluded by .dockerignore do not count (Docker never sends them to the builder).
+Files excluded by .dockerignore do not count (Docker never sends them to the builder). What the builder receives
+is decided in one place, model_catalog/build_contexts.py, whose rules validation enforces before this runs: a
+symbolic link counts by its target path (the link is what Docker sends), never by what it points to, and no special
+file is ever opened.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
+import stat
 from pathlib import Path
 
+from model_catalog.build_contexts import scan_context
 from model_catalog.schema import ImageBuild
 
 TAG_PREFIX = "ctx-"
 TAG_HEX_LENGTH = 16
 
 
-def _ignore_rules(context: Path) -> list[tuple[bool, re.Pattern[str]]]:
-    """.dockerignore as (negated, regex) rules; the last matching rule decides (Docker's semantics)."""
-    path = context / ".dockerignore"
-    if not path.exists():
-        return []
-    rules = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        negated = line.startswith("!")
-        pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
-        regex = _glob_regex(pattern)
-        # A pattern matches the path itself or anything below it (a directory excludes its contents).
-        rules.append((negated, re.compile(rf"^{regex}(/.*)?$")))
-    return rules
-
-
-def _glob_regex(pattern: str) -> str:
-    """Docker's pattern language (Go filepath.Match plus `**`): `*` and `?` stay within one path segment."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
-def _ignored(relative: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
-    ignored = False
-    for negated, regex in rules:
-        if regex.match(relative):
-            ignored = not negated
-    return ignored
-
-
 def context_files(context: Path) -> list[str]:
-    """Files the builder receives, relative to the context, sorted."""
-    rules = _ignore_rules(context)
-    files = []
-    for root, dirs, names in os.walk(context):
-        dirs.sort()
-        for name in names:
-            relative = (Path(root) / name).relative_to(context).as_posix()
-            if not _ignored(relative, rules):
-                files.append(relative)
-    return sorted(files)
+    """Regular files and links the builder receives, relative to the context, sorted."""
+    scan = scan_context(context)
+    return sorted([*scan.files, *scan.links])
 
 
 def context_digest(project_dir: Path, build: ImageBuild) -> str:
-    """sha256 over the context's files (names, modes, contents) and the build's inputs."""
+    """sha256 over the context's files (names, modes, contents), its links (names, targets) and the build's
+    inputs."""
     context = project_dir / build.context
+    scan = scan_context(context)
+    if scan.problems:
+        # Validation (model_catalog.environment.build_problems) reports these with the catalog's location first.
+        raise ValueError(f"build context '{build.context}': " + "; ".join(scan.problems))
     digest = hashlib.sha256()
     for key, value in (
         ("dockerfile", build.dockerfile),
@@ -87,9 +44,14 @@ def context_digest(project_dir: Path, build: ImageBuild) -> str:
         *sorted(("arg:" + k, v) for k, v in build.args.items()),
     ):
         digest.update(f"{key}={value}\0".encode())
-    for relative in context_files(context):
+    entries = [(relative, None) for relative in scan.files] + list(scan.links.items())
+    for relative, link_target in sorted(entries):
+        if link_target is not None:
+            digest.update(f"link:{relative}:{link_target}\0".encode())
+            continue
         path = context / relative
-        executable = os.access(path, os.X_OK)
+        # Any execute bit (not os.access: the same tree must hash the same for every user, root included).
+        executable = bool(os.lstat(path).st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         digest.update(f"file:{relative}:{'x' if executable else '-'}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     # Docker sends the Dockerfile even when .dockerignore lists it.

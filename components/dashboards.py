@@ -7,6 +7,7 @@ namespace. Panel ids are assigned in order, so they are unique by construction.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import string
 from collections.abc import Iterator, Mapping
@@ -188,7 +189,7 @@ def _latency_panel(s: ModelSignals, threshold: float) -> PanelSpec:
 
 def model_dashboard(model: str, spec: ModelSpec, settings: StackSettings) -> Manifest:
     return _dashboard(
-        uid=model,
+        uid=dashboard_uid(model, settings),
         title=f"{model} ({spec.runtime})",
         description=spec.description or "",
         tags=["ml-serving", spec.runtime, settings.environment.namespace],
@@ -255,7 +256,7 @@ def fleet_panels(models: Mapping[str, ModelSpec], settings: StackSettings) -> li
 
 def fleet_dashboard(models: Mapping[str, ModelSpec], settings: StackSettings) -> Manifest:
     return _dashboard(
-        uid=FLEET_UID,
+        uid=dashboard_uid(FLEET_UID, settings),
         title=f"ML serving overview ({settings.environment.namespace})",
         description="Every model of the stack: traffic, errors, latency, replicas, alerts and GPUs.",
         tags=["ml-serving", settings.environment.namespace],
@@ -263,8 +264,27 @@ def fleet_dashboard(models: Mapping[str, ModelSpec], settings: StackSettings) ->
     )
 
 
+#: Grafana's limit on a dashboard UID.
+UID_MAX = 40
+
+
+def dashboard_uid(base: str, settings: StackSettings) -> str:
+    """A dashboard's UID: its own name in the stack's own Grafana (monitoring mode managed); qualified by the stack's
+    namespace in a Grafana other stacks share (mode existing), shortened with a digest to Grafana's 40 characters."""
+    if settings.monitoring.mode == "managed":
+        return base
+    uid = f"{settings.environment.namespace}-{base}"
+    if len(uid) <= UID_MAX:
+        return uid
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
+    return f"{uid[: UID_MAX - 9]}-{digest}"
+
+
 def dashboard_config_map(name: str, dashboard: Manifest, settings: StackSettings) -> Manifest:
-    """The ConfigMap Grafana's sidecar loads ``dashboard`` from."""
+    """The ConfigMap Grafana's sidecar loads ``dashboard`` from: in the stack's monitoring namespace, or, in a
+    namespace other stacks share (mode existing), named after the stack's namespace too."""
+    if settings.monitoring.mode == "existing":
+        name = f"{settings.environment.namespace}-{name}"
     labels = {**platform_labels("dashboard", settings.environment.labels), DASHBOARD_LABEL_KEY: DASHBOARD_LABEL_VALUE}
     return {
         "apiVersion": "v1",

@@ -26,8 +26,10 @@ from .kube import register
 from .labels import platform_labels
 
 TYPE = "ml-serving:gpu:DevicePlugin"
-#: Helm release name; it contains the chart name, so the chart names its DaemonSet exactly this.
-RELEASE = "nvidia-device-plugin"
+#: Helm release name's suffix: the release is ``<stack namespace>-nvidia-device-plugin``, per stack (anything the
+#: chart names after its release, cluster-scoped RBAC included, is the stack's own); it contains the chart name, so
+#: the chart names its DaemonSet exactly the release.
+RELEASE_SUFFIX = "nvidia-device-plugin"
 #: Node label the plugin's config manager reads to pick a named configuration for that node (fixed in the chart).
 CONFIG_LABEL = "nvidia.com/device-plugin.config"
 #: Name of the configuration nodes without that label get: whole GPUs, no sharing.
@@ -120,6 +122,8 @@ def chart_values(
 class DevicePluginArgs:
     namespace: str
     """Namespace the plugin runs in (created here, Pod Security 'privileged')."""
+    release: str
+    """Helm release name, per stack (``<stack namespace>-`` RELEASE_SUFFIX)."""
     node_selector_terms: list[Manifest]
     """Node affinity terms (ORed) selecting exactly the stack's GPU nodes."""
     kubernetes_version: str
@@ -130,6 +134,8 @@ class DevicePluginArgs:
     """Accelerator -> time-slicing replicas; each becomes a named plugin configuration."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra labels on the namespace (team, cost centre)."""
+    protect: bool = False
+    """Protect the namespace (prod)."""
 
 
 class DevicePlugin(pulumi.ComponentResource):
@@ -140,7 +146,7 @@ class DevicePlugin(pulumi.ComponentResource):
         self.namespace = register(
             f"{name}-namespace",
             namespace_manifest(args.namespace, args.kubernetes_version, args.labels),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.values = chart_values(args.node_selector_terms, args.tolerated_taints, args.time_slicing)
         self.chart = k8s.helm.v4.Chart(
@@ -148,11 +154,15 @@ class DevicePlugin(pulumi.ComponentResource):
             chart=pins.NVIDIA_DEVICE_PLUGIN_CHART,
             version=pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pins.NVIDIA_DEVICE_PLUGIN_CHART_REPO),
-            name=RELEASE,
+            name=args.release,
             namespace=args.namespace,
             values=self.values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         self.register_outputs(
-            {"namespace": args.namespace, "chartVersion": pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION, "release": RELEASE}
+            {
+                "namespace": args.namespace,
+                "chartVersion": pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION,
+                "release": args.release,
+            }
         )

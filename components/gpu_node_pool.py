@@ -25,10 +25,11 @@ from model_catalog.settings import StackSettings
 from platform_data import pins
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
-from .device_plugin import CONFIG_LABEL, DevicePlugin, DevicePluginArgs
+from .device_plugin import CONFIG_LABEL, RELEASE_SUFFIX, DevicePlugin, DevicePluginArgs
 from .gpu_capacity import AcceleratorPlan, plan_capacity
-from .kube import register
+from .kube import await_ready, register
 from .labels import platform_labels
+from .protection import is_prod
 
 TYPE = "ml-serving:gpu:GpuNodePool"
 #: Value of the GPU taint on pool nodes (pods tolerate the key with operator Exists, so any value works).
@@ -46,6 +47,13 @@ DRIFT_FREEZE_SCHEDULE = "0 6 * * 1-5"
 DRIFT_FREEZE_DURATION = "12h"
 
 Manifest = dict[str, Any]
+
+
+#: How long `pulumi up` waits for Karpenter to report an EC2NodeClass Ready (AMI alias, subnets, security groups
+#: and instance profile resolved: seconds when they exist) and a NodePool Ready (its node class Ready). A wrong
+#: role, tag or AMI fails here in minutes instead of as a GPU Deployment's 90-minute timeout.
+NODE_CLASS_READY_SECONDS = 300
+NODE_POOL_READY_SECONDS = 300
 
 
 def pool_name(settings: StackSettings, accelerator: str) -> str:
@@ -101,7 +109,10 @@ def node_pool_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manife
     return {
         "apiVersion": "karpenter.sh/v1",
         "kind": "NodePool",
-        "metadata": {"name": name, "labels": platform_labels("gpu-node-pool", settings.environment.labels)},
+        "metadata": await_ready(
+            {"name": name, "labels": platform_labels("gpu-node-pool", settings.environment.labels)},
+            NODE_POOL_READY_SECONDS,
+        ),
         "spec": {
             "template": {
                 "metadata": {"labels": node_labels(settings, plan)},
@@ -133,7 +144,10 @@ def node_class_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manif
     return {
         "apiVersion": "karpenter.k8s.aws/v1",
         "kind": "EC2NodeClass",
-        "metadata": {"name": name, "labels": platform_labels("gpu-node-class", settings.environment.labels)},
+        "metadata": await_ready(
+            {"name": name, "labels": platform_labels("gpu-node-class", settings.environment.labels)},
+            NODE_CLASS_READY_SECONDS,
+        ),
         "spec": {
             # AL2023 alias: Karpenter resolves the EKS-optimized NVIDIA variant (driver and container toolkit
             # installed) for GPU instance types. Bottlerocket would bring its own device plugin and a two-volume
@@ -194,11 +208,13 @@ def device_plugin_args(settings: StackSettings, plans: dict[str, AcceleratorPlan
                     tolerations.append(toleration)
     return DevicePluginArgs(
         namespace=f"{settings.environment.namespace}-nvidia-device-plugin",
+        release=f"{settings.environment.namespace}-{RELEASE_SUFFIX}",
         node_selector_terms=terms,
         tolerated_taints=tolerations,
         time_slicing={name: p.slices_per_gpu for name, p in plans.items() if p.slices_per_gpu > 1},
         labels=dict(settings.environment.labels),
         kubernetes_version=settings.cluster.kubernetes_version,
+        protect=is_prod(settings),
     )
 
 

@@ -31,6 +31,25 @@ _TYPED: dict[tuple[str, str], Any] = {
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
 }
 
+#: How pulumi-kubernetes is told to await a custom resource's readiness (it awaits CRs only when asked,
+#: pulumi-kubernetes#3143). A JSONPath test of the Ready condition's current status rather than `condition=Ready`:
+#: the condition awaiter can wait for a fresh Ready transition after an update of an already-Ready object
+#: (pulumi-kubernetes#4521) and so time out on a harmless update; the JSONPath test is true as soon as the object
+#: is Ready, before or after the update.
+WAIT_FOR_READY = "jsonpath={.status.conditions[?(@.type=='Ready')].status}=True"
+
+
+def await_ready(metadata: dict[str, Any], timeout_seconds: int) -> dict[str, Any]:
+    """``metadata`` with the annotations that make `pulumi up` wait until the object reports Ready, at most
+    ``timeout_seconds`` (then the update fails with the object's last status instead of going on green)."""
+    annotations = {
+        **metadata.get("annotations", {}),
+        "pulumi.com/waitFor": WAIT_FOR_READY,
+        "pulumi.com/timeoutSeconds": str(timeout_seconds),
+    }
+    return {**metadata, "annotations": annotations}
+
+
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 

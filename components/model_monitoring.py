@@ -45,7 +45,8 @@ class ModelMonitoring(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         model, spec, settings = args.model, args.spec, args.settings
         labels = model_labels(model, spec.runtime, settings.environment.labels)
-        after_operator = pulumi.ResourceOptions(parent=self, depends_on=[args.stack.operator])
+        operator = [args.stack.operator] if args.stack.operator is not None else []
+        after_operator = pulumi.ResourceOptions(parent=self, depends_on=operator)
         self.pod_monitor = register(f"{name}-pod-monitor", pod_monitor(model, spec, settings, labels), after_operator)
         self.alert_rules = register(
             f"{name}-alert-rules", prometheus_rule(model, spec, settings, labels), after_operator
@@ -53,16 +54,17 @@ class ModelMonitoring(pulumi.ComponentResource):
         self.dashboard = register(
             f"{name}-dashboard",
             dashboard_config_map(f"dashboard-{model}", model_dashboard(model, spec, settings), settings),
-            pulumi.ResourceOptions(parent=self, depends_on=[args.stack.namespace]),
+            pulumi.ResourceOptions(parent=self, depends_on=args.stack.dashboards_ready),
         )
         self.scaled_object = None
         manifest = scaled_object(model, spec, settings, labels)
         if manifest is not None:
-            assert args.stack.autoscaler is not None, "MonitoringStack installs KEDA whenever a model uses it"
+            # KEDA is this stack's (clusterWide), or another stack's or the cluster's own, checked by its preflight.
+            keda = [args.stack.autoscaler] if args.stack.autoscaler is not None else []
             self.scaled_object = register(
                 f"{name}-scaled-object",
                 manifest,
-                pulumi.ResourceOptions(parent=self, depends_on=[args.stack.autoscaler, args.deployment]),
+                pulumi.ResourceOptions(parent=self, depends_on=[*keda, args.deployment]),
             )
         self.register_outputs(
             {

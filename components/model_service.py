@@ -16,7 +16,7 @@ from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 
 from .kube import register
-from .workload import build_model_objects
+from .workload import AUTOSCALED_FIELDS, build_model_objects, has_autoscaler
 
 TYPE = "ml-serving:models:ModelService"
 
@@ -61,7 +61,13 @@ class ModelService(pulumi.ComponentResource):
             self.config_map = register(f"{name}-config", objects.config_map, child)
             prerequisites.append(self.config_map)
         self.deployment = register(
-            f"{name}-deployment", objects.deployment, pulumi.ResourceOptions(parent=self, depends_on=prerequisites)
+            f"{name}-deployment",
+            objects.deployment,
+            pulumi.ResourceOptions(
+                parent=self,
+                depends_on=prerequisites,
+                ignore_changes=AUTOSCALED_FIELDS if has_autoscaler(args.spec) else None,
+            ),
         )
         self.service = register(f"{name}-service", objects.service, child)
         self.network_policy = register(f"{name}-network-policy", objects.network_policy, child)

@@ -20,14 +20,13 @@ from platform_data import metrics as table
 from platform_data import pins
 from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_string
 
+from .kube import await_ready
 from .labels import platform_labels, selector_labels
 from .namespace import namespace_manifest
 from .workload import deployment_timeout_seconds, effective_runtime, gpu_placement, has_autoscaler, scaling_behavior
 
 Manifest = dict[str, Any]
 
-#: kube-prometheus-stack's fullnameOverride: fixes the Services' names (Prometheus: <this>-prometheus, port 9090).
-PROMETHEUS_FULLNAME = "kube-prometheus"
 PROMETHEUS_PORT = 9090
 #: The Secret holding Grafana's admin credentials (the chart reads it through grafana.admin.existingSecret).
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -42,6 +41,8 @@ SCALER_WINDOW = "1m"
 ALERT_WINDOW = "5m"
 #: Scaling metrics KEDA reads from Prometheus (cpu and memory stay with the HPA in components/workload.py).
 KEDA_METRICS = ("requests-per-second", "concurrency", "gpu-utilization")
+#: How long `pulumi up` waits for KEDA to report a ScaledObject Ready.
+SCALED_OBJECT_READY_SECONDS = 300
 #: Alert thresholds that are not per model.
 GPU_MEMORY_FULL_RATIO = 0.95
 CONTAINER_MEMORY_FULL_RATIO = 0.9
@@ -54,10 +55,25 @@ MONITORING_PSS_REASON = (
 )
 
 
+def monitoring_release(settings: StackSettings) -> str:
+    """kube-prometheus-stack's Helm release name and fullnameOverride, per stack: every object the chart names after
+    its release (ClusterRoles and their bindings included) is then the stack's own, never another stack's."""
+    return f"{settings.environment.namespace}-monitoring"
+
+
 def prometheus_url(settings: StackSettings) -> str:
-    return (
-        f"http://{PROMETHEUS_FULLNAME}-prometheus.{settings.monitoring.namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
-    )
+    """The Prometheus the stack's autoscalers query: its own (Service `<release>-prometheus`), or the existing one."""
+    mon = settings.monitoring
+    if mon.mode == "existing":
+        assert mon.existing is not None, "settings checks require 'existing' for mode existing"
+        return mon.existing.prometheus_url
+    return f"http://{monitoring_release(settings)}-prometheus.{mon.namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
+
+
+def rule_labels(settings: StackSettings, labels: dict[str, str]) -> dict[str, str]:
+    """Labels of PodMonitors and PrometheusRules: the model's, plus what an existing Prometheus selects them by."""
+    existing = settings.monitoring.existing
+    return {**labels, **(existing.selector_labels if existing is not None else {})}
 
 
 def metrics_for(spec: ModelSpec) -> RuntimeMetrics:
@@ -205,7 +221,7 @@ def pod_monitor(model: str, spec: ModelSpec, settings: StackSettings, labels: di
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": {"name": model, "namespace": namespace, "labels": labels},
+        "metadata": {"name": model, "namespace": namespace, "labels": rule_labels(settings, labels)},
         "spec": {
             "selector": {"matchLabels": selector_labels(model)},
             "namespaceSelector": {"matchNames": [namespace]},
@@ -371,7 +387,7 @@ def prometheus_rule(model: str, spec: ModelSpec, settings: StackSettings, labels
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": model, "namespace": namespace, "labels": labels},
+        "metadata": {"name": model, "namespace": namespace, "labels": rule_labels(settings, labels)},
         "spec": {"groups": [{"name": f"ml-serving.{model}", "rules": rules}]},
     }
 
@@ -419,7 +435,10 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
-        "metadata": {"name": model, "namespace": settings.environment.namespace, "labels": labels},
+        # KEDA reports Ready once it validated the triggers and created the HPA: a broken one fails `pulumi up`.
+        "metadata": await_ready(
+            {"name": model, "namespace": settings.environment.namespace, "labels": labels}, SCALED_OBJECT_READY_SECONDS
+        ),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
             "minReplicaCount": scaling.min_replicas,
@@ -502,7 +521,8 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
     prometheus_spec: dict[str, Any] = {
         "replicas": mon.prometheus_replicas,
         "retention": mon.retention,
-        # Select PodMonitors, ServiceMonitors and PrometheusRules in every namespace, not only the release's.
+        # Select PodMonitors, ServiceMonitors and PrometheusRules in every namespace the operator watches (the release's
+        # and the models'), not only those labelled for the release.
         "podMonitorSelectorNilUsesHelmValues": False,
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "ruleSelectorNilUsesHelmValues": False,
@@ -518,9 +538,14 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
         prometheus_spec["storageSpec"] = {"volumeClaimTemplate": {"spec": claim}}
         prometheus_spec["retentionSize"] = retention_size(mon.storage)
     values: dict[str, Any] = {
-        "fullnameOverride": PROMETHEUS_FULLNAME,
-        "crds": {"enabled": True},
+        "fullnameOverride": monitoring_release(settings),
+        # Once per cluster (docs/monitoring.md#shared-clusters): the CRDs, and node-exporter's host port on every node.
+        "crds": {"enabled": mon.cluster_wide},
+        "nodeExporter": {"enabled": mon.cluster_wide},
         "prometheusOperator": {
+            # This stack's operator manages only this stack's namespaces: a second stack's operator in the same
+            # cluster never reconciles (and fights over) this one's Prometheus, Alertmanager, monitors or rules.
+            "namespaces": {"releaseNamespace": True, "additional": [settings.environment.namespace]},
             # The admission webhook's certificates come from Helm hook Jobs, which a Chart v4 does not run as hooks;
             # rules are validated offline instead (tests: CRD schema, PromQL parse). Its TLS needs those certificates.
             "admissionWebhooks": {"enabled": False},

@@ -48,6 +48,8 @@ class ServingNamespaceArgs:
     """Cluster minor, e.g. "1.33": pins the Pod Security Standards version."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra labels (team, cost centre)."""
+    protect: bool = False
+    """Protect the namespace and retain it on delete (prod: components/protection.py)."""
 
 
 class ServingNamespace(pulumi.ComponentResource):
@@ -57,9 +59,10 @@ class ServingNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServingNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.namespace = register(
-            f"{name}-namespace", namespace_manifest(args.name, args.kubernetes_version, args.labels), child
+            f"{name}-namespace",
+            namespace_manifest(args.name, args.kubernetes_version, args.labels),
+            pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         self.default_deny = register(
             f"{name}-default-deny",

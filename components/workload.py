@@ -116,6 +116,10 @@ def drain_seconds(spec: ModelSpec) -> int:
     return PRESTOP_SLEEP_SECONDS + spec.max_request_seconds + 5
 
 
+#: Deployment fields an autoscaler owns once it exists: the program states them at creation only.
+AUTOSCALED_FIELDS = ["spec.replicas"]
+
+
 def has_autoscaler(spec: ModelSpec) -> bool:
     return spec.scaling.min_replicas != spec.scaling.max_replicas
 
@@ -476,8 +480,12 @@ def build_model_objects(
         "progressDeadlineSeconds": timeout,
         "template": pod_template(model, spec, image, settings, labels, image_pull_secrets),
     }
-    if not has_autoscaler(spec):
-        deployment_spec["replicas"] = spec.scaling.min_replicas
+    # Always stated, so server-side apply never releases the field (the API server would reset it to 1). With an
+    # autoscaler it is only the count at creation: ModelService ignores later changes to it (AUTOSCALED_FIELDS), so a
+    # move from a fixed size keeps the running replicas until the autoscaler, which then owns the field, acts.
+    deployment_spec["replicas"] = (
+        max(spec.scaling.min_replicas, 1) if has_autoscaler(spec) else spec.scaling.min_replicas
+    )
     data = config_files(model, spec)
     return ModelObjects(
         service_account=service_account(model, namespace, labels, settings),
@@ -678,6 +686,29 @@ def network_policy(
     }
 
 
+#: On an Ingress served without a certificate: the stack's stated reason (ml-serving:ingress.plainHttpReason).
+PLAIN_HTTP_ANNOTATION = "ml-serving.dev/plain-http-reason"
+NGINX = "nginx.ingress.kubernetes.io/"
+
+
+def nginx_size(quantity: str) -> str:
+    """A byte quantity as ingress-nginx's proxy-body-size wants it (nginx units, base 1024), rounded up to a MiB."""
+    return f"{math.ceil(byte_count(quantity) / 2**20)}m"
+
+
+def ingress_controller_annotations(spec: ModelSpec, settings: StackSettings) -> dict[str, str]:
+    """Per-model settings of the stack's ingress controller from the catalog: a request may take
+    `maxRequestSeconds` (the controller's 60 s default would cut a long generation), and a body up to
+    `exposure.maxBodySize` (images, audio)."""
+    if settings.ingress.controller != "ingress-nginx":
+        return {}
+    seconds = str(spec.max_request_seconds)
+    annotations = {f"{NGINX}proxy-read-timeout": seconds, f"{NGINX}proxy-send-timeout": seconds}
+    if spec.exposure.max_body_size is not None:
+        annotations[f"{NGINX}proxy-body-size"] = nginx_size(spec.exposure.max_body_size)
+    return annotations
+
+
 def ingress(
     model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str], view: RuntimePreset
 ) -> Manifest | None:
@@ -703,9 +734,14 @@ def ingress(
             }
         ],
     }
+    annotations.update(ingress_controller_annotations(spec, settings))
     if settings.ingress.tls_cluster_issuer:
         annotations["cert-manager.io/cluster-issuer"] = settings.ingress.tls_cluster_issuer
         ingress_spec["tls"] = [{"hosts": [exposure.host], "secretName": f"{model}-tls"}]
+    else:
+        # Only with a stated reason (model_catalog/environment.py refuses a public model without either).
+        assert settings.ingress.plain_http_reason is not None
+        annotations[PLAIN_HTTP_ANNOTATION] = settings.ingress.plain_http_reason
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",

@@ -66,6 +66,25 @@ INVOKE_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+#: Answers to reads of existing cluster objects (``Resource.get``), per type: the object as a function of its id.
+#: Whatever the live cluster would say about it (its metadata, with the UID) is UNKNOWN offline: top-level, because
+#: a nested unknown reaches the program as None outside a preview. Any other read fails the render.
+READ_ANSWERS: dict[str, Callable[[str], dict[str, Any]]] = {
+    # The cluster guard reads kube-system (components/cluster_guard.py).
+    "kubernetes:core/v1:Namespace": lambda id_: {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": UNKNOWN,
+    },
+    # monitoring.mode existing: the preflight reads of the CRDs the stack's objects are instances of.
+    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": lambda id_: {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": UNKNOWN,
+    },
+}
+
+
 @dataclass
 class Registration:
     urn: str
@@ -98,6 +117,8 @@ def wire_properties(struct: Any) -> dict[str, Any]:
 
 class _RenderMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id and args.typ in READ_ANSWERS:  # a read (Resource.get): nothing was registered
+            return args.resource_id, READ_ANSWERS[args.typ](args.resource_id)
         outputs = dict(args.inputs)
         computed = COMPUTED_OUTPUTS.get(args.typ)
         if computed is not None:
@@ -158,6 +179,28 @@ class _RecordingMonitor(mocks.MockMonitor):
         )
         if self.run.on_register is not None:
             self.run.on_register(self.run)
+        return response
+
+    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+        if request.type not in READ_ANSWERS:
+            raise RuntimeError(
+                f"the program read a {request.type} during render; an offline render answers only the reads in "
+                f"mlserve/mock_runtime.py READ_ANSWERS ({', '.join(sorted(READ_ANSWERS))})"
+            )
+        response = super().ReadResource(request)
+        self.run.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=True,
+                provider=request.provider.rpartition("::")[0] or None,
+                dependencies=sorted(set(request.dependencies)),
+                options={"read": request.id},
+                inputs={},
+            )
+        )
         return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -233,6 +276,10 @@ def run_program(
     run = MockRun(stack=stack, on_register=on_register)
     impl = _RenderMocks()
     runtime_settings.ROOT.set(None)  # a fresh root stack per run, so several renders can share a process
+    # ...and no failure of an earlier run in this process (a wrong cluster, say) left to re-raise in this one.
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    with runtime_settings.SETTINGS.lock:
+        runtime_settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(impl, project=PROJECT, stack=stack, preview=False, monitor=_RecordingMonitor(run, impl))
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
 

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
+from components.cluster_guard import identity_note
+
 from .mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, MockRun, Registration
 from .output_dir import replace_owned_directory
 
@@ -113,6 +115,8 @@ class RenderSummary:
     objects: Counter
     others: Counter = field(default_factory=Counter)
     """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
+    notes: tuple[str, ...] = ()
+    """What the render could not check offline (the cluster guard), said on the summary."""
 
     def lines(self, stack: str) -> list[str]:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
@@ -123,6 +127,7 @@ class RenderSummary:
         if self.others:
             lines.append("  and " + ", ".join(f"{count} {kind}" for kind, count in sorted(self.others.items())))
         lines.append(f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json")
+        lines.extend(f"  {note}" for note in self.notes)
         return lines
 
 
@@ -161,4 +166,5 @@ def write_render(
     files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"
     replace_owned_directory(out_dir, files, project_dir, progress)
     others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
-    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others)
+    notes = (identity_note(run.environment.settings),) if run.environment is not None else ()
+    return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)

@@ -14,11 +14,13 @@ from typing import Any
 
 from platform_data.accelerators import ACCELERATORS
 
+from .build_contexts import dockerfile_problem, scan_context
 from .catalog import LoadedCatalog, load_catalog
 from .checks import SCALE_FROM_ZERO_METRICS
 from .errors import ConfigurationError, Problem
 from .quantities import byte_count, cpu_millicores, format_mebibytes
 from .schema import ModelSpec
+from .secrets import secret_problems
 from .settings import StackSettings, parse_settings, stack_file_name
 from .yaml_source import SourceDocument, load_yaml
 
@@ -79,6 +81,8 @@ def resolve_environment(
         problems.extend(exc.problems)
     if settings is not None and loaded is not None:
         problems.extend(stack_problems(loaded, settings, stack))
+        problems.extend(capacity_problems(loaded, settings, stack, project_dir))
+        problems.extend(secret_problems(loaded, settings, stack))
     if loaded is not None:
         problems.extend(exposure_problems(loaded, stack))
     if loaded is not None:
@@ -125,6 +129,15 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)
+        if spec.exposure.type == "public" and not (
+            settings.ingress.tls_cluster_issuer or settings.ingress.plain_http_reason
+        ):
+            report(
+                ("exposure", "type"),
+                f"a public model is served over TLS in every tier, but stack '{stack}' sets no "
+                "ml-serving:ingress.tlsClusterIssuer (cert-manager); set one, or state why plain HTTP is right here "
+                "in ml-serving:ingress.plainHttpReason (e.g. TLS ends at the load balancer)",
+            )
         if tier == "prod" and spec.scaling.min_replicas < 2:
             report(
                 ("scaling", "minReplicas"),
@@ -165,8 +178,35 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
     return problems
 
 
+def capacity_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str, project_dir: FsPath) -> list[Problem]:
+    """The models at their maximum replicas must fit ``cluster.capacity`` (requests per replica times maxReplicas)."""
+    capacity = settings.cluster.capacity
+    if capacity is None:
+        return []
+    models = {name: spec for name, spec in loaded.models_for(stack).items() if spec.enabled}
+    cpu = sum(cpu_millicores(s.resources.cpu) * s.scaling.max_replicas for s in models.values())
+    memory = sum(byte_count(s.resources.memory) * s.scaling.max_replicas for s in models.values())
+    over = []
+    if cpu > cpu_millicores(capacity.cpu):
+        over.append(f"{cpu}m CPU (capacity {capacity.cpu})")
+    if memory > byte_count(capacity.memory):
+        over.append(f"{format_mebibytes(memory)} memory (capacity {capacity.memory})")
+    if not over:
+        return []
+    doc = load_stack_document(project_dir, stack)
+    path = ("config", "ml-serving:cluster", "capacity")
+    message = (
+        f"the models of stack '{stack}' request {' and '.join(over)} at their maximum replicas; lower their "
+        "resources or maxReplicas for this stack (overrides), or raise the capacity"
+    )
+    if doc is None:
+        return [Problem(stack_file_name(stack), 1, 1, "ml-serving:cluster.capacity", message)]
+    return [doc.problem(path, message, shown_path="ml-serving:cluster.capacity")]
+
+
 def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> list[Problem]:
-    """Build contexts of the stack's models: inside the project, with their Dockerfile and a .dockerignore."""
+    """Build contexts of the stack's models: inside the project, with their Dockerfile inside the context, a
+    .dockerignore, and nothing the builder must not receive (model_catalog/build_contexts.py)."""
     problems: list[Problem] = []
     root = project_dir.resolve()
     for name, spec in loaded.models_for(stack).items():
@@ -190,15 +230,8 @@ def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> li
                     name, stack, ("image", "build", "context"), f"'{build.context}' is not a directory of the project"
                 )
             )
-        elif not (context / build.dockerfile).is_file():
-            problems.append(
-                loaded.problem(
-                    name,
-                    stack,
-                    ("image", "build", "dockerfile"),
-                    f"no '{build.dockerfile}' in '{build.context}'",
-                )
-            )
+        elif (reason := dockerfile_problem(context, build.dockerfile, build.context)) is not None:
+            problems.append(loaded.problem(name, stack, ("image", "build", "dockerfile"), reason))
         elif not (context / ".dockerignore").is_file():
             problems.append(
                 loaded.problem(
@@ -208,6 +241,11 @@ def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> li
                     f"'{build.context}' has no .dockerignore; add one that lists what the image needs (start with "
                     "'*', then '!file' per file) so that nothing else, credentials included, reaches the builder",
                 )
+            )
+        else:
+            problems.extend(
+                loaded.problem(name, stack, ("image", "build", "context"), f"in '{build.context}': {message}")
+                for message in scan_context(context).problems
             )
     return problems
 

@@ -196,6 +196,9 @@ class Exposure(CatalogModel):
     """Path prefix on `host`."""
     clients: list[Client] = Field([], examples=[[{"namespace": "crm", "podLabels": {"app": "crm-backend"}}]])
     """In-cluster callers allowed by the NetworkPolicy."""
+    max_body_size: ByteQuantity | None = Field(None, examples=["16Mi"])
+    """Largest request body the ingress accepts (`public`), e.g. for models that take images or audio; omit for the
+    ingress controller's default (ingress-nginx: 1m)."""
 
 
 class ServerMetrics(CatalogModel):

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, StringConstraints, ValidationError, model_validator
 
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATOR_NAMES
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
@@ -40,12 +40,22 @@ AMBIENT_CONFIG_FILE = "$PULUMI_CONFIG"
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
+UID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+PATTERN_DESCRIPTIONS[UID_PATTERN] = "a Kubernetes object UID, 8-4-4-4-12 lower-case hex digits"
+#: `kubernetes:*` provider config keys and the stack setting that replaces each (the program's explicit provider
+#: ignores the `kubernetes:` namespace, so a value there would be silently unused).
+KUBERNETES_KEYS: dict[str, str] = {
+    "kubernetes:context": "ml-serving:cluster.context",
+    "kubernetes:cluster": "ml-serving:cluster.context",
+    "kubernetes:namespace": "ml-serving:environment.namespace",
+}
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]+$"
 PATTERN_DESCRIPTIONS[KMS_KEY_ARN_PATTERN] = "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>"
 
 #: Secret config keys the program reads (always with ``pulumi config set --secret``), and what they are for.
 SECRET_KEYS: dict[str, str] = {
     "registryPassword": "password or token for an external registry (registry.type: external)",
+    "secretValues": "values of the Secrets with `source: stack`, as <secret name>.<key> (docs/secrets.md)",
 }
 
 #: JSON Schema key of the field-level secret marker: "allowed" (plain or secret; a secret stays a Pulumi secret
@@ -66,6 +76,15 @@ class EnvironmentSettings(CatalogModel):
     """Extra labels on every object (team, cost centre)."""
 
 
+class ClusterCapacity(CatalogModel):
+    """What the cluster offers the stack's models (a laptop's kind node, a namespace quota)."""
+
+    cpu: Annotated[str, StringConstraints(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")] = Field(examples=["3"])
+    """CPU, as Kubernetes writes it ("3", "2500m")."""
+    memory: ByteQuantity = Field(examples=["6Gi"])
+    """Memory ("6Gi")."""
+
+
 class ClusterSettings(CatalogModel):
     """The cluster this stack deploys to."""
 
@@ -74,8 +93,22 @@ class ClusterSettings(CatalogModel):
     does not replace resources while this stays the same."""
     kubernetes_version: KubernetesMinor
     """Kubernetes minor of the cluster, e.g. "1.33" (quoted): manifests are validated against it."""
-    context: str | None = None
-    """kubeconfig context; omit to use the ambient one (KUBECONFIG, current context)."""
+    context: Annotated[str, StringConstraints(min_length=1, max_length=253)] | None = Field(
+        None, examples=["arn:aws:eks:eu-west-1:444455556666:cluster/ml-prod-eks"]
+    )
+    """kubeconfig context the stack deploys through (`kubectl config get-contexts`). Required in staging and prod:
+    the ambient current context may point at another cluster. The `kubernetes:*` config keys are not read (the
+    program builds its own provider); this is the only place to name the context."""
+    capacity: ClusterCapacity | None = Field(None, examples=[{"cpu": "3", "memory": "6Gi"}])
+    """The most the stack's models may request together at their maximum replicas (requests per replica times
+    `maxReplicas`, summed); e.g. dev's laptop budget (docs/dev.md#laptop-budget). Omit for no limit."""
+    kube_system_uid: Annotated[str, StringConstraints(pattern=UID_PATTERN)] | None = Field(
+        None, examples=["0b6f1f9e-2f5c-4b8e-9d35-5a4c3e2b1d0a"]
+    )
+    """The cluster's identity: UID of its `kube-system` Namespace (`kubectl --context <context> get namespace
+    kube-system -o jsonpath='{.metadata.uid}'`). Before anything is registered the program reads the connected
+    cluster's `kube-system` and refuses to go on when its UID differs, whatever the kubeconfig says. Required in
+    staging and prod (dev's kind cluster is recreated at will)."""
 
 
 class RegistrySettings(CatalogModel):
@@ -180,14 +213,41 @@ class WakeHours(CatalogModel):
     """Cron schedule at which they may scale to zero again once idle."""
 
 
+class ExistingMonitoring(CatalogModel):
+    """The Prometheus, Grafana and KEDA a cluster already runs (monitoring.mode existing)."""
+
+    prometheus_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(:[0-9]+)?(/\S*)?$")] = Field(
+        examples=["http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"]
+    )
+    """In-cluster URL of the existing Prometheus: what the models' ScaledObjects query."""
+    selector_labels: dict[str, str] = Field({}, examples=[{"release": "kube-prometheus-stack"}])
+    """Labels the existing Prometheus selects PodMonitors and PrometheusRules by (kube-prometheus-stack's default
+    is `release: <its release name>`); added to the models' PodMonitors and PrometheusRules."""
+
+
 class MonitoringSettings(CatalogModel):
     """The stack's Prometheus/Grafana monitoring and the autoscaler reading from it (docs/monitoring.md)."""
 
     enabled: bool = False
-    """Install the monitoring stack and scrape, alert on and graph every model."""
-    namespace: DnsLabel = "monitoring"
-    """Namespace of the monitoring stack. It runs with Pod Security 'privileged' (node-exporter and the DCGM exporter
-    need host access), so nothing else belongs in it."""
+    """Scrape, alert on and graph every model (and install the monitoring stack, mode managed)."""
+    mode: Literal["managed", "existing"] = Field("managed", examples=["existing"])
+    """`managed`: this stack installs its own Prometheus operator, Prometheus, Alertmanager and Grafana (and, when
+    `clusterWide`, the CRDs, node-exporter and KEDA), under per-stack release names and namespaces. `existing`: the
+    cluster already runs them; the stack creates only per-model objects (PodMonitor, PrometheusRule, dashboard
+    ConfigMaps, ScaledObject) and no cluster-scoped object, after checking that their CRDs exist."""
+    namespace: DnsLabel | None = Field(None, examples=["monitoring"])
+    """Namespace of the monitoring stack. managed: created by the stack, default `<environment.namespace>-monitoring`;
+    it runs with Pod Security 'privileged' (node-exporter and the DCGM exporter need host access), so nothing else
+    belongs in it. existing (required): where the existing Prometheus and Grafana run; dashboards go there and the
+    models accept scrapes from there."""
+    cluster_wide: bool = Field(True, examples=[False])
+    """mode managed: this stack installs what a cluster can have only once: the Prometheus operator's and KEDA's CRDs,
+    KEDA itself (its external-metrics APIService is cluster-wide) and node-exporter (a host port on every node).
+    Exactly one stack per cluster sets it (docs/monitoring.md#shared-clusters); the others set `false` and use them."""
+    existing: ExistingMonitoring | None = Field(
+        None, examples=[{"prometheusUrl": "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"}]
+    )
+    """mode existing: the Prometheus the stack's autoscalers query and the labels it selects rules by."""
     retention: Duration = Field("15d", examples=["30d"])
     """How long Prometheus keeps samples."""
     storage: ByteQuantity | None = Field(None, examples=["200Gi"])
@@ -201,8 +261,9 @@ class MonitoringSettings(CatalogModel):
     """Alertmanager replicas, clustered (prod requires >= 2)."""
     scrape_interval: Duration = Field("15s", examples=["30s"])
     """How often Prometheus scrapes the models; the autoscalers react no faster."""
-    autoscaler_namespace: DnsLabel = Field("keda", examples=["keda"])
-    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted')."""
+    autoscaler_namespace: DnsLabel | None = Field(None, examples=["keda"])
+    """Namespace of KEDA, which scales models on Prometheus metrics (Pod Security 'restricted'), when this stack
+    installs it (mode managed, clusterWide); default `<environment.namespace>-keda`."""
     runbook_base_url: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=300)] = Field(
         "docs/runbooks.md", examples=["https://git.example.com/ml/ml-serving/-/blob/main/docs/runbooks.md"]
     )
@@ -223,8 +284,46 @@ class IngressSettings(CatalogModel):
     """Namespace of the ingress controller (allowed in by the models' NetworkPolicies)."""
     controller_pod_labels: Labels = {"app.kubernetes.io/name": "ingress-nginx"}
     """Labels of the controller pods."""
+    controller: Literal["ingress-nginx", "other"] = Field("ingress-nginx", examples=["other"])
+    """Which controller serves `className`: `ingress-nginx` gets per-model annotations from the catalog (read and send
+    timeouts from `maxRequestSeconds`, body size from `exposure.maxBodySize`); `other` gets none (set them on the
+    controller)."""
     tls_cluster_issuer: K8sName | None = None
-    """cert-manager ClusterIssuer for public hosts' certificates; omit to terminate TLS elsewhere."""
+    """cert-manager ClusterIssuer for public hosts' certificates. Public models need it unless `plainHttpReason`
+    says why not."""
+    plain_http_reason: Annotated[str, StringConstraints(min_length=10, max_length=300)] | None = Field(
+        None, examples=["TLS ends at the AWS load balancer in front of ingress-nginx (ACM certificate)"]
+    )
+    """Why this stack's public models may be served without a certificate on the Ingress (TLS terminated upstream,
+    or a test environment): written on each such Ingress. Without it, a public model without TLS is an error."""
+
+
+class ExternalSecretRef(CatalogModel):
+    """Where the External Secrets Operator reads a Secret's values."""
+
+    store: K8sName = Field(examples=["aws-secrets-manager"])
+    """Name of the SecretStore or ClusterSecretStore."""
+    store_kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
+    """Kind of the store."""
+    remote_key: Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=512)] = Field(examples=["prod/crm-db"])
+    """Key of the value in the store (a JSON object with one property per Secret key)."""
+
+
+SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+
+
+class SecretDeclaration(CatalogModel):
+    """A Kubernetes Secret in the models' namespace that the stack's models reference (docs/secrets.md)."""
+
+    source: Literal["stack", "external"] = Field(examples=["stack"])
+    """`stack`: created by the stack from the secret config `ml-serving:secretValues.<name>.<key>`; `external`:
+    created by something else, through an ExternalSecret the stack creates (`externalSecret`) or by hand."""
+    keys: Annotated[list[SecretKey], Field(min_length=1)] = Field(examples=[["token"]])
+    """The Secret's keys (the models' references are checked against them)."""
+    external_secret: ExternalSecretRef | None = Field(
+        None, examples=[{"store": "aws-secrets-manager", "remoteKey": "prod/crm-db"}]
+    )
+    """source external: create an External Secrets Operator `ExternalSecret` for it (awaited until Ready)."""
 
 
 class NetworkSettings(CatalogModel):
@@ -256,6 +355,26 @@ class StackSettings(CatalogModel):
     """Ingress controller for public models."""
     network: NetworkSettings = NetworkSettings()
     """Network egress and workload identity."""
+    secrets: dict[K8sName, SecretDeclaration] = Field(
+        {}, examples=[{"huggingface-token": {"source": "stack", "keys": ["token"]}}]
+    )
+    """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_stack_names(cls, data: Any) -> Any:
+        """A managed monitoring stack's namespaces default to names derived from the stack's own namespace, so two
+        stacks in one cluster never own the same Namespace."""
+        if not isinstance(data, dict):
+            return data
+        environment, monitoring = data.get("environment"), data.get("monitoring", {})
+        if not isinstance(environment, dict) or not isinstance(environment.get("namespace"), str):
+            return data
+        if not isinstance(monitoring, dict) or monitoring.get("mode", "managed") != "managed":
+            return data
+        base = environment["namespace"]
+        derived = {"namespace": f"{base}-monitoring", "autoscalerNamespace": f"{base}-keda"}
+        return {**data, "monitoring": {**derived, **monitoring}}
 
     _secret_paths: frozenset[tuple[str | int, ...]] = PrivateAttr(default_factory=frozenset)
 
@@ -423,6 +542,9 @@ def parse_settings(
         return any(tuple(path[: len(secret)]) == secret for secret in secret_paths)
 
     for full_key in sorted(config):
+        if full_key.startswith("kubernetes:"):
+            problems.append(_kubernetes_key_problem(full_key, file, stack_doc))
+            continue
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix) :]
@@ -461,6 +583,8 @@ def parse_settings(
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
         present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
         problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
+        secret_values = _decode(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
+        problems.extend(problem(path, message) for path, message in _secret_value_checks(settings, secret_values))
     if problems:
         # Whatever a check quoted, a secret value (or its ciphertext) is never part of a message.
         hidden = {v for path in secret_paths for v in _strings(_value_at(values, path))}
@@ -537,8 +661,57 @@ def _secrecy_checks(values: dict[str, Any], secret_paths: set[Path]) -> list[tup
     return found
 
 
-def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+def _kubernetes_key_problem(full_key: str, file: str, stack_doc: SourceDocument | None) -> Problem:
+    """A `kubernetes:*` key: the program's own provider never reads it, so it would be silently ignored."""
+    replacement = KUBERNETES_KEYS.get(full_key)
+    where = (
+        f"set {replacement} instead"
+        if replacement
+        else "name the cluster with ml-serving:cluster.context (and KUBECONFIG for the file)"
+    )
+    message = (
+        f"'{full_key}' is not read: this program builds its own Kubernetes provider from the stack's settings, so "
+        f"the kubernetes: config namespace is ignored; {where}, then run: pulumi config rm {full_key}"
+    )
+    if stack_doc is None:
+        return Problem(file, 1, 1, full_key, message)
+    line, column = stack_doc.locate(("config", full_key), at_key=True)
+    return Problem(file, line, column, full_key, message)
+
+
+def _field_name(model: type[CatalogModel], alias: str) -> str:
+    return next(name for name, info in model.model_fields.items() if (info.alias or name) == alias)
+
+
+def _cluster_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    """staging and prod name their cluster twice: the kubeconfig context to use, and the identity to expect."""
     found: list[tuple[Path, str]] = []
+    tier = s.environment.tier
+    if tier == "dev":
+        return found
+    if s.cluster.context is None:
+        found.append(
+            (
+                ("cluster", "context"),
+                f"a {tier} stack names its kubeconfig context (see `kubectl config get-contexts`), e.g. "
+                "context: arn:aws:eks:<region>:<account>:cluster/<name>; without one the provider uses whatever "
+                "context is current",
+            )
+        )
+    if s.cluster.kube_system_uid is None:
+        found.append(
+            (
+                ("cluster", "kubeSystemUid"),
+                f"a {tier} stack states which cluster it expects: set kubeSystemUid to the output of `kubectl "
+                "--context <context> get namespace kube-system -o jsonpath='{.metadata.uid}'`; the program "
+                "refuses to deploy to any other cluster",
+            )
+        )
+    return found
+
+
+def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = _cluster_checks(s)
     reg = s.registry
     if reg.type == "ecr" and (reg.region is None or reg.account_id is None):
         found.append((("registry", "type"), "type 'ecr' needs 'region' and 'accountId'"))
@@ -579,7 +752,11 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
                 "through their own device plugin configuration",
             )
         )
-    if s.monitoring.enabled and s.monitoring.namespace == s.environment.namespace:
+    if s.ingress.plain_http_reason is not None and s.ingress.tls_cluster_issuer is not None:
+        found.append(
+            (("ingress", "plainHttpReason"), "'plainHttpReason' is only for a stack without 'tlsClusterIssuer'")
+        )
+    if s.monitoring.mode == "managed" and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
     found.extend(_monitoring_checks(s))
     found.extend(_credential_checks(s))
@@ -622,6 +799,30 @@ def _credential_checks(s: StackSettings) -> list[tuple[Path, str]]:
 def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     mon = s.monitoring
+    if mon.mode == "existing":
+        if mon.existing is None:
+            found.append(
+                (
+                    ("monitoring", "existing"),
+                    "mode 'existing' needs 'existing.prometheusUrl' (the Prometheus the autoscalers query)",
+                )
+            )
+        if mon.namespace is None:
+            found.append(
+                (
+                    ("monitoring", "namespace"),
+                    "mode 'existing' needs 'namespace': where the existing Prometheus and Grafana run (dashboards "
+                    "go there, scrapes come from there)",
+                )
+            )
+        for key in ("autoscalerNamespace", "clusterWide", "storage", "storageClass"):
+            if _field_name(MonitoringSettings, key) in mon.model_fields_set:
+                found.append(
+                    (("monitoring", key), f"'{key}' is only for mode 'managed'; mode 'existing' installs nothing")
+                )
+        return found
+    if mon.existing is not None:
+        found.append((("monitoring", "existing"), "'existing' is only for mode 'existing'"))
     if not mon.enabled:
         return found
     if mon.autoscaler_namespace in (mon.namespace, s.environment.namespace):
@@ -648,6 +849,46 @@ def _monitoring_checks(s: StackSettings) -> list[tuple[Path, str]]:
                 found.append(
                     (("monitoring", key), f"got {value}; a prod stack runs >= 2 so that one node's loss loses no alert")
                 )
+    return found
+
+
+def _secret_value_checks(s: StackSettings, values: Any) -> list[tuple[Path, str]]:
+    """``ml-serving:secretValues`` (decoded; its values are never shown) has exactly the keys the `source: stack`
+    declarations list."""
+    found: list[tuple[Path, str]] = []
+    given = values if isinstance(values, dict) else {}
+    key = f"{PROJECT}:secretValues"
+    for name, declaration in sorted(s.secrets.items()):
+        if declaration.source == "external" and name in given:
+            found.append(
+                (
+                    ("secretValues", name),
+                    f"Secret '{name}' has source 'external': the stack does not create it, so "
+                    f"nothing reads these values; run: pulumi config rm --path '{key}.{name}'",
+                )
+            )
+        if declaration.source == "external":
+            continue
+        entry = given.get(name)
+        for secret_key in declaration.keys:
+            if not isinstance(entry, dict) or secret_key not in entry:
+                found.append(
+                    (
+                        ("secrets", name, "keys"),
+                        f"Secret '{name}' (source 'stack') has no value for key '{secret_key}'; run: pulumi config "
+                        f"set --secret --path '{key}.{name}.{secret_key}' <value>",
+                    )
+                )
+        extra = sorted(set(entry) - set(declaration.keys)) if isinstance(entry, dict) else []
+        if extra:
+            found.append(
+                (("secretValues", name), f"values for undeclared key(s) {', '.join(extra)} of Secret '{name}'")
+            )
+    for name in sorted(set(given) - set(s.secrets)):
+        found.append((("secretValues", name), f"values for Secret '{name}', which {PROJECT}:secrets does not declare"))
+    for name, declaration in sorted(s.secrets.items()):
+        if declaration.source == "stack" and declaration.external_secret is not None:
+            found.append((("secrets", name, "externalSecret"), "'externalSecret' is only for source 'external'"))
     return found
 
 

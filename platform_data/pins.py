@@ -123,3 +123,10 @@ CRDS: dict[str, CrdPin] = {
         "207afc4ca44fd9e3f4bbfb1c8fae08f3a365e098a52714fe8eb672bbd239cbcd",
     ),
 }
+
+# The dev environment (docs/dev.md). kind's node image for the dev stack's Kubernetes minor: the tag kind v0.29.0
+# published for 1.33. Not pinned by digest (no registry access here to resolve one): when upgrading, add the
+# `@sha256:` digest kind's release notes list for the image.
+KIND_NODE_IMAGE = "kindest/node:v1.33.1"
+# metrics-server for the dev cluster's HPAs (dev/cluster.sh applies its release manifest).
+METRICS_SERVER_VERSION = "v0.7.2"

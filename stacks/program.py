@@ -13,13 +13,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
+from components.cluster_guard import cluster_identifier
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
+from components.protection import namespace_protection
 from components.registry import ImageRegistry, ImageRegistryArgs
+from components.secrets import StackSecrets, StackSecretsArgs
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError
 from model_catalog.schema import ModelSpec
@@ -33,7 +36,8 @@ def engine_config() -> tuple[dict[str, Any], set[str]]:
     """All config the engine handed the program (or the render's mock runtime set), and which keys are secret."""
     values: dict[str, Any] = dict(runtime_config.get_config_env())
     values.update(runtime_config.CONFIG.get())
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys |= {key for key in values if pulumi.runtime.is_config_secret(key)}
     return values, secret_keys
 
 
@@ -86,12 +90,20 @@ def registry_password(settings: StackSettings) -> pulumi.Output[str] | None:
     return None
 
 
+def secret_values(settings: StackSettings) -> pulumi.Output[Any] | None:
+    """The values of the Secrets the stack creates (secret config), read only when some Secret has source stack."""
+    if any(d.source == "stack" for d in settings.secrets.values()):
+        return pulumi.Config().require_secret_object("secretValues")
+    return None
+
+
 def build(env: Environment) -> None:
     """Register every resource of the environment."""
     settings = env.settings
     provider = k8s.Provider(
         "kubernetes",
-        cluster_identifier=settings.cluster.name,
+        # Resolves only once the connected cluster is the stack's (components/cluster_guard.py).
+        cluster_identifier=cluster_identifier(settings),
         context=settings.cluster.context,
         enable_server_side_apply=True,
     )
@@ -102,8 +114,15 @@ def build(env: Environment) -> None:
             name=settings.environment.namespace,
             kubernetes_version=settings.cluster.kubernetes_version,
             labels=dict(settings.environment.labels),
+            protect=namespace_protection(settings, stateful=True)["protect"],
         ),
         opts=k8s_opts,
+    )
+    # Every Secret the models reference exists (or is being created) before any model: docs/secrets.md.
+    secrets = StackSecrets(
+        "secrets",
+        StackSecretsArgs(settings=settings, values=secret_values(settings)),
+        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
     )
     registry = ImageRegistry(
         "registry",
@@ -142,7 +161,7 @@ def build(env: Environment) -> None:
                 built_image=is_built(spec) and registry.kind.reference == "tag",
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
             ),
-            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, *gpu_deps]),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps]),
         )
         if monitoring is not None:
             ModelMonitoring(

@@ -21,7 +21,13 @@ STACKS = ("dev", "staging", "prod")
 
 BASE_SETTINGS: dict[str, Any] = {
     "environment": {"tier": "dev", "namespace": "ml-test"},
-    "cluster": {"name": "test", "kubernetesVersion": "1.33"},
+    # staging and prod tiers need a context and the cluster's identity (model_catalog/settings.py _cluster_checks).
+    "cluster": {
+        "name": "test",
+        "kubernetesVersion": "1.33",
+        "context": "test-context",
+        "kubeSystemUid": "00000000-0000-4000-8000-000000000001",
+    },
 }
 
 

@@ -22,6 +22,7 @@ from tests.helpers import BASE_SETTINGS, ROOT, engine_config, run_catalog
 
 CIPHER_USER = "CANARYCIPHERusr7f3a"
 CIPHER_PASSWORD = "CANARYCIPHERpwd91c2"
+CIPHER_VALUE = "CANARYCIPHERval55e0"
 PLAIN_USER = "canary-plain-user-5d1e"
 PLAIN_PASSWORD = "canary-plain-password-0b7a"
 
@@ -33,6 +34,8 @@ config:
   ml-serving:cluster:
     name: canary
     kubernetesVersion: "1.33"
+    context: canary-context
+    kubeSystemUid: 00000000-0000-4000-8000-000000000001
   ml-serving:registry:
     type: external
     address: registry.example.com/ml
@@ -40,6 +43,12 @@ config:
       secure: {CIPHER_USER}
   ml-serving:registryPassword:
     secure: {CIPHER_PASSWORD}
+  ml-serving:secrets:
+    churn-db: {{source: stack, keys: [password]}}
+  ml-serving:secretValues:
+    churn-db:
+      password:
+        secure: {CIPHER_VALUE}
   ml-serving:gpuNodePool:
     provider: karpenter
     nodeRole: role
@@ -55,6 +64,8 @@ models:
     server: {port: 8080}
     resources: {cpu: 500m, memory: 512Mi}
 """
+#: The same model reading a Secret the canary stack creates from its secret config (ml-serving:secretValues).
+BUILT_CATALOG_WITH_SECRET = BUILT_CATALOG + "    secretEnv:\n      DB_PASSWORD: {secret: churn-db, key: password}\n"
 
 #: Credentials a careless catalog author might write: each in a different screened place.
 CATALOG_CANARIES = {
@@ -123,18 +134,18 @@ def leaks(canaries: list[str], texts: list[str], out: Path | None) -> list[str]:
 
 def test_every_secret_capable_setting_is_covered_by_the_canary_stack():
     # A new secret-capable setting must get a canary here.
-    assert sorted(secret_capable_settings()) == ["registry.username", "registryPassword"]
+    assert sorted(secret_capable_settings()) == ["registry.username", "registryPassword", "secretValues"]
 
 
 def test_secret_settings_from_the_stack_file_appear_in_no_render_or_validate_output(tmp_path):
-    root = project(tmp_path, SECRET_STACK, BUILT_CATALOG)
+    root = project(tmp_path, SECRET_STACK, BUILT_CATALOG_WITH_SECRET)
     out = tmp_path / "out"
     render = cli("render", "--stack", "canary", "--project-dir", str(root), "--out", str(out))
     assert render.returncode == 0, render.stderr
     validate = cli("validate", "--stack", "canary", "--project-dir", str(root))
     assert validate.returncode == 0, validate.stderr
     texts = [render.stdout, render.stderr, validate.stdout, validate.stderr]
-    assert leaks([CIPHER_USER, CIPHER_PASSWORD], texts, out) == []
+    assert leaks([CIPHER_USER, CIPHER_PASSWORD, CIPHER_VALUE], texts, out) == []
     # The pull Secret exists and is masked: the canaries were used, not dropped.
     secrets = [p for p in (out / "manifests").glob("*--secret--*.yaml")]
     assert secrets and all("[secret]" in p.read_text() for p in secrets)
@@ -179,7 +190,10 @@ def test_a_secret_on_a_setting_that_cannot_be_secret_is_a_located_error_without_
         "Pulumi.canary.yaml:7:9: ml-serving:environment.labels.team: cannot be a secret: this setting is used in "
         "plain text" in result.stderr
     )
-    assert f"Settings that may be secrets: {PROJECT}:registryPassword, {PROJECT}:registry.username" in result.stderr
+    assert (
+        f"Settings that may be secrets: {PROJECT}:registryPassword, {PROJECT}:secretValues, {PROJECT}:registry.username"
+        in result.stderr
+    )
     assert leaks(["CANARYCIPHERlabel55", CIPHER_USER, CIPHER_PASSWORD], [result.stdout, result.stderr], out) == []
     assert not out.exists()
 

@@ -3,7 +3,10 @@
 
 Runs in the model pod's init container on a pinned python:slim image, standard library only. Credentials are
 files mounted from the Secret named in the catalog's `weights.credentialsSecret`: HF_TOKEN_PATH (a Hugging Face
-token) and FETCH_AUTHORIZATION_FILE (an `Authorization` header value for https). They are never logged.
+token) and FETCH_AUTHORIZATION_FILE (an `Authorization` header value for https). They are never logged, and they
+stay on their host: a redirect to another origin (Hugging Face's CDN answers with a pre-signed URL) is followed
+without the `Authorization` header, and a redirect from https to plain http is refused. TLS certificates are always
+verified (the system's CA bundle, or SSL_CERT_FILE); nothing turns verification off.
 Downloads go to a temporary name and are renamed when complete, so a retried init container never serves half a
 file. Archives are unpacked with path-traversal protection.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import sys
 import tarfile
 import time
@@ -26,6 +30,43 @@ RETRIES = int(os.environ.get("FETCH_RETRIES", "5"))
 CHUNK = 1 << 20
 
 
+MAX_REDIRECTS = 10
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+class _KeepCredentialsOnTheirHost(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but send `Authorization` only to the origin it was given for, and never downgrade."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is None:
+            return None
+        old_scheme, new_scheme = urllib.parse.urlsplit(req.full_url).scheme, urllib.parse.urlsplit(newurl).scheme
+        if old_scheme == "https" and new_scheme != "https":
+            # Fatal, not retried; the target is not printed (a pre-signed URL carries a token).
+            scheme, host, _ = _origin(newurl)
+            raise SystemExit(f"fetch-weights: {req.full_url}: refusing a redirect from https to {scheme}://{host}")
+        # urllib copies every header to the redirected request; the credential goes only where it was meant to go.
+        if _origin(newurl) != _origin(req.full_url):
+            for name in list(new.headers):
+                if name.lower() in ("authorization", "cookie"):
+                    del new.headers[name]
+        return new
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # An explicit default context: certificate and host name always checked, whatever the environment says.
+    context = ssl.create_default_context()
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _KeepCredentialsOnTheirHost())
+
+
 def _request(url: str, headers: dict[str, str]) -> urllib.request.Request:
     return urllib.request.Request(url, headers={"User-Agent": "ml-serving-fetch-weights/1", **headers})
 
@@ -34,7 +75,7 @@ def _open(url: str, headers: dict[str, str]):
     delay = 1.0
     for attempt in range(1, RETRIES + 1):
         try:
-            return urllib.request.urlopen(_request(url, headers), timeout=60)
+            return _opener().open(_request(url, headers), timeout=60)
         except OSError as exc:  # URLError and HTTPError are OSErrors
             status = getattr(exc, "code", None)
             if status is not None and 400 <= status < 500 and status != 429:

@@ -26,7 +26,10 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
+        from ..secrets_report import secrets_report
+
         print(f"stack '{args.stack}': settings and catalog are valid; {len(env.models)} models enabled")
+        print("\n".join(secrets_report(env)))
     return cli.EXIT_OK
 
 

@@ -1,5 +1,8 @@
 """Rules that need both the catalog and the stack's settings."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from model_catalog.environment import resolve_environment
@@ -198,3 +201,84 @@ def test_scale_to_zero_needs_wake_hours_because_nothing_else_would_wake_the_mode
     assert "ml-serving:monitoring.wakeHours" in message
     wake = {"timezone": "UTC", "start": "0 8 * * *", "end": "0 18 * * *"}
     assert resolve(tmp_path, SCALE_TO_ZERO, gpuNodePool=KARPENTER, monitoring={"enabled": True, "wakeHours": wake})
+
+
+def built_project(tmp_path: Path, dockerignore: str | None = "*\n!Dockerfile\n!app.py\n") -> Path:
+    project = tmp_path / "project"
+    context = project / "images" / "m"
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY app.py /\n")
+    (context / "app.py").write_text("print('hi')\n")
+    if dockerignore is not None:
+        (context / ".dockerignore").write_text(dockerignore)
+    return project
+
+
+def context_problems(tmp_path: Path, project: Path, build: str = "{context: images/m}") -> list[str]:
+    text = BUILT_CATALOG.replace("{build: {context: images/churn-predictor}}", f"{{build: {build}}}")
+    catalog = write_catalog(tmp_path / "models.yaml", text)
+    with pytest.raises(ConfigurationError) as info:
+        resolve_environment(project, "dev", engine_config(BASE_SETTINGS), set(), str(catalog))
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("dockerfile", ["../../etc/passwd", "/etc/passwd", "../m2/Dockerfile"])
+def test_a_dockerfile_outside_its_context_is_a_located_error(tmp_path, dockerfile):
+    project = built_project(tmp_path)
+    (project / "images" / "m2").mkdir()
+    (project / "images" / "m2" / "Dockerfile").write_text("FROM scratch\n")
+    (line,) = context_problems(tmp_path, project, f"{{context: images/m, dockerfile: '{dockerfile}'}}")
+    assert "/models.yaml:4:" in line and ": models.churn.image.build.dockerfile: got '" in line
+    assert "the Dockerfile is a path relative to the build context" in line or "resolves outside the build" in line
+
+
+def test_a_dockerfile_linked_from_outside_the_context_is_rejected(tmp_path):
+    project = built_project(tmp_path)
+    (project / "images" / "m" / "Dockerfile").unlink()
+    (project / "images" / "m" / "Dockerfile").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").write_text("FROM scratch\n")
+    (line,) = context_problems(tmp_path, project)
+    assert "models.churn.image.build.dockerfile: got 'Dockerfile', which resolves outside the build context" in line
+
+
+@pytest.mark.parametrize("name", ["id_rsa", ".env", ".env.production", "tls.pem", ".aws/credentials", ".git/config"])
+def test_a_context_sending_a_credential_file_is_a_located_error_naming_it(tmp_path, name):
+    project = built_project(tmp_path, dockerignore="# ignores nothing\n")
+    path = project / "images" / "m" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("secret\n")
+    (line,) = context_problems(tmp_path, project)
+    assert "/models.yaml:4:" in line and ": models.churn.image.build.context: in 'images/m': " in line
+    assert f"'{name}' looks like a credential file and the builder would receive it; list it in the context's " in line
+
+
+def test_credential_files_excluded_by_dockerignore_are_fine(tmp_path):
+    project = built_project(tmp_path)
+    for name in ("id_rsa", ".env", ".aws/credentials"):
+        path = project / "images" / "m" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("secret\n")
+    catalog = write_catalog(tmp_path / "models.yaml", BUILT_CATALOG.replace("images/churn-predictor", "images/m"))
+    resolve_environment(project, "dev", engine_config(BASE_SETTINGS), set(), str(catalog))
+
+
+def test_links_out_of_the_context_dangling_links_and_fifos_are_errors_not_hangs(tmp_path):
+    project = built_project(tmp_path, dockerignore="# sends everything\n")
+    context = project / "images" / "m"
+    (tmp_path / "outside.txt").write_text("host file\n")
+    (context / "escape").symlink_to(tmp_path / "outside.txt")
+    (context / "escape-dir").symlink_to(tmp_path)
+    (context / "dangling").symlink_to(context / "nowhere")
+    (context / "inside").symlink_to("app.py")
+    os.mkfifo(context / "pipe")
+    lines = context_problems(tmp_path, project)
+    messages = sorted(line.split("in 'images/m': ", 1)[1] for line in lines)
+    assert messages == [
+        "'dangling' is a symbolic link to '" + str(context / "nowhere") + "', which does not exist (a dangling link)",
+        f"'escape' is a symbolic link to '{tmp_path / 'outside.txt'}', outside the build context; copy what the "
+        "image needs into the context instead",
+        f"'escape-dir' is a symbolic link to '{tmp_path}', outside the build context; copy what the image needs "
+        "into the context instead",
+        "'pipe' is a FIFO; a build context holds regular files, directories and links inside it only (exclude it "
+        "in .dockerignore or move it out)",
+    ]

@@ -54,7 +54,7 @@ def test_problems_are_located_in_the_stack_file_with_their_config_key():
         "(YAML reads it as a number)",
         "Pulumi.prod.yaml:12:3: ml-serving:monitring: unknown setting 'ml-serving:monitring'; did you mean "
         "'monitoring'? allowed: catalog, environment, cluster, registry, gpuNodePool, monitoring, ingress, network, "
-        "registryPassword",
+        "secrets, registryPassword, secretValues",
     ]
 
 
@@ -147,7 +147,44 @@ def test_required_settings_are_named_when_missing():
 
 
 def test_config_of_other_namespaces_is_left_alone():
-    parse_settings({**engine_config(BASE_SETTINGS), "kubernetes:context": "x", "aws:region": "y"}, set(), "dev", None)
+    parse_settings({**engine_config(BASE_SETTINGS), "aws:region": "y", "pulumi:tags": "{}"}, set(), "dev", None)
+
+
+@pytest.mark.parametrize(
+    ("key", "instead"),
+    [
+        ("kubernetes:context", "set ml-serving:cluster.context instead"),
+        ("kubernetes:kubeconfig", "name the cluster with ml-serving:cluster.context (and KUBECONFIG for the file)"),
+    ],
+)
+def test_a_kubernetes_config_key_is_an_error_naming_the_stack_setting(key, instead):
+    with pytest.raises(ConfigurationError) as info:
+        parse_settings({**engine_config(BASE_SETTINGS), key: "x"}, set(), "dev", None)
+    (line,) = [str(p) for p in info.value.problems]
+    assert line == (
+        f"Pulumi.dev.yaml:1:1: {key}: '{key}' is not read: this program builds its own Kubernetes provider from the "
+        f"stack's settings, so the kubernetes: config namespace is ignored; {instead}, then run: pulumi config rm "
+        f"{key}"
+    )
+
+
+@pytest.mark.parametrize("tier", ["staging", "prod"])
+def test_staging_and_prod_name_their_context_and_the_clusters_identity(tier):
+    cluster = {"name": "c", "kubernetesVersion": "1.33"}
+    lines = errors({**BASE_SETTINGS, "environment": {"tier": tier, "namespace": "ml"}, "cluster": cluster})
+    assert [line.split(": ")[1] for line in lines] == ["ml-serving:cluster.context", "ml-serving:cluster.kubeSystemUid"]
+    assert f"a {tier} stack names its kubeconfig context" in lines[0]
+    assert "refuses to deploy to any other cluster" in lines[1]
+
+
+def test_dev_may_leave_the_cluster_identity_unpinned():
+    parse({**BASE_SETTINGS, "cluster": {"name": "c", "kubernetesVersion": "1.33"}})
+
+
+def test_the_cluster_identity_is_a_uid():
+    cluster = {**BASE_SETTINGS["cluster"], "kubeSystemUid": "kube-system"}
+    (line,) = errors({**BASE_SETTINGS, "cluster": cluster})
+    assert "ml-serving:cluster.kubeSystemUid" in line and "a Kubernetes object UID" in line
 
 
 def test_gpu_pools_default_to_safe_disruption_and_the_pinned_ami():
@@ -190,7 +227,9 @@ def prod(monitoring: dict) -> dict:
 def test_monitoring_defaults_are_a_single_small_prometheus_without_a_volume():
     m = parse({**BASE_SETTINGS, "monitoring": {"enabled": True}}).monitoring
     assert (m.retention, m.storage, m.prometheus_replicas, m.alertmanager_replicas) == ("15d", None, 1, 1)
-    assert (m.autoscaler_namespace, m.scrape_interval, m.wake_hours) == ("keda", "15s", None)
+    # per-stack namespaces, so two stacks in one cluster never own the same Namespace
+    assert (m.namespace, m.autoscaler_namespace) == ("ml-test-monitoring", "ml-test-keda")
+    assert (m.mode, m.cluster_wide, m.scrape_interval, m.wake_hours) == ("managed", True, "15s", None)
 
 
 def test_a_prod_stack_keeps_metrics_on_a_volume_with_redundant_prometheus_and_alertmanager():
@@ -203,7 +242,7 @@ def test_a_prod_stack_keeps_metrics_on_a_volume_with_redundant_prometheus_and_al
     assert parse(prod(PROD_MONITORING)).monitoring.storage == "200Gi"
 
 
-@pytest.mark.parametrize("namespace", ["monitoring", "ml-test"])
+@pytest.mark.parametrize("namespace", ["ml-test-monitoring", "ml-test"])
 def test_keda_gets_a_namespace_of_its_own(namespace):
     (line,) = errors({**BASE_SETTINGS, "monitoring": {"enabled": True, "autoscalerNamespace": namespace}})
     assert f"ml-serving:monitoring.autoscalerNamespace: got '{namespace}'; KEDA needs a namespace of its own" in line
@@ -274,7 +313,8 @@ def test_the_schema_marks_which_settings_may_be_secret():
     assert secrecy(("registry", "username")) == "allowed"
     assert secrecy(("registryPassword",)) == "required"
     assert secrecy(("environment", "labels", "team")) is None
-    assert secret_capable_settings() == ["registryPassword", "registry.username"]
+    assert secrecy(("secretValues",)) == "required"
+    assert secret_capable_settings() == ["registryPassword", "secretValues", "registry.username"]
 
 
 def test_a_field_marked_must_be_secret_rejects_a_plain_value():

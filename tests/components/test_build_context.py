@@ -84,3 +84,21 @@ def test_negated_patterns_bring_files_back_and_star_stays_in_one_directory(tmp_p
     (context / ".dockerignore").write_text("*\n!*.py\n")
     # `*` and `!*.py` apply to the top directory only: sub/ is excluded as a whole, sub/c.py with it.
     assert context_files(context) == ["a.py"]
+
+
+def test_a_link_counts_by_its_target_path_and_the_hash_never_follows_it(project):
+    context = project / "images" / "svc"
+    (context / "current.json").symlink_to("pkg/model.json")
+    tag = content_tag(project, BUILD)
+    assert "current.json" in context_files(context)
+    (context / "current.json").unlink()
+    (context / "current.json").symlink_to("app.py")
+    assert content_tag(project, BUILD) != tag
+
+
+def test_hashing_a_context_with_a_link_out_or_a_fifo_fails_fast_instead_of_reading_it(project, tmp_path):
+    context = project / "images" / "svc"
+    os.mkfifo(context / "pipe")  # reading it would block forever
+    (context / "host").symlink_to("/etc/hostname")
+    with pytest.raises(ValueError, match="'host' is a symbolic link to '/etc/hostname', outside the build context"):
+        content_tag(project, BUILD)

@@ -129,6 +129,6 @@ def test_dashboards_ship_as_config_maps_the_grafana_sidecar_picks_up():
     config_map = dashboard_config_map(
         "dashboard-resnet50", model_dashboard("resnet50", env.models["resnet50"], env.settings), env.settings
     )
-    assert config_map["metadata"]["namespace"] == "monitoring"
+    assert config_map["metadata"]["namespace"] == "ml-prod-monitoring"
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert list(config_map["data"]) == ["resnet50.json"]

@@ -22,7 +22,7 @@ def test_the_chart_and_its_image_are_pinned(tmp_path):
     assert inputs["repositoryOpts"] == {"repo": "https://nvidia.github.io/k8s-device-plugin"}
     assert inputs["values"]["image"]["tag"].startswith("v0.20.0@sha256:")
     assert pins.NVIDIA_DEVICE_PLUGIN_IMAGE_TAG[1:].split("@")[0] == pins.NVIDIA_DEVICE_PLUGIN_CHART_VERSION
-    assert inputs["namespace"] == "ml-test-nvidia-device-plugin" and inputs["name"] == "nvidia-device-plugin"
+    assert inputs["namespace"] == "ml-test-nvidia-device-plugin" and inputs["name"] == "ml-test-nvidia-device-plugin"
 
 
 def test_it_runs_only_on_the_stacks_node_pools_and_tolerates_their_taint(tmp_path):

@@ -204,8 +204,10 @@ def test_every_autoscaled_model_gets_exactly_one_autoscaler_and_a_fixed_size_mod
     autoscalers = [o for o in (objects.hpa, scaled_object(name, model_spec, stack_settings, {})) if o is not None]
     autoscaled = model_spec.scaling.min_replicas != model_spec.scaling.max_replicas
     assert len(autoscalers) == (1 if autoscaled else 0)
-    # whoever owns the replica count, the Deployment leaves it alone
-    assert ("replicas" in objects.deployment["spec"]) == (not autoscaled)
+    # the Deployment always states its replicas (never released under server-side apply): the fixed size, or the
+    # count at creation that the autoscaler then owns (ModelService ignores later changes to it)
+    expected = max(model_spec.scaling.min_replicas, 1) if autoscaled else model_spec.scaling.min_replicas
+    assert objects.deployment["spec"]["replicas"] == expected
 
 
 @pytest.mark.parametrize(
@@ -221,7 +223,10 @@ def test_concurrency_scaling_reads_the_runtimes_own_load_metrics_against_the_cat
     assert (trigger["type"], trigger["name"], trigger["metricType"]) == ("prometheus", "concurrency", "AverageValue")
     assert metric_names(trigger["metadata"]["query"]) == reads
     assert trigger["metadata"]["threshold"] == f"{model_spec.scaling.target:g}"
-    assert trigger["metadata"]["serverAddress"] == "http://kube-prometheus-prometheus.monitoring.svc.cluster.local:9090"
+    assert (
+        trigger["metadata"]["serverAddress"]
+        == "http://ml-prod-monitoring-prometheus.ml-prod-monitoring.svc.cluster.local:9090"
+    )
 
 
 def test_requests_per_second_scaling_reads_the_request_counter_per_replica():
@@ -318,7 +323,7 @@ def test_grafana_reads_its_admin_password_from_a_secret_never_from_chart_values(
     assert "adminPassword" not in walk_keys(values)
     secret = grafana_admin_secret(stack_settings, password=object())
     assert secret["metadata"]["name"] == admin["existingSecret"]
-    assert secret["metadata"]["namespace"] == "monitoring"
+    assert secret["metadata"]["namespace"] == "ml-prod-monitoring"
     assert (
         set(secret["stringData"])
         == {admin["userKey"], admin["passwordKey"]}
@@ -332,7 +337,7 @@ def test_grafanas_dashboard_sidecar_is_on_and_watches_the_monitoring_namespace()
         "enabled": True,
         "label": "grafana_dashboard",
         "labelValue": "1",
-        "searchNamespace": "monitoring",
+        "searchNamespace": "ml-dev-monitoring",
     }
 
 
@@ -360,7 +365,11 @@ def test_prometheus_picks_up_monitors_and_rules_from_every_namespace():
 
 def test_the_operators_admission_webhook_and_its_tls_are_off_because_chart_v4_runs_no_hooks():
     operator = kube_prometheus_stack_values(settings())["prometheusOperator"]
-    assert operator == {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}}
+    assert operator == {
+        "admissionWebhooks": {"enabled": False},
+        "tls": {"enabled": False},
+        "namespaces": {"releaseNamespace": True, "additional": ["ml-test"]},
+    }
 
 
 def test_the_monitoring_namespace_enforces_privileged_audits_restricted_and_says_why():
@@ -373,7 +382,7 @@ def test_the_monitoring_namespace_enforces_privileged_audits_restricted_and_says
 
 def test_kedas_namespace_is_restricted_like_the_models():
     ns = autoscaler_namespace_manifest(ENVS["prod"].settings)["metadata"]
-    assert ns["name"] == "keda" and ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert ns["name"] == "ml-prod-keda" and ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_the_dcgm_exporter_runs_on_the_gpu_nodes_the_models_use_and_keeps_their_pod_labels():

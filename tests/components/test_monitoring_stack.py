@@ -58,17 +58,18 @@ def test_prod_has_the_monitoring_stack_and_per_model_scraping_rules_dashboard_an
 
 
 @pytest.mark.parametrize(
-    ("name", "pin", "namespace"),
+    ("name", "pin", "release", "namespace"),
     [
-        ("monitoring-kube-prometheus-stack", pins.KUBE_PROMETHEUS_STACK, "monitoring"),
-        ("monitoring-keda", pins.KEDA, "keda"),
-        ("monitoring-dcgm-exporter", pins.DCGM_EXPORTER, "monitoring"),
+        ("monitoring-kube-prometheus-stack", pins.KUBE_PROMETHEUS_STACK, "ml-prod-monitoring", "ml-prod-monitoring"),
+        ("monitoring-keda", pins.KEDA, "keda", "ml-prod-keda"),
+        ("monitoring-dcgm-exporter", pins.DCGM_EXPORTER, "ml-prod-dcgm-exporter", "ml-prod-monitoring"),
     ],
 )
-def test_charts_are_pinned_helm_v4_charts_installed_without_hooks(prod, name, pin, namespace):
+def test_charts_are_pinned_helm_v4_charts_installed_without_hooks(prod, name, pin, release, namespace):
     chart = charts(prod)[name]
     assert (chart["chart"], chart["version"], chart["repositoryOpts"]["repo"]) == (pin.name, pin.version, pin.repo)
-    assert (chart["name"], chart["namespace"], chart["includeHooks"]) == (pin.name, namespace, False)
+    # per-stack release names (docs/monitoring.md#shared-clusters); KEDA exists once per cluster
+    assert (chart["name"], chart["namespace"], chart["includeHooks"]) == (release, namespace, False)
 
 
 def test_the_grafana_password_is_generated_and_never_appears_in_plain_text(tmp_path, monkeypatch):
@@ -127,7 +128,7 @@ def test_the_dcgm_exporter_comes_only_with_gpu_models():
 def test_keda_comes_only_when_a_model_scales_on_a_prometheus_metric(tmp_path):
     run = run_catalog(tmp_path, CPU_ONLY, monitoring={"enabled": True})
     assert set(charts(run)) == {"monitoring-kube-prometheus-stack"}
-    assert ("Namespace", "keda") not in render_objects(run)
+    assert ("Namespace", "ml-test-keda") not in render_objects(run)
     assert ("HorizontalPodAutoscaler", "tagger") in render_objects(run)
 
 

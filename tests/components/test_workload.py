@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.workload import (
+    AUTOSCALED_FIELDS,
     PRESTOP_SLEEP_SECONDS,
     RUN_AS_USER,
     build_model_objects,
@@ -46,7 +47,8 @@ def server(objs):
 # rule 2: namespaced objects carry the stack's namespace
 def test_every_object_is_in_the_stacks_namespace():
     objs = objects(
-        spec(exposure={"type": "public", "host": "a.example.com"}, scaling={"minReplicas": 2, "maxReplicas": 3})
+        spec(exposure={"type": "public", "host": "a.example.com"}, scaling={"minReplicas": 2, "maxReplicas": 3}),
+        settings(ingress={"tlsClusterIssuer": "letsencrypt"}),
     )
     rendered = [o for o in vars(objs).values() if o is not None]
     assert len(rendered) == 8
@@ -191,9 +193,12 @@ def test_pods_drain_for_longer_than_the_longest_request():
 
 
 # rule 15
-def test_an_autoscaled_deployment_leaves_replicas_to_the_autoscaler():
+def test_an_autoscaled_deployment_states_its_replicas_at_creation_only():
     objs = objects(spec(scaling={"minReplicas": 2, "maxReplicas": 5}))
-    assert "replicas" not in objs.deployment["spec"]
+    assert objs.deployment["spec"]["replicas"] == 2
+    assert AUTOSCALED_FIELDS == ["spec.replicas"]  # ModelService ignores later changes (tests/components)
+    to_zero = objects(spec(scaling={"minReplicas": 0, "maxReplicas": 3, "metric": "concurrency", "target": 4}))
+    assert to_zero.deployment["spec"]["replicas"] == 1  # created serving; KEDA may take it to zero when idle
     hpa = objs.hpa["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 5)
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "m"}
@@ -258,7 +263,10 @@ def test_downloaded_weights_may_reach_https_but_never_the_node_metadata_endpoint
 
 
 def test_a_public_model_admits_the_ingress_controller_and_gets_an_ingress():
-    objs = objects(spec(exposure={"type": "public", "host": "api.example.com", "path": "/v1"}))
+    objs = objects(
+        spec(exposure={"type": "public", "host": "api.example.com", "path": "/v1"}),
+        settings(ingress={"tlsClusterIssuer": "letsencrypt"}),
+    )
     assert any("ingress-nginx" in str(r["from"]) for r in objs.network_policy["spec"]["ingress"])
     rule = objs.ingress["spec"]["rules"][0]
     assert rule["host"] == "api.example.com"
