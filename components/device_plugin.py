@@ -24,6 +24,7 @@ from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT
 
 from .kube import register
 from .labels import platform_labels
+from .namespace import platform_namespace_policies, register_policies
 
 TYPE = "ml-serving:gpu:DevicePlugin"
 #: Helm release name's suffix: the release is ``<stack namespace>-nvidia-device-plugin``, per stack (anything the
@@ -134,6 +135,9 @@ class DevicePluginArgs:
     """Accelerator -> time-slicing replicas; each becomes a named plugin configuration."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra labels on the namespace (team, cost centre)."""
+    api_server_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
+    """Where the Kubernetes API server is: the namespace's only egress besides DNS (the plugin's config manager
+    watches its node's labels)."""
     protect: bool = False
     """Protect the namespace (prod)."""
 
@@ -147,6 +151,12 @@ class DevicePlugin(pulumi.ComponentResource):
             f"{name}-namespace",
             namespace_manifest(args.namespace, args.kubernetes_version, args.labels),
             pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        # Default deny: the plugin talks to the kubelet over a socket; only DNS and the API leave the namespace.
+        self.network_policies = register_policies(
+            f"{name}-netpol",
+            platform_namespace_policies(args.namespace, args.labels, args.api_server_cidrs, within_namespace=False),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         self.values = chart_values(args.node_selector_terms, args.tolerated_taints, args.time_slicing)
         self.chart = k8s.helm.v4.Chart(

@@ -22,8 +22,15 @@ from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_stri
 
 from .kube import await_ready
 from .labels import platform_labels, selector_labels
-from .namespace import namespace_manifest
-from .workload import deployment_timeout_seconds, effective_runtime, gpu_placement, has_autoscaler, scaling_behavior
+from .namespace import ip_peers, namespace_manifest, namespace_peer, network_policy, platform_namespace_policies
+from .workload import (
+    PROMETHEUS_POD_LABELS,
+    deployment_timeout_seconds,
+    effective_runtime,
+    gpu_placement,
+    has_autoscaler,
+    scaling_behavior,
+)
 
 Manifest = dict[str, Any]
 
@@ -577,14 +584,150 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
             },
             # The chart's test Pod is a Helm test hook; nothing runs `helm test` here.
             "testFramework": {"enabled": False},
+            # A Role in the monitoring namespace instead of a ClusterRole reading every ConfigMap and Secret.
+            "rbac": {"namespaced": True},
         },
+        "kube-state-metrics": {"collectors": list(KUBE_STATE_METRICS_COLLECTORS)},
     }
     return values
 
 
 def keda_values(settings: StackSettings) -> dict[str, Any]:
-    """Values of the KEDA chart: its defaults are restricted-compliant; it installs its own CRDs."""
-    return {"crds": {"install": True}}
+    """Values of the KEDA chart: its defaults are restricted-compliant; it installs its own CRDs. It reads no Secret
+    outside its own namespace (the Prometheus and cron triggers need none). It watches every namespace: one KEDA
+    serves every stack of the cluster (clusterWide), so `watchNamespace` cannot name one stack's."""
+    return {
+        "crds": {"install": True},
+        "permissions": {"operator": {"restrict": {"secret": True}}},
+    }
+
+
+#: kube-state-metrics collectors: the chart's defaults without `secrets` (which would list every Secret of the
+#: cluster). Nothing here alerts on Secrets.
+KUBE_STATE_METRICS_COLLECTORS = (
+    "certificatesigningrequests",
+    "configmaps",
+    "cronjobs",
+    "daemonsets",
+    "deployments",
+    "endpoints",
+    "horizontalpodautoscalers",
+    "ingresses",
+    "jobs",
+    "leases",
+    "limitranges",
+    "mutatingwebhookconfigurations",
+    "namespaces",
+    "networkpolicies",
+    "nodes",
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    "poddisruptionbudgets",
+    "pods",
+    "replicasets",
+    "replicationcontrollers",
+    "resourcequotas",
+    "services",
+    "statefulsets",
+    "storageclasses",
+    "validatingwebhookconfigurations",
+    "volumeattachments",
+)
+#: Labels of KEDA's operator pods (the chart's `app: <operator.name>`): the only KEDA pods that query Prometheus.
+KEDA_OPERATOR_POD_LABELS = {"app": "keda-operator"}
+ALERTMANAGER_POD_LABELS = {"app.kubernetes.io/name": "alertmanager"}
+#: Ports Prometheus scrapes on nodes: node-exporter (host network) and the kubelet (cAdvisor).
+NODE_SCRAPE_PORTS = (9100, 10250)
+#: Ports of KEDA's pods the API server calls: the metrics API server and the admission webhooks.
+KEDA_API_PORTS = (6443, 9443)
+
+
+def monitoring_network_policies(settings: StackSettings, with_autoscaler: bool) -> list[Manifest]:
+    """The monitoring namespace: default deny, then DNS, the API, its own pods talking to each other, Prometheus
+    scraping the models' namespace and the nodes, KEDA querying Prometheus, Alertmanager calling its receivers."""
+    mon, net = settings.monitoring, settings.network
+    labels = settings.environment.labels
+    tcp = [{"protocol": "TCP", "port": port} for port in NODE_SCRAPE_PORTS]
+    extra = [
+        network_policy(
+            "prometheus-scrape",
+            mon.namespace,
+            labels,
+            PROMETHEUS_POD_LABELS,
+            egress=[
+                {"to": [namespace_peer(settings.environment.namespace)]},
+                {"to": ip_peers(["0.0.0.0/0"]), "ports": tcp},
+            ],
+        ),
+        network_policy(
+            "alertmanager-receivers",
+            mon.namespace,
+            labels,
+            ALERTMANAGER_POD_LABELS,
+            egress=[{"to": ip_peers(["0.0.0.0/0"]), "ports": [{"protocol": "TCP", "port": 443}]}],
+        ),
+    ]
+    if with_autoscaler:
+        extra.append(
+            network_policy(
+                "prometheus-from-keda",
+                mon.namespace,
+                labels,
+                PROMETHEUS_POD_LABELS,
+                ingress=[
+                    {
+                        # The cluster's one KEDA: this stack's (clusterWide) or another stack's, whose namespace
+                        # this stack does not know (then KEDA operator pods of any namespace).
+                        "from": [
+                            namespace_peer(mon.autoscaler_namespace, KEDA_OPERATOR_POD_LABELS)
+                            if mon.cluster_wide and mon.autoscaler_namespace is not None
+                            else {
+                                "namespaceSelector": {},
+                                "podSelector": {"matchLabels": dict(KEDA_OPERATOR_POD_LABELS)},
+                            }
+                        ],
+                        "ports": [{"protocol": "TCP", "port": PROMETHEUS_PORT}],
+                    }
+                ],
+            )
+        )
+    return platform_namespace_policies(mon.namespace, labels, net.api_server_cidrs, within_namespace=True, extra=extra)
+
+
+def autoscaler_network_policies(settings: StackSettings) -> list[Manifest]:
+    """KEDA's namespace: default deny, then DNS, the API, its operator and metrics server talking to each other,
+    the API server calling its metrics API and webhooks, and the operator querying Prometheus."""
+    mon, net = settings.monitoring, settings.network
+    labels = settings.environment.labels
+    extra = [
+        network_policy(
+            "from-kube-api",
+            mon.autoscaler_namespace,
+            labels,
+            {},
+            ingress=[
+                {
+                    "from": ip_peers(net.api_server_cidrs),
+                    "ports": [{"protocol": "TCP", "port": port} for port in KEDA_API_PORTS],
+                }
+            ],
+        ),
+        network_policy(
+            "to-prometheus",
+            mon.autoscaler_namespace,
+            labels,
+            KEDA_OPERATOR_POD_LABELS,
+            egress=[
+                {
+                    "to": [namespace_peer(mon.namespace, PROMETHEUS_POD_LABELS)],
+                    "ports": [{"protocol": "TCP", "port": PROMETHEUS_PORT}],
+                }
+            ],
+        ),
+    ]
+    return platform_namespace_policies(
+        mon.autoscaler_namespace, labels, net.api_server_cidrs, within_namespace=True, extra=extra
+    )
 
 
 def dcgm_exporter_values(settings: StackSettings, accelerators: list[str]) -> dict[str, Any]:

@@ -24,15 +24,18 @@ from .dashboards import FLEET_UID, dashboard_config_map, fleet_dashboard
 from .kube import register
 from .monitoring import (
     autoscaler_namespace_manifest,
+    autoscaler_network_policies,
     dcgm_exporter_values,
     grafana_admin_secret,
     keda_values,
     kube_prometheus_stack_values,
     monitoring_namespace_manifest,
+    monitoring_network_policies,
     monitoring_release,
     prometheus_url,
     uses_keda,
 )
+from .namespace import register_policies
 from .protection import crd_chart_protection, namespace_protection
 
 TYPE = "ml-serving:monitoring:MonitoringStack"
@@ -136,6 +139,10 @@ class MonitoringStack(pulumi.ComponentResource):
         )
         self.dashboards_ready = [self.namespace]
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        with_autoscaler = any(uses_keda(spec) for spec in args.models.values())
+        self.network_policies = register_policies(
+            f"{name}-netpol", monitoring_network_policies(settings, with_autoscaler), in_namespace
+        )
         self.grafana_password = random.RandomPassword(
             f"{name}-grafana-admin-password",
             length=GRAFANA_PASSWORD_LENGTH,
@@ -170,11 +177,16 @@ class MonitoringStack(pulumi.ComponentResource):
             else None
         )
         # KEDA exists once per cluster (its external-metrics APIService): installed by the clusterWide stack only.
-        if mon.cluster_wide and any(uses_keda(spec) for spec in args.models.values()):
+        if mon.cluster_wide and with_autoscaler:
             self.autoscaler_namespace = register(
                 f"{name}-autoscaler-namespace",
                 autoscaler_namespace_manifest(settings),
                 pulumi.ResourceOptions(parent=self, **namespace_protection(settings, stateful=False)),
+            )
+            self.autoscaler_policies = register_policies(
+                f"{name}-autoscaler-netpol",
+                autoscaler_network_policies(settings),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.autoscaler_namespace]),
             )
             self.autoscaler = _chart(
                 f"{name}-keda",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
@@ -38,6 +39,104 @@ def default_deny_manifest(namespace: str, labels: dict[str, str]) -> dict:
         },
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
+
+
+Manifest = dict[str, Any]
+
+#: Cloud instance metadata: never a destination, even where egress is otherwise open on a port.
+METADATA_CIDR = "169.254.169.254/32"
+#: Cluster DNS (CoreDNS/kube-dns pods in kube-system), the one egress every pod needs.
+DNS_EGRESS: Manifest = {
+    "to": [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ],
+    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}
+
+
+def ip_peers(cidrs: list[str]) -> list[Manifest]:
+    """ipBlock peers; an all-addresses block never includes the instance metadata endpoint."""
+    return [
+        {"ipBlock": {"cidr": cidr, "except": [METADATA_CIDR]}} if cidr.endswith("/0") else {"ipBlock": {"cidr": cidr}}
+        for cidr in cidrs
+    ]
+
+
+def namespace_peer(namespace: str, pod_labels: dict[str, str] | None = None) -> Manifest:
+    peer: Manifest = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+    if pod_labels is not None:
+        peer["podSelector"] = {"matchLabels": dict(pod_labels)}
+    return peer
+
+
+def network_policy(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    pod_labels: dict[str, str],
+    *,
+    ingress: list[Manifest] | None = None,
+    egress: list[Manifest] | None = None,
+) -> Manifest:
+    """A NetworkPolicy adding allows for the pods with ``pod_labels`` (empty: every pod of the namespace)."""
+    spec: Manifest = {"podSelector": {"matchLabels": dict(pod_labels)} if pod_labels else {}, "policyTypes": []}
+    if ingress is not None:
+        spec["policyTypes"].append("Ingress")
+        spec["ingress"] = ingress
+    if egress is not None:
+        spec["policyTypes"].append("Egress")
+        spec["egress"] = egress
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace, "labels": platform_labels("network-policy", labels)},
+        "spec": spec,
+    }
+
+
+def platform_namespace_policies(
+    namespace: str,
+    labels: dict[str, str],
+    api_server_cidrs: list[str],
+    *,
+    within_namespace: bool,
+    extra: list[Manifest] = (),  # type: ignore[assignment]
+) -> list[Manifest]:
+    """Default deny for a namespace of platform components (monitoring, KEDA, device plugin), then only what they
+    need: DNS, the Kubernetes API (on the declared API server ranges), traffic between the namespace's own pods
+    when its components talk to each other, and ``extra``."""
+    policies = [
+        default_deny_manifest(namespace, labels),
+        network_policy("allow-dns", namespace, labels, {}, egress=[DNS_EGRESS]),
+        network_policy(
+            "allow-kube-api",
+            namespace,
+            labels,
+            {},
+            egress=[
+                {
+                    "to": ip_peers(api_server_cidrs),
+                    "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}],
+                }
+            ],
+        ),
+    ]
+    if within_namespace:
+        same = [{"from": [{"podSelector": {}}]}]
+        policies.append(
+            network_policy(
+                "allow-same-namespace", namespace, labels, {}, ingress=same, egress=[{"to": [{"podSelector": {}}]}]
+            )
+        )
+    return [*policies, *extra]
+
+
+def register_policies(name: str, policies: list[Manifest], opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+    """One resource per policy, named ``<name>-<policy name>``."""
+    return [register(f"{name}-{p['metadata']['name']}", p, opts) for p in policies]
 
 
 @dataclass

@@ -25,6 +25,7 @@ from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR,
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
 from .labels import model_labels, selector_labels
+from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
@@ -41,6 +42,8 @@ FETCH_RESOURCES = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}
 GPU_NODE_AND_PULL_SECONDS = 900
 
 FETCHER_SOURCE = Path(__file__).with_name("scripts") / FETCHER_FILE
+#: Labels the Prometheus operator puts on every Prometheus pod: what may scrape a model.
+PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
 Manifest = dict[str, Any]
 
@@ -382,6 +385,13 @@ def pod_template(
     fetch = _fetch_container(model, spec)
     if fetch is not None:
         fetch["volumeMounts"] = fetch_mounts
+        proxy = settings.network.weights_proxy
+        if proxy is not None:
+            # Only the download goes through the egress proxy; the server gets no proxy settings.
+            fetch["env"] = sorted(
+                [*fetch["env"], {"name": "HTTPS_PROXY", "value": proxy}, {"name": "https_proxy", "value": proxy}],
+                key=lambda e: e["name"],
+            )
     pod: Manifest = {
         "serviceAccountName": model,
         "automountServiceAccountToken": False,
@@ -629,39 +639,30 @@ def network_policy(
             }
         )
     if settings.monitoring.enabled:
+        # Prometheus' pods only, not every pod of the monitoring namespace (Grafana, exporters, ...).
         ingress_rules.append(
             {
                 "from": [
                     {
                         "namespaceSelector": {
                             "matchLabels": {"kubernetes.io/metadata.name": settings.monitoring.namespace}
-                        }
+                        },
+                        "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)},
                     }
                 ],
                 "ports": _port_refs(view, view.metrics_port),
             }
         )
-    egress: list[Manifest] = [
-        {
-            "to": [
-                {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                }
-            ],
-            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-        }
-    ]
+    egress: list[Manifest] = [dict(DNS_EGRESS)]
     if weights_volume_bytes(spec):
+        # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
+        # destinations too, which is why prod must declare them (docs/security.md#networking).
+        proxy = settings.network.weights_proxy
+        port = int(proxy.rsplit(":", 1)[1]) if proxy is not None else 443
         egress.append(
             {
-                "to": [
-                    {"ipBlock": {"cidr": cidr, "except": ["169.254.169.254/32"]}}
-                    if cidr == "0.0.0.0/0"
-                    else {"ipBlock": {"cidr": cidr}}
-                    for cidr in settings.network.weights_egress_cidrs
-                ],
-                "ports": [{"protocol": "TCP", "port": 443}],
+                "to": ip_peers(settings.network.weights_egress_cidrs),
+                "ports": [{"protocol": "TCP", "port": port}],
             }
         )
     for rule in spec.egress:

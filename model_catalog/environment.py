@@ -129,6 +129,16 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)
+        downloads = spec.weights.uri is not None and not spec.weights.uri.startswith("pvc://")
+        open_cidrs = [c for c in settings.network.weights_egress_cidrs if c.endswith("/0")]
+        if tier == "prod" and downloads and open_cidrs:
+            report(
+                ("weights", "uri"),
+                f"a prod model gets no internet egress, but its weight download would open {open_cidrs[0]} to the "
+                "whole pod, serving container included (a NetworkPolicy selects pods, not containers); declare where "
+                f"weights come from in stack '{stack}': ml-serving:network.weightsEgressCidrs (object storage "
+                "endpoints, or an egress proxy's range with network.weightsProxy), or use pvc:// weights",
+            )
         if spec.exposure.type == "public" and not (
             settings.ingress.tls_cluster_issuer or settings.ingress.plain_http_reason
         ):

@@ -329,8 +329,19 @@ class SecretDeclaration(CatalogModel):
 class NetworkSettings(CatalogModel):
     """Egress the models' pods may use."""
 
-    weights_egress_cidrs: list[Cidr] = ["0.0.0.0/0"]
-    """Where weight downloads (https, port 443) may go: object storage endpoints or a proxy's range."""
+    weights_egress_cidrs: list[Cidr] = Field(["0.0.0.0/0"], examples=[["10.0.128.0/24"]])
+    """Where weight downloads may go (port 443, or `weightsProxy`'s port): object storage endpoints or the egress
+    proxy's range. A NetworkPolicy applies to the whole pod, so the serving container can reach these too
+    (docs/security.md#networking); a prod stack must not use `0.0.0.0/0` when a model downloads weights."""
+    weights_proxy: Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+:[0-9]{1,5}$")] | None = Field(
+        None, examples=["http://10.0.128.10:3128"]
+    )
+    """HTTPS proxy of the weight downloads (`HTTPS_PROXY` of the init container only), e.g. an egress proxy that
+    allows only the weight hosts; it must lie inside `weightsEgressCidrs`."""
+    api_server_cidrs: list[Cidr] = Field(["0.0.0.0/0"], examples=[["10.0.0.0/16"]])
+    """Where the Kubernetes API server's endpoints are (ports 443 and 6443): the only API egress of the monitoring,
+    KEDA and device-plugin pods, and where KEDA's metrics API is called from. Narrow it to the cluster's
+    endpoint range (EKS: the VPC CIDR holding its control-plane ENIs)."""
     identity_annotations: Annotations = {}
     """Annotations on every model's ServiceAccount for cloud workload identity, e.g.
     `eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ml-prod-weights`."""
@@ -752,6 +763,11 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
                 "through their own device plugin configuration",
             )
         )
+    net = s.network
+    if net.weights_proxy is not None:
+        proxy_port = int(net.weights_proxy.rsplit(":", 1)[1])
+        if not 1 <= proxy_port <= 65535:
+            found.append((("network", "weightsProxy"), f"port {proxy_port} is not a TCP port (1-65535)"))
     if s.ingress.plain_http_reason is not None and s.ingress.tls_cluster_issuer is not None:
         found.append(
             (("ingress", "plainHttpReason"), "'plainHttpReason' is only for a stack without 'tlsClusterIssuer'")

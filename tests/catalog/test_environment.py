@@ -54,7 +54,8 @@ def test_prod_runs_every_model_with_at_least_two_replicas(tmp_path):
     text = GPU_CATALOG.replace("minReplicas: 2", "minReplicas: 1")
     env = {"tier": "prod", "namespace": "ml-prod"}
     pools = {"provider": "karpenter", "nodeRole": "role"}
-    (message,) = errors(tmp_path, text, "prod", environment=env, gpuNodePool=pools)
+    network = {"weightsEgressCidrs": ["10.1.0.0/24"]}
+    (message,) = errors(tmp_path, text, "prod", environment=env, gpuNodePool=pools, network=network)
     assert message.startswith("got 1; a prod stack runs every model with minReplicas >= 2")
 
 

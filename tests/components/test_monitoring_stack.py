@@ -136,3 +136,17 @@ def test_with_monitoring_off_nothing_of_it_is_registered(tmp_path):
     run = run_catalog(tmp_path, CPU_ONLY)
     assert not [r for r in run.registrations if r.type.startswith("ml-serving:monitoring") or r.type == CHART]
     assert "monitoring" not in run.outputs
+
+
+def test_chart_rbac_is_narrowed_in_the_values():
+    from components.monitoring import keda_values, kube_prometheus_stack_values
+    from tests.helpers import settings as make_settings
+
+    s = make_settings(monitoring={"enabled": True})
+    keda = keda_values(s)
+    assert "watchNamespace" not in keda  # one KEDA per cluster serves every stack
+    assert keda["permissions"] == {"operator": {"restrict": {"secret": True}}}
+    values = kube_prometheus_stack_values(s)
+    assert values["grafana"]["rbac"] == {"namespaced": True}
+    assert "secrets" not in values["kube-state-metrics"]["collectors"]
+    assert {"pods", "deployments", "nodes"} <= set(values["kube-state-metrics"]["collectors"])

@@ -21,6 +21,8 @@ ACCOUNT = "444455556666"
 ECR = {"type": "ecr", "region": "eu-west-1", "accountId": ACCOUNT}
 EXTERNAL = {"type": "external", "address": "registry.example.com:5000/ml", "username": "robot-ml"}
 PROD = {"tier": "prod", "namespace": "ml-prod"}
+#: A prod stack declares where weights come from (no internet egress for models).
+PROD_NETWORK = {"weightsEgressCidrs": ["10.1.0.0/24"]}
 STAGING = {"tier": "staging", "namespace": "ml-staging"}
 
 #: Two built models, one prebuilt image from the external registry, one runtime default.
@@ -73,7 +75,9 @@ def pod_spec(run, model: str):
 
 
 def run_ecr(tmp_path, environment=PROD, **registry):
-    return run_catalog(tmp_path, CATALOG, "prod", environment=environment, registry={**ECR, **registry})
+    return run_catalog(
+        tmp_path, CATALOG, "prod", environment=environment, registry={**ECR, **registry}, network=PROD_NETWORK
+    )
 
 
 def run_external(tmp_path, **registry):
