@@ -8,6 +8,7 @@ short), the others still reported; 2 invalid input (options, a malformed export,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 import time
@@ -128,6 +129,8 @@ def _run(args: argparse.Namespace, project_dir: Path) -> int:
         problems.append(f"--folds: got {args.folds}; 2 to 10")
     if not 0 < args.timeout <= 600:
         problems.append(f"--timeout: got {args.timeout:g}; seconds, more than 0 and at most 600")
+    if args.prometheus is not None and not re.match(r"^https?://[^/\s]+", args.prometheus):
+        problems.append(f"--prometheus: got {args.prometheus!r}; expected a URL such as http://localhost:9090")
     if problems:
         raise ForecastInputError(problems)
     env = validate(project_dir, args.stack, args.catalog)
@@ -149,7 +152,7 @@ def _run(args: argparse.Namespace, project_dir: Path) -> int:
             if model not in histories:
                 missing[model] = f"no series for it in {args.history}"
     else:
-        from .prometheus import PrometheusClient
+        from .prometheus import PrometheusClient, resets_query
 
         client = PrometheusClient(args.prometheus, timeout=args.timeout)
         end = int(time.time()) // hist.HOUR * hist.HOUR
@@ -162,9 +165,15 @@ def _run(args: argparse.Namespace, project_dir: Path) -> int:
                     missing[model] = f"Prometheus returned no data for {query}"
                     continue
                 try:
-                    histories[model] = hist.clean(model, f"Prometheus {args.prometheus}", raw)
+                    history = hist.clean(model, f"Prometheus {args.prometheus}", raw)
                 except ForecastInputError as exc:
                     missing[model] = "; ".join(exc.messages)
+                    continue
+                resets = client.query(resets_query(query, lookback), end)
+                if resets:
+                    note = f"{resets:g} counter reset{'s' if resets != 1 else ''} (restarts) in the history, handled by rate()"
+                    history = dataclasses.replace(history, notes=(note, *history.notes))
+                histories[model] = history
         finally:
             client.close()
 

@@ -2,7 +2,7 @@
 
 The query per model is the request rate of the metric table (``ModelSignals.requests``), the expression the
 dashboards and the autoscaler use, with a one-hour window at a one-hour step: each point is that hour's mean rate.
-Counter resets are handled by ``rate()`` itself. Long ranges are fetched in chunks under Prometheus' 11,000-points
+Counter resets are handled by ``rate()`` itself and counted with ``resets()`` for the report. Long ranges are fetched in chunks under Prometheus' 11,000-points
 limit per series.
 """
 
@@ -82,6 +82,15 @@ class PrometheusClient:
             t = stop + step
         return list(merged.values())
 
+    def query(self, query: str, at: int) -> float | None:
+        """An instant query's single value (None when the answer is empty)."""
+        body = self._get("/api/v1/query", {"query": query, "time": str(at)})
+        result = body["data"]["result"]
+        if body["data"].get("resultType") != "vector" or not result:
+            return None
+        value = float(result[0]["value"][1])
+        return value if math.isfinite(value) else None
+
     def request_history(self, model: str, query: str, start: int, end: int) -> list[RawSeries]:
         """Hourly rates of ``query`` (its range window one hour): the point at T is the hour before T."""
         result = self.query_range(query, start, end)
@@ -89,6 +98,12 @@ class PrometheusClient:
             RawSeries(model, "rate", [p for p in points if math.isfinite(p[1])], f"Prometheus {self.url}")
             for points in ([(float(ts) - HOUR, float(v)) for ts, v in item["values"]] for item in result)
         ]
+
+
+def resets_query(requests_query: str, hours: int) -> str:
+    """The request-rate query with ``rate(...[1h])`` turned into ``resets(...[<hours>h])``: the counter resets
+    (server restarts) over the whole history, which ``rate()`` compensated."""
+    return requests_query.replace("rate(", "resets(").replace("[1h]", f"[{hours}h]")
 
 
 def _reason(exc: Exception) -> str:

@@ -68,7 +68,7 @@ class Recommendation:
 
 def per_replica_capacity(model: str, spec: ModelSpec, measured: dict[str, float]) -> Capacity | None:
     if model in measured:
-        return Capacity(measured[model], "measured (--replica-rps)")
+        return Capacity(measured[model], "given with --replica-rps")
     if spec.scaling.metric == "requests-per-second":
         return Capacity(scaling_target(spec), "catalog scaling target (requests-per-second per replica)")
     return None

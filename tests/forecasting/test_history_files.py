@@ -104,6 +104,12 @@ def test_bad_options_exit_2(args, expected, tmp_path, capsys):
     assert expected in capsys.readouterr().err
 
 
+def test_a_prometheus_address_that_is_not_a_url_exits_2(tmp_path, capsys):
+    assert main(["forecast", "--prometheus", "localhost:9090", "--out", str(tmp_path / "out")]) == 2
+    assert "--prometheus: got 'localhost:9090'; expected a URL such as http://localhost:9090" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_model_exits_2(tmp_path, capsys):
     path = _csv(tmp_path / "h.csv", _rates(48))
     assert main(["forecast", "--stack", "dev", "--model", "llama3-70b", "--history", str(path)]) == 2

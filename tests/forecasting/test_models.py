@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecasting.history import WEEK_HOURS
-from forecasting.models import BASELINE, HistoryTooShortError, forecast, required_hours, smape
+from forecasting.models import BASELINE, HistoryTooShortError, forecast, required_hours, seasonal_naive, smape
 from forecasting.recommend import Capacity, recommend
 from forecasting.synthetic import synthetic_rates
 from mlserve.render import validate
@@ -96,3 +96,20 @@ def test_flat_series_is_forecast_as_its_constant_without_fitting():
 def test_zero_traffic_scores_without_dividing_by_zero():
     assert smape(np.zeros(5), np.zeros(5)) == 0.0
     assert smape(np.zeros(2), np.array([0.0, 1.0])) == 100.0
+
+
+def test_the_lowest_backtest_smape_wins_and_a_failing_candidate_is_reported_not_chosen():
+    series = synthetic_rates(START_HOUR, 3 * WEEK_HOURS, seed=2)
+    truth = dict(zip(series.hours.tolist(), series.rates.tolist(), strict=True))
+
+    def oracle(y, hours, horizon):  # knows the backtest's answers: must win every fold
+        return np.array([truth.get(int(hours[-1]) + 1 + k, y[-1]) for k in range(horizon)])
+
+    def broken(y, hours, horizon):
+        raise ValueError("singular matrix\nmore detail")
+
+    candidates = {BASELINE: seasonal_naive, "broken": broken, "oracle": oracle}
+    result = forecast(series.rates, series.hours, 24, folds=2, candidates=candidates)
+    assert result.chosen == "oracle" and result.scores["oracle"].smape == 0.0
+    assert result.scores["broken"].error == "singular matrix"
+    assert result.notes == ("broken failed in the backtest: singular matrix",)

@@ -94,7 +94,8 @@ def test_forecast_prints_recommendations_and_draws_the_plots(prometheus, tmp_pat
         png = out / f"{model}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000
     assert "40 req/s per replica (catalog scaling target" in text
-    assert "5 req/s per replica (measured (--replica-rps))" in text
+    assert text.count("note: 1 counter reset (restarts) in the history, handled by rate()") == 2
+    assert "5 req/s per replica (given with --replica-rps)" in text
     assert text.count("replicas: minReplicas") == 2
     assert "churn-predictor: no forecast" in text
     summary = (out / "summary.md").read_text(encoding="utf-8")
