@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+POLICY_VENV := .venv-policy
+WORKFLOWS_VENV := .venv-workflows
 PY := $(VENV)/bin/python
 MLSERVE := $(VENV)/bin/mlserve
 STACK ?= dev
@@ -9,12 +11,16 @@ OUT ?= build/$(STACK)
 CATALOG ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
+BASE ?= main
+# STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
+STACK_ARG = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
+
 PROMETHEUS ?=
 HISTORY ?=
 FORECAST_ARGS ?=
 
-.PHONY: help venv render validate capacity forecast forecast-demo test lint schema golden check-manifests check-all bench lock clean \
-	dev-cluster dev-images crds fuzz
+.PHONY: help venv render validate capacity forecast forecast-demo diff policy policy-all policy-pack-test lint-workflows \
+	test lint schema golden check-manifests check-all bench lock clean dev-cluster dev-images crds fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -44,6 +50,32 @@ forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=
 
 forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
 	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
+
+diff: venv ## what the working tree changes against BASE (default main), per object; STACK= one stack, FORMAT=markdown
+	$(MLSERVE) diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
+
+policy: venv ## the policy pack's rules (policy/) over STACK's offline render; fails on a mandatory violation
+	$(MLSERVE) policy --stack $(STACK) $(CATALOG_ARG)
+
+policy-all: ## make policy for every stack
+	@for s in $(STACKS); do $(MAKE) --no-print-directory policy STACK=$$s || exit 1; done
+
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-pack-test: $(POLICY_VENV)/.installed ## the pulumi-policy wrappers (policy/__main__.py) in the pack's own venv
+	$(POLICY_VENV)/bin/python -m pytest -q -p no:cacheprovider policy/tests
+
+$(WORKFLOWS_VENV)/.installed: requirements-workflows.txt
+	$(PYTHON) -m venv $(WORKFLOWS_VENV)
+	$(WORKFLOWS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-workflows.txt
+	touch $@
+
+lint-workflows: $(WORKFLOWS_VENV)/.installed ## GitHub workflows: structure (check-jsonschema) and security (zizmor, offline)
+	$(WORKFLOWS_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(WORKFLOWS_VENV)/bin/zizmor --offline --min-severity low .github/workflows
 
 dev-cluster: ## create the dev stack's kind cluster (dev/kind-cluster.yaml) with metrics-server; needs docker, kind, kubectl
 	bash dev/cluster.sh
@@ -89,7 +121,7 @@ lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	rm -rf .venv-lock
 
 clean: ## remove build output and virtualenvs
-	rm -rf build $(VENV) .venv-checkov .pytest_cache .ruff_cache
+	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) $(WORKFLOWS_VENV) .pytest_cache .ruff_cache
 
 fuzz: venv ## long property-based fuzz run (FUZZ_EXAMPLES, default 500); failing inputs are saved to tests/fuzz_cases/
 	FUZZ_SAVE=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py

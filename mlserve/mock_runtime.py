@@ -162,8 +162,18 @@ class _RecordingMonitor(mocks.MockMonitor):
                 options["customTimeouts"] = {k: v for k, v in timeouts.items() if v}
         if request.replace_with:
             options["replaceWith"] = sorted(request.replace_with)
-        if request.aliasSpecs:
-            options["aliases"] = len(request.aliasSpecs)
+        # Aliases as the SDK sends them: specs relative to this resource (the engine resolves them into URNs and
+        # derives the children's aliases), or full URNs. Type-only specs are left out: pulumi-kubernetes adds one per
+        # older API version of every kind (apps/v1beta1 Deployment, ...), the same on every render.
+        aliases = [
+            alias
+            for alias in (json_format.MessageToDict(a) for a in request.aliases)
+            if "urn" in alias or set(alias.get("spec", {})) - {"type", "parentUrn"}
+        ]
+        if aliases:
+            options["aliases"] = aliases
+        elif request.aliasURNs:
+            options["aliases"] = sorted(request.aliasURNs)
         self.run.registrations.append(
             Registration(
                 urn=response.urn,

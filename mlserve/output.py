@@ -90,7 +90,10 @@ def to_yaml(obj: Any) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
 
 
-def resource_entry(reg: Registration) -> dict[str, Any]:
+def resource_entry(reg: Registration, manifest_name: str | None = None) -> dict[str, Any]:
+    """What only resources.json knows about a resource: URN, parent, provider, dependencies and options. A Kubernetes
+    object's inputs are its manifest, so it names that file instead of repeating it (a new model's golden diff is
+    its manifests); every other resource (cloud resources, image builds, Helm charts, providers) keeps its inputs."""
     entry: dict[str, Any] = {
         "urn": reg.urn,
         "type": reg.type,
@@ -104,7 +107,10 @@ def resource_entry(reg: Registration) -> dict[str, Any]:
         entry["dependencies"] = reg.dependencies
     if reg.options:
         entry["options"] = clean(reg.options)
-    entry["inputs"] = clean(reg.inputs)
+    if manifest_name is not None:
+        entry["manifest"] = f"manifests/{manifest_name}"
+    else:
+        entry["inputs"] = clean(reg.inputs)
     return entry
 
 
@@ -148,6 +154,7 @@ def write_render(
     """Write manifests/ and resources.json into ``out_dir``, replacing a previous render there (and nothing else:
     mlserve/output_dir.py); ``progress(written, total)`` after each file."""
     objects: dict[str, dict[str, Any]] = {}
+    files: dict[str, str] = {}
     kinds: Counter = Counter()
     for reg in run.registrations:
         if is_kubernetes_object(reg):
@@ -156,11 +163,12 @@ def write_render(
             if name in objects:
                 raise RuntimeError(f"two objects render to {name}; object names must be unique per kind")
             objects[name] = obj
+            files[reg.urn] = name
             kinds[obj["kind"]] += 1
     document = {
         "stack": run.stack,
         "outputs": clean(run.outputs),
-        "resources": [resource_entry(reg) for reg in run.registrations],
+        "resources": [resource_entry(reg, files.get(reg.urn)) for reg in run.registrations],
     }
     files = {f"manifests/{name}": to_yaml(objects[name]) for name in sorted(objects)}
     files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"

@@ -179,6 +179,16 @@ def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = N
             problems.extend(found)
             if spec_for_stack is not None:
                 effective.setdefault(stack, {})[name] = spec_for_stack
+    for name in sorted(models):
+        old = models[name].get("renamedFrom") if isinstance(models[name], dict) else None
+        if isinstance(old, str) and old in models:
+            problems.append(
+                doc.problem(
+                    ("models", name, "renamedFrom"),
+                    f"'{old}' is still a model of this catalog; renamedFrom names a model's previous name, which no "
+                    "current model may use (its resources would be claimed twice)",
+                )
+            )
     if problems or catalog is None:
         raise ConfigurationError(problems)
     return LoadedCatalog(source=doc, catalog=catalog, effective=effective)

@@ -269,6 +269,10 @@ class ModelSpec(CatalogModel):
     """What the model does, for people reading the catalog and dashboards."""
     enabled: bool = Field(True, examples=[False])
     """Set false (typically in an override) to leave the model out of a stack."""
+    renamed_from: ModelName | None = Field(None, examples=["resnet50-v1"])
+    """The model's previous catalog name, after a rename: its Pulumi resources get `aliases` from the old names, so
+    `pulumi preview` shows them renamed instead of deleted and created again (protected resources such as prod's
+    image repository stay). Its Kubernetes objects still take the new name. Remove once every stack is deployed."""
     runtime: RuntimeName = Field(examples=["vllm"])
     """Serving runtime, a row of the runtime table; `custom` needs a `server` block and an `image`."""
     image: Image | None = Field(None, examples=[{"ref": "vllm/vllm-openai:v0.11.0@sha256:014a...845c"}])

@@ -78,9 +78,17 @@ def image_for(model: str, spec: ModelSpec, env: Environment, registry: ImageRegi
                 reference=target.reference,
                 repository_resource=target.repository_resource,
             ),
+            opts=renamed(spec),
         )
         return built.ref
     return image_source(model, spec, registry)
+
+
+def renamed(spec: ModelSpec, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+    """A renamed model's components (``renamedFrom``) carry an alias from the old name; Pulumi derives their
+    children's aliases from it (a child named ``<old>-deployment`` was the component's ``<new>-deployment``)."""
+    aliases = [pulumi.Alias(name=spec.renamed_from)] if spec.renamed_from else None
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
 
 
 def registry_password(settings: StackSettings) -> pulumi.Output[str] | None:
@@ -161,7 +169,9 @@ def build(env: Environment) -> None:
                 built_image=is_built(spec) and registry.kind.reference == "tag",
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
             ),
-            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps]),
+            opts=renamed(
+                spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps])
+            ),
         )
         if monitoring is not None:
             ModelMonitoring(
@@ -169,7 +179,7 @@ def build(env: Environment) -> None:
                 ModelMonitoringArgs(
                     model=model, spec=spec, settings=settings, deployment=services[model].deployment, stack=monitoring
                 ),
-                opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+                opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace])),
             )
     pulumi.export("namespace", namespace.name)
     pulumi.export("models", sorted(services))

@@ -18,7 +18,18 @@ from mlserve.__main__ import build_parser, main
 from mlserve.version import requirement_pins
 from tests.helpers import ROOT
 
-EXPECTED_COMMANDS = {"render", "validate", "check-manifests", "capacity", "bench", "schema", "forecast"}
+EXPECTED_COMMANDS = {
+    "render",
+    "validate",
+    "check-manifests",
+    "capacity",
+    "bench",
+    "schema",
+    "forecast",
+    "diff",
+    "policy",
+    "promote",
+}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

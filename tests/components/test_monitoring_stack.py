@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from components.monitoring import KEDA_METRICS
 from mlserve import mock_runtime
@@ -85,8 +86,11 @@ def test_the_grafana_password_is_generated_and_never_appears_in_plain_text(tmp_p
     generator = next(r for r in resources if r["type"] == PASSWORD)
     assert generator["inputs"] == {"length": 32, "special": False}
     secret = next(r for r in resources if r["name"] == "monitoring-grafana-admin")
+    # A Kubernetes object's content is its manifest; resources.json points at it instead of repeating it.
+    assert "inputs" not in secret
+    manifest = yaml.safe_load((tmp_path / secret["manifest"]).read_text(encoding="utf-8"))
     # A known secret value is masked where it sits: the keys stay, every value is "[secret]".
-    assert secret["inputs"]["stringData"] == {"admin-password": "[secret]", "admin-user": "[secret]"}
+    assert manifest["stringData"] == {"admin-password": "[secret]", "admin-user": "[secret]"}
     kps = next(r for r in resources if r["name"] == "monitoring-kube-prometheus-stack")
     assert kps["inputs"]["values"]["grafana"]["admin"]["existingSecret"] == "grafana-admin"
 

@@ -1,0 +1,54 @@
+"""``mlserve policy``: the policy pack's rules (policy/rules.py) over a stack's offline render.
+
+The same rule functions ``pulumi preview --policy-pack policy`` runs, applied to what the program registers under
+mocks: a Kubernetes object is judged by its manifest (as written to manifests/), any other resource by its inputs,
+with its ``protect`` option. Exit 0 when no mandatory rule is violated (advisory findings are listed), 1 otherwise,
+2 on invalid input (nothing is rendered then).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from policy.rules import RULES, Context, Resource, Violation, evaluate
+
+from .output import clean, is_kubernetes_object, manifest
+from .render import run_stack
+
+
+def stack_resources(project_dir: Path, stack: str, catalog: str | None = None) -> tuple[list[Resource], Context]:
+    run = run_stack(project_dir, stack, catalog)
+    assert run.environment is not None
+    resources = [
+        Resource(
+            urn=reg.urn,
+            type=reg.type,
+            props=manifest(reg) if is_kubernetes_object(reg) else clean(reg.inputs),
+            protect=bool(reg.options.get("protect")),
+            ignore_changes=tuple(reg.options.get("ignoreChanges", ())),
+        )
+        for reg in run.registrations
+        # Reads of existing objects (Resource.get) are not created by the stack: nothing to judge.
+        if reg.custom and "read" not in reg.options
+    ]
+    return resources, Context(stack=stack, tier=run.environment.settings.environment.tier)
+
+
+def policy_report(violations: list[Violation], resources: int, context: Context) -> list[str]:
+    mandatory = [v for v in violations if v.mandatory]
+    advisory = [v for v in violations if not v.mandatory]
+    rules = sum(1 for r in RULES if r.mandatory)
+    lines = [
+        f"policy, stack '{context.stack}' (tier {context.tier}): {resources} resources, {rules} mandatory and "
+        f"{len(RULES) - rules} advisory rules: {len(mandatory)} mandatory violations, {len(advisory)} advisory"
+    ]
+    lines += [f"  {v}" for v in violations]
+    if mandatory:
+        lines.append("Mandatory rules are what must never reach a cluster: fix the catalog, settings or component.")
+    return lines
+
+
+def check_policy(project_dir: Path, stack: str, catalog: str | None = None) -> tuple[int, list[str]]:
+    resources, context = stack_resources(project_dir, stack, catalog)
+    violations = evaluate(resources, context)
+    return (1 if any(v.mandatory for v in violations) else 0), policy_report(violations, len(resources), context)
