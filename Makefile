@@ -26,7 +26,7 @@ E2E_BIN = $(shell tools/e2e/build.sh --print-bin)
 
 .PHONY: help venv render validate capacity plan forecast forecast-demo diff policy policy-all policy-pack-test \
 	lint-workflows test lint schema golden check-manifests check-all bench bench-plan lock clean dev-cluster dev-images \
-	e2e-build cluster-up cluster-down e2e-dry-run
+	e2e-build cluster-up cluster-down e2e-dry-run crds fuzz
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -117,6 +117,9 @@ check-manifests: venv $(CHECKOV_VENV)/.installed ## render STACK, validate it (K
 check-all: ## check-manifests for every stack
 	@for s in $(STACKS); do $(MAKE) --no-print-directory check-manifests STACK=$$s || exit 1; done
 
+crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-checked; for a clone without ../shared/crds)
+	$(PY) -m mlserve.crds
+
 bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
 	$(MLSERVE) bench
 
@@ -147,3 +150,6 @@ e2e-dry-run: venv ## server-side dry-run of dev, staging and prod's rendered man
 
 clean: ## remove build output and virtualenvs
 	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) $(WORKFLOWS_VENV) .pytest_cache .ruff_cache
+
+fuzz: venv ## long property-based fuzz run (FUZZ_EXAMPLES, default 500); failing inputs are saved to tests/fuzz_cases/
+	FUZZ_SAVE=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py

@@ -56,10 +56,14 @@ def sharing_config(time_slicing_replicas: int | None) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def namespace_manifest(name: str, labels: dict[str, str]) -> Manifest:
+def namespace_manifest(name: str, kubernetes_version: str, labels: dict[str, str]) -> Manifest:
     """The plugin's namespace: Pod Security 'privileged', because the plugin mounts the kubelet's device-plugin
-    directory from the host (hostPath), which 'baseline' and 'restricted' forbid."""
+    directory from the host (hostPath), which 'baseline' and 'restricted' forbid; the policy version pinned to the
+    cluster's minor, as on every namespace of the platform."""
     pss = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
+    pss |= {
+        f"pod-security.kubernetes.io/{mode}-version": f"v{kubernetes_version}" for mode in ("enforce", "audit", "warn")
+    }
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -123,6 +127,8 @@ class DevicePluginArgs:
     """Helm release name, per stack (``<stack namespace>-`` RELEASE_SUFFIX)."""
     node_selector_terms: list[Manifest]
     """Node affinity terms (ORed) selecting exactly the stack's GPU nodes."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor: the namespace's Pod Security labels pin that policy version."""
     tolerated_taints: list[Manifest] = field(default_factory=list)
     """Tolerations beyond the GPU taint, e.g. the taints of existing GPU nodes."""
     time_slicing: dict[str, int] = field(default_factory=dict)
@@ -143,7 +149,7 @@ class DevicePlugin(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.namespace = register(
             f"{name}-namespace",
-            namespace_manifest(args.namespace, args.labels),
+            namespace_manifest(args.namespace, args.kubernetes_version, args.labels),
             pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # Default deny: the plugin talks to the kubelet over a socket; only DNS and the API leave the namespace.

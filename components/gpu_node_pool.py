@@ -213,6 +213,7 @@ def device_plugin_args(settings: StackSettings, plans: dict[str, AcceleratorPlan
         tolerated_taints=tolerations,
         time_slicing={name: p.slices_per_gpu for name, p in plans.items() if p.slices_per_gpu > 1},
         labels=dict(settings.environment.labels),
+        kubernetes_version=settings.cluster.kubernetes_version,
         api_server_cidrs=list(settings.network.api_server_cidrs),
         protect=is_prod(settings),
     )

@@ -15,39 +15,65 @@ class Suppression:
     reason: str
 
 
+#: Rows keyed by case: one check may be suppressed for different objects, each with the reason that holds there
+#: (a prod object never carries a reason that talks about a local dev cluster).
 SUPPRESSIONS: dict[str, Suppression] = {
-    row.check: row
-    for row in (
-        Suppression(
-            "CKV_K8S_35",
-            "Prefer using secrets as files over secrets as environment variables",
-            "Deployments of models whose catalog entry uses `secretEnv`",
-            "the model server reads these settings only from environment variables (catalog secretEnv); "
-            "the values stay in Kubernetes Secrets and never appear in manifests or state",
-        ),
-        Suppression(
-            "CKV_K8S_43",
-            "Image should use digest",
-            "Deployments running an image built from this repository by its content-addressed tag (registry "
-            "`ecr` or `none`; images in an `external` registry run by digest and need no suppression)",
-            "built images run by a content-addressed tag (ctx- plus the sha256 of the build context and inputs), "
-            "known before the build so previews are exact; ECR repositories are IMMUTABLE, so a pushed tag never "
-            "changes content, and without a registry (dev) the tag exists only on the local cluster",
-        ),
-        Suppression(
-            "CKV_K8S_15",
-            "Image Pull Policy should be Always",
-            "Deployments running an image built from this repository by its content-addressed tag (as CKV_K8S_43)",
-            "a content-addressed tag never changes content, so IfNotPresent is exact and spares a registry "
-            "round-trip per pod start (with a local dev cluster there is no registry to ask)",
-        ),
-    )
+    "secret-env": Suppression(
+        "CKV_K8S_35",
+        "Prefer using secrets as files over secrets as environment variables",
+        "Deployments of models whose catalog entry uses `secretEnv`",
+        "the model server reads these settings only from environment variables (catalog secretEnv); "
+        "the values stay in Kubernetes Secrets and never appear in manifests or state",
+    ),
+    "built-image-tag": Suppression(
+        "CKV_K8S_43",
+        "Image should use digest",
+        "Deployments running an image built from this repository and pushed to its `ecr` registry (images in an "
+        "`external` registry run by digest and need no suppression)",
+        "built images run by a content-addressed tag (ctx- plus the sha256 of the build context and inputs), "
+        "known before the build so previews are exact; the ECR repository is IMMUTABLE, so a pushed tag never "
+        "changes content",
+    ),
+    "built-image-pull": Suppression(
+        "CKV_K8S_15",
+        "Image Pull Policy should be Always",
+        "Deployments running an image built from this repository and pushed to its `ecr` registry",
+        "a content-addressed tag never changes content, so IfNotPresent is exact and spares a registry "
+        "round-trip per pod start",
+    ),
+    "local-image-tag": Suppression(
+        "CKV_K8S_43",
+        "Image should use digest",
+        "dev stacks without a registry (`registry.type: none`): Deployments running an image built from this "
+        "repository into the local cluster",
+        "the image is built into the local dev cluster under a content-addressed tag (ctx- plus the sha256 of the "
+        "build context and inputs); there is no registry to report a digest",
+    ),
+    "local-image-pull": Suppression(
+        "CKV_K8S_15",
+        "Image Pull Policy should be Always",
+        "as `local-image-tag`",
+        "the image exists only in the local dev cluster, under a content-addressed tag: there is no registry to "
+        "pull from, so IfNotPresent",
+    ),
+    "dev-tagged-image": Suppression(
+        "CKV_K8S_43",
+        "Image should use digest",
+        "dev stacks: Deployments running a prebuilt `image.ref` given by tag",
+        "dev policy runs a prebuilt image by tag; staging and prod stacks require a digest "
+        "(model_catalog/environment.py)",
+    ),
+    "dev-tagged-image-pull": Suppression(
+        "CKV_K8S_15",
+        "Image Pull Policy should be Always",
+        "as `dev-tagged-image`",
+        "dev policy runs a prebuilt image by tag; IfNotPresent lets a local cluster start it without a registry "
+        "round-trip (staging and prod run images by digest)",
+    ),
 }
 
 
-def checkov_annotations(checks: Iterable[str]) -> dict[str, str]:
-    """``checkov.io/skipN: CHECK=reason`` annotations for the given checks (each must be in the table)."""
-    return {
-        f"checkov.io/skip{i}": f"{check}={SUPPRESSIONS[check].reason}"
-        for i, check in enumerate(sorted(set(checks)), start=1)
-    }
+def checkov_annotations(cases: Iterable[str]) -> dict[str, str]:
+    """``checkov.io/skipN: CHECK=reason`` annotations for the given cases (keys of SUPPRESSIONS)."""
+    rows = sorted({SUPPRESSIONS[case] for case in cases}, key=lambda row: row.check)
+    return {f"checkov.io/skip{i}": f"{row.check}={row.reason}" for i, row in enumerate(rows, start=1)}

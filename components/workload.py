@@ -454,6 +454,17 @@ def deployment_timeout_seconds(spec: ModelSpec) -> int:
     return node_and_pull + download + startup_budget_seconds(spec)
 
 
+def suppression_cases(spec: ModelSpec, settings: StackSettings, built_image: bool) -> list[str]:
+    """The checkov suppressions (components/suppressions.py) that hold for this model's Deployment in this stack."""
+    cases = ["secret-env"] if spec.secret_env else []
+    if built_image:
+        local = settings.registry.type == "none"
+        cases += ["local-image-tag", "local-image-pull"] if local else ["built-image-tag", "built-image-pull"]
+    elif settings.environment.tier == "dev" and spec.image and spec.image.ref and "@sha256:" not in spec.image.ref:
+        cases += ["dev-tagged-image", "dev-tagged-image-pull"]
+    return cases
+
+
 def build_model_objects(
     model: str,
     spec: ModelSpec,
@@ -470,8 +481,7 @@ def build_model_objects(
     labels = model_labels(model, spec.runtime, settings.environment.labels, release)
     view = effective_runtime(spec)
     timeout = deployment_timeout_seconds(spec)
-    suppressed = (["CKV_K8S_35"] if spec.secret_env else []) + (["CKV_K8S_43", "CKV_K8S_15"] if built_image else [])
-    deployment_annotations = checkov_annotations(suppressed)
+    deployment_annotations = checkov_annotations(suppression_cases(spec, settings, built_image))
     if spec.resources.gpu is not None:
         # `pulumi up` waits for the rollout; GPU nodes, multi-GB images and model loads outlast its 10-minute default.
         deployment_annotations["pulumi.com/timeoutSeconds"] = str(timeout)

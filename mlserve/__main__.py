@@ -18,6 +18,7 @@ from model_catalog.errors import ConfigurationError
 
 from . import cli, commands
 from .cli import EXIT_ENVIRONMENT, EXIT_INVALID
+from .output_dir import OutputError
 
 
 def command_modules() -> list:
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         print(exc.render(), file=sys.stderr)
+        return EXIT_INVALID
+    except OutputError as exc:  # an output directory the render does not own, or cannot write
+        print(f"mlserve {args.command}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except cli.EnvironmentProblemError as exc:
         print(f"mlserve {args.command}: {exc}", file=sys.stderr)

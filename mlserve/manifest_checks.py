@@ -1,7 +1,7 @@
 """Offline checks of rendered manifests: strict schema validation and checkov.
 
 - Built-in kinds: ``kubernetes-validate --strict`` schemas, for every Kubernetes minor the platform supports.
-- Custom resources: the upstream CRDs in ``../shared/crds`` (or $ML_SERVING_CRD_DIR). Their OpenAPI schemas leave
+- Custom resources: the upstream CRDs (mlserve/crds.py: $ML_SERVING_CRD_DIR, ../shared/crds or `make crds`). Their OpenAPI schemas leave
   objects open (the API server prunes unknown fields); here every object without
   ``x-kubernetes-preserve-unknown-fields`` is closed, so a misspelt field is an error, as with kubeconform -strict.
   CEL rules (x-kubernetes-validations) are not evaluated offline.
@@ -23,14 +23,12 @@ from typing import Any
 import jsonschema
 import yaml
 
+from model_catalog.kubernetes_names import annotation_errors, cidr_errors, dns1123_subdomain_errors, label_errors
 from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
+from .crds import crd_dir
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CRD_DIR_ENV = "ML_SERVING_CRD_DIR"
-
-
-def crd_dir() -> Path:
-    return Path(os.environ.get(CRD_DIR_ENV, PROJECT_DIR.parent / "shared" / "crds"))
 
 
 def _close_objects(schema: Any) -> Any:
@@ -83,14 +81,78 @@ def validate_custom_resource(obj: dict[str, Any], directory: Path) -> list[str]:
     ]
 
 
-#: What the render writes for values that exist only at deploy time (mlserve/output.py).
-DEPLOY_TIME_PLACEHOLDERS = ("[secret]", "[unknown]")
+def _metadata_blocks(obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    blocks = [("metadata", obj.get("metadata") or {})]
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    if isinstance(template.get("metadata"), dict):
+        blocks.append(("spec.template.metadata", template["metadata"]))
+    return blocks
 
 
-def without_deploy_time_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object without top-level fields the render could only mark as secret or unknown (e.g. a Secret's
-    stringData holding a generated password): their shape is checked by the builders' tests, not here."""
-    return {k: v for k, v in obj.items() if not (isinstance(v, str) and v in DEPLOY_TIME_PLACEHOLDERS)}
+def _cidrs(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every ``ipBlock`` CIDR (and its ``except`` entries) anywhere in a NetworkPolicy."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        block = value.get("ipBlock")
+        if isinstance(block, dict):
+            found.append((f"{path}.ipBlock.cidr", str(block.get("cidr"))))
+            found += [(f"{path}.ipBlock.except[{i}]", str(c)) for i, c in enumerate(block.get("except") or [])]
+        for key, item in value.items():
+            if key != "ipBlock":
+                found += _cidrs(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _cidrs(item, f"{path}[{i}]")
+    return found
+
+
+#: Kinds whose names the API server checks as DNS labels (at most 63 characters), not DNS subdomains (253).
+DNS1035_LABEL_KINDS = ("Service",)
+DNS1123_LABEL_KINDS = ("Namespace",)
+#: A Deployment's pods are named <deployment>-<pod-template-hash, up to 10>-<5 random>; a pod's hostname is its
+#: name, a DNS label of at most 63 characters (longer names are truncated, so pods of two models could collide).
+POD_NAME_SUFFIX = 1 + 10 + 1 + 5
+
+
+def name_errors(obj: dict[str, Any]) -> list[str]:
+    """Object, container, volume and port names within the API server's limits."""
+    kind, name = obj.get("kind"), str((obj.get("metadata") or {}).get("name", ""))
+    errors = [f"metadata.name: '{name}' {e}" for e in dns1123_subdomain_errors(name)]
+    if kind in DNS1035_LABEL_KINDS + DNS1123_LABEL_KINDS and len(name) > 63:
+        errors.append(f"metadata.name: '{name}' must be no more than 63 characters (a {kind} name is a DNS label)")
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    pod = (spec.get("template") or {}).get("spec") if isinstance(spec.get("template"), dict) else None
+    if kind == "Deployment" and len(name) + POD_NAME_SUFFIX > 63:
+        errors.append(f"metadata.name: '{name}' leaves its pods' names longer than a 63-character hostname")
+    if isinstance(pod, dict):
+        containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+        for c in containers:
+            cname = str(c.get("name", ""))
+            if len(cname) > 63:
+                errors.append(f"container '{cname}': a container name is a DNS label of at most 63 characters")
+            for port in c.get("ports") or []:
+                if "name" in port and len(str(port["name"])) > 15:
+                    errors.append(f"container '{cname}' port '{port['name']}': port names have at most 15 characters")
+        for volume in pod.get("volumes") or []:
+            if len(str(volume.get("name", ""))) > 63:
+                errors.append(f"volume '{volume.get('name')}': a volume name is a DNS label of at most 63 characters")
+    return errors
+
+
+def api_server_rules(obj: dict[str, Any]) -> list[str]:
+    """What the API server checks beyond the OpenAPI schema, for the fields we render: label keys and values,
+    annotation keys and size, NetworkPolicy CIDRs (model_catalog/kubernetes_names.py)."""
+    errors: list[str] = []
+    for where, meta in _metadata_blocks(obj):
+        errors += [f"{where}.labels: {e}" for e in label_errors(meta.get("labels") or {})]
+        errors += [f"{where}.annotations: {e}" for e in annotation_errors(meta.get("annotations") or {})]
+    errors += name_errors(obj)
+    if obj.get("kind") == "NetworkPolicy":
+        errors += [
+            f"{where}: '{cidr}' {e}" for where, cidr in _cidrs(obj.get("spec"), "spec") for e in cidr_errors(cidr)
+        ]
+    return errors
 
 
 @dataclass
@@ -117,10 +179,11 @@ def validate_manifests(
 
     report = SchemaReport()
     directory = crd_dir()
-    have_crds = directory.is_dir()
+    have_crds = directory is not None
     paths = sorted(manifest_dir.glob("*.yaml"))
     for done, path in enumerate(paths, start=1):
-        obj = without_deploy_time_fields(yaml.safe_load(path.read_text(encoding="utf-8")))
+        obj = yaml.safe_load(path.read_text(encoding="utf-8"))  # whole: secrets are masked value by value
+        report.errors += [f"{path.name} (Kubernetes API rules): {e}" for e in api_server_rules(obj)]
         for minor in minors:
             try:
                 kubernetes_validate.validate(obj, f"{minor}.0", strict=True)

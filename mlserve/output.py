@@ -9,8 +9,6 @@ values replaced by ``[secret]`` (a secret mapping keeps its keys) and values unk
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from pulumi.output import Unknown
 from components.cluster_guard import identity_note
 
 from .mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, MockRun, Registration
+from .output_dir import replace_owned_directory
 
 SECRET_TEXT = "[secret]"
 UNKNOWN_TEXT = "[unknown]"
@@ -146,9 +145,14 @@ def _outside_manifests(reg: Registration) -> bool:
     return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
 
 
-def write_render(run: MockRun, out_dir: Path, progress: Callable[[int, int], None] | None = None) -> RenderSummary:
-    """Write manifests/ and resources.json into ``out_dir`` (replacing what a previous render left there);
-    ``progress(written, total)`` after each object."""
+def write_render(
+    run: MockRun,
+    out_dir: Path,
+    project_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderSummary:
+    """Write manifests/ and resources.json into ``out_dir``, replacing a previous render there (and nothing else:
+    mlserve/output_dir.py); ``progress(written, total)`` after each file."""
     objects: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
     kinds: Counter = Counter()
@@ -166,23 +170,9 @@ def write_render(run: MockRun, out_dir: Path, progress: Callable[[int, int], Non
         "outputs": clean(run.outputs),
         "resources": [resource_entry(reg, files.get(reg.urn)) for reg in run.registrations],
     }
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        (staging / "manifests").mkdir()
-        for written, name in enumerate(sorted(objects), start=1):
-            (staging / "manifests" / name).write_text(to_yaml(objects[name]), encoding="utf-8")
-            if progress is not None:
-                progress(written, len(objects))
-        (staging / "resources.json").write_text(
-            json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-        )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    files = {f"manifests/{name}": to_yaml(objects[name]) for name in sorted(objects)}
+    files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    replace_owned_directory(out_dir, files, project_dir, progress)
     others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
     notes = (identity_note(run.environment.settings),) if run.environment is not None else ()
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from model_catalog.checks import DEFAULT_TARGETS
 from model_catalog.problems import PATTERN_DESCRIPTIONS
-from model_catalog.schema import Catalog
+from model_catalog.schema import MODEL_NAME_MAX, Catalog
 from model_catalog.settings import PROJECT, SECRET_KEYS, SECRET_MARK, StackSettings, secret_capable_settings
 from platform_data.accelerators import ACCELERATOR_LABEL, ACCELERATORS, GPU_RESOURCE
 from platform_data.downloaders import DOWNLOADERS
@@ -214,7 +214,38 @@ def catalog_reference() -> str:
         "",
     ]
     lines += [f"- {rule}" for rule in RULES]
+    lines += yaml_reading()
     return "\n".join(lines) + "\n"
+
+
+def yaml_reading() -> list[str]:
+    """How models.yaml and Pulumi.<stack>.yaml are read (model_catalog/yaml_source.py), with its bounds."""
+    from model_catalog import yaml_source as ys
+
+    return [
+        "",
+        "## How the files are read",
+        "",
+        "`models.yaml` and `Pulumi.<stack>.yaml` are read by `model_catalog/yaml_source.py`: PyYAML's scanner and",
+        "parser, then a bounded composer of our own that keeps every value's line and column.",
+        "",
+        "- **YAML 1.2 core schema**: only `true`/`false` are booleans (`yes`, `no`, `on`, `off` are text); `null`,",
+        "  `~` or nothing is null; plain decimal integers and floats are numbers; `1:30` and `2026-01-01` are text.",
+        "- Numbers YAML readers disagree on are errors: `010` (octal 8 in YAML 1.1, 10 in 1.2), `0x1F`, `0o17`,",
+        "  `0b101`, `1_000`. Write a plain decimal, or quote the value for text. `.inf`, `.nan` and numbers",
+        f"  of more than {ys.MAX_NUMBER_DIGITS} digits are errors too.",
+        "- No explicit tags (`!!str`, `!!python/...`, `!custom`): nothing in these files needs one.",
+        "- Duplicate keys are errors. Anchors, aliases and `<<` merge keys work; explicit keys win over merged ones.",
+        f"- Bounds, far above any real file: {ys.MAX_BYTES // (1024 * 1024)} MiB per file, {ys.MAX_DEPTH} levels of",
+        f'  nesting, {ys.MAX_VALUES} values once aliases are expanded (a "billion laughs" file is refused at the',
+        "  alias that repeats the most, naming its anchor), and an alias may not refer to the collection it is in.",
+        "",
+        "Why not ruamel.yaml: its composer is recursive and it expands aliases without limit too, so these bounds",
+        "would be needed around it all the same; its YAML 1.2 resolver reads `0o17` and `0x1F` as numbers, as the",
+        "1.2 core schema says, where we want an error; and PyYAML is already a dependency of the Pulumi SDK, so the program installs nothing more. The",
+        "YAML 1.2 core schema is four regular expressions (yaml.org/spec/1.2.2, 10.3.2), pinned by",
+        "`tests/catalog/test_hostile_yaml.py`.",
+    ]
 
 
 RULES = (
@@ -230,7 +261,14 @@ RULES = (
     "need a `target`; `gpu-utilization` needs a GPU; `minReplicas: 0` only on request-based metrics.",
     "`exposure.host` exactly when `type: public`.",
     "No name in both `env` and `secretEnv`; plain `env` names that look like credentials are rejected.",
-    "`overrides` keys must name stacks of this project (`Pulumi.<stack>.yaml`).",
+    "`overrides` keys must name stacks of this project (`Pulumi.<stack>.yaml`); a key an override sets to `null` "
+    "must name a field (or, in a map such as `env`, an entry the base has): a misspelt null would remove nothing.",
+    f"Model names are at most {MODEL_NAME_MAX} characters: they become object names and label values, and the "
+    "tightest limit is the pods' hostname, a 63-character DNS label: a Deployment's pods are named "
+    f"`<model>-<pod-template-hash, up to 10>-<5 random>`, {MODEL_NAME_MAX} + 17 = {MODEL_NAME_MAX + 17} characters, "
+    "leaving room for a derived prefix or suffix (`dashboard-<model>` is the longest today, 10 more). "
+    "`tests/test_cluster_only_rules.py` renders every stack with names of this length and checks every name.",
+    "Public models: no two on the same `host` and `path` in a stack (an ingress routes a path to one backend).",
     "Per stack: GPU models need a stack with GPUs (and, for `existing` nodes, that accelerator declared); prod "
     "needs `minReplicas >= 2`; Prometheus-read metrics need monitoring on; staging and prod need image digests.",
     "Per Karpenter stack: a GPU replica's cpu and memory fit some instance type of its accelerator after system and "
@@ -287,10 +325,12 @@ def suppressions_reference() -> str:
         "`checkov.io/skipN: <check>=<reason>` annotation on that object; nothing is skipped globally. The table is",
         "`components/suppressions.py`; a test fails when a rendered suppression is not in it.",
         "",
-        "| check | title | applies to | reason |",
-        "|---|---|---|---|",
+        "| case | check | title | applies to | reason |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{s.check}` | {s.title} | {s.applies_to} | {s.reason} |" for s in SUPPRESSIONS.values()]
+    lines += [
+        f"| `{case}` | `{s.check}` | {s.title} | {s.applies_to} | {s.reason} |" for case, s in SUPPRESSIONS.items()
+    ]
     return "\n".join(lines) + "\n"
 
 

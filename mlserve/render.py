@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+from typing import Any
 
 from model_catalog.environment import Environment, resolve_environment
+from model_catalog.errors import ConfigurationError, Problem
 
 from .mock_runtime import MockRun, engine_config, run_program
 from .output import RenderSummary, write_render
+from .output_dir import check_owned
 from .progress import Progress
+
+AMBIENT_CONFIG = "PULUMI_CONFIG"
+AMBIENT_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"
+
+
+def ambient_config() -> tuple[dict[str, Any], set[str]]:
+    """Config the environment hands a Pulumi program (``PULUMI_CONFIG``, JSON), as the program reads it beneath the
+    stack file's keys; a malformed value is a located error rather than a traceback in the program."""
+    found: list[tuple[str, Any]] = []
+    for name, kind in ((AMBIENT_CONFIG, dict), (AMBIENT_SECRET_KEYS, list)):
+        raw = os.environ.get(name)
+        try:
+            value = json.loads(raw) if raw is not None else kind()
+        except (ValueError, RecursionError) as exc:
+            problem = Problem(f"${name}", 1, 1, "", f"not valid JSON ({exc}); it must be a JSON {kind.__name__}")
+            raise ConfigurationError([problem]) from None
+        if not isinstance(value, kind):
+            problem = Problem(f"${name}", 1, 1, "", f"must be a JSON {'object' if kind is dict else 'list'}")
+            raise ConfigurationError([problem])
+        found.append((name, value))
+    config, secrets = found[0][1], found[1][1]
+    return config, {str(key) for key in secrets}
 
 
 def validate(project_dir: Path, stack: str, catalog: str | None = None) -> Environment:
-    """Settings and catalog checks only (no Pulumi runtime)."""
+    """Settings and catalog checks only (no Pulumi runtime), reading configuration exactly as ``render`` does: the
+    ambient PULUMI_CONFIG beneath the stack file's keys."""
+    ambient, ambient_secrets = ambient_config()
     config, secret_keys = engine_config(project_dir, stack)
-    return resolve_environment(project_dir, stack, config, set(secret_keys), catalog)
+    return resolve_environment(project_dir, stack, {**ambient, **config}, set(secret_keys) | ambient_secrets, catalog)
 
 
 def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progress: Progress | None = None) -> MockRun:
@@ -22,6 +51,7 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
     from components.model_service import TYPE as MODEL_SERVICE
     from stacks import program  # imports pulumi and the providers' SDKs; only needed here
 
+    ambient_config()  # a malformed PULUMI_CONFIG is reported here, located, before the program reads it
     models = [0]  # ModelService components registered so far (counted as they come: no rescans)
 
     def on_register(run: MockRun) -> None:
@@ -38,11 +68,13 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
 def render(
     project_dir: Path, stack: str, out_dir: Path, catalog: str | None = None, progress: bool = True
 ) -> RenderSummary:
-    """Render ``stack`` into ``out_dir``; raises ConfigurationError (and writes nothing) on invalid input.
-    ``progress``: report resources registered and objects written on stderr (mlserve/progress.py)."""
+    """Render ``stack`` into ``out_dir``; raises ConfigurationError or OutputError (and writes nothing) on invalid
+    input or an output directory the render does not own. ``progress``: report resources registered and objects
+    written on stderr (mlserve/progress.py)."""
+    check_owned(out_dir, project_dir)  # before the work: a refused directory is known at once
     if not progress:
-        return write_render(run_stack(project_dir, stack, catalog), out_dir)
+        return write_render(run_stack(project_dir, stack, catalog), out_dir, project_dir)
     with Progress(f"render {stack}", unit="resources registered") as registering:
         run = run_stack(project_dir, stack, catalog, registering)
     with Progress(f"render {stack}", unit="objects written") as writing:
-        return write_render(run, out_dir, progress=writing.update)
+        return write_render(run, out_dir, project_dir, progress=writing.update)

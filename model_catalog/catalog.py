@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from .checks import candidate_paths, check_model
 from .errors import ConfigurationError, Path, Problem, allowed_list, describe_value, did_you_mean
+from .problems import allowed_fields
 from .problems import findings as problem_findings
 from .schema import Catalog, ModelSpec
 from .yaml_source import SourceDocument, load_yaml
@@ -33,6 +34,25 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def null_problems(target: Any, patch: Mapping[str, Any], path: Path = ()) -> list[tuple[Path, str]]:
+    """Keys an override sets to null (remove) that name nothing: a misspelt field, or a name a map of the base
+    (env, labels) does not have. Merge-patch semantics would ignore them silently, and the field the author meant would stay."""
+    found: list[tuple[Path, str]] = []
+    target = target if isinstance(target, Mapping) else {}
+    fields = allowed_fields(ModelSpec, path)
+    for key, value in patch.items():
+        if value is None and key not in target:
+            if fields and key not in fields:
+                message = f"unknown field '{key}';{did_you_mean(key, fields)} allowed fields: {', '.join(fields)}"
+                found.append(((*path, key), message))
+            elif not fields:  # a map of names (env, labels): removing a name it does not have is a typo
+                message = f"null removes '{key}', but the base definition does not set it; nothing to remove"
+                found.append(((*path, key), message))
+        elif isinstance(value, Mapping):
+            found += null_problems(target.get(key), value, (*path, key))
+    return found
 
 
 @dataclass(frozen=True)
@@ -151,6 +171,10 @@ def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = N
                 continue
             if not isinstance(patch, dict):
                 continue  # reported by the schema
+            problems += [
+                doc.problem(("models", name, "overrides", stack, *path), message, at_key=True)
+                for path, message in null_problems(base, patch)
+            ]
             spec_for_stack, found = _model_problems(doc, name, stack, merge_patch(base, patch), reported)
             problems.extend(found)
             if spec_for_stack is not None:

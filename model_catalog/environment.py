@@ -86,6 +86,8 @@ def resolve_environment(
         problems.extend(capacity_problems(loaded, settings, stack, project_dir))
         problems.extend(secret_problems(loaded, settings, stack))
     if loaded is not None:
+        problems.extend(exposure_problems(loaded, stack))
+    if loaded is not None:
         problems.extend(build_problems(loaded, stack, project_dir))
     if problems or settings is None or loaded is None:
         raise ConfigurationError(problems)
@@ -354,3 +356,29 @@ def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str
             f"{format_mebibytes(largest.pod_memory_bytes)} after system and DaemonSet reservations",
         )
     ]
+
+
+def exposure_problems(loaded: LoadedCatalog, stack: str) -> list[Problem]:
+    """Two public models on one host and path: the ingress controller would send every request to one of them
+    (paths are Prefix matches, so a trailing slash makes no difference)."""
+    problems: list[Problem] = []
+    taken: dict[tuple[str, str], str] = {}
+    for name, spec in loaded.models_for(stack).items():
+        exposure = spec.exposure
+        if not spec.enabled or exposure.type != "public" or exposure.host is None:
+            continue
+        route = (exposure.host.lower(), exposure.path.rstrip("/") or "/")
+        if route in taken:
+            problems.append(
+                loaded.problem(
+                    name,
+                    stack,
+                    ("exposure", "path"),
+                    f"host '{exposure.host}' path '{exposure.path}' is already the public route of model "
+                    f"'{taken[route]}'; an ingress sends each request to one backend, so give this model another "
+                    "host or path",
+                )
+            )
+        else:
+            taken[route] = name
+    return problems

@@ -46,6 +46,10 @@ _TYPE_NAMES = {
 }
 
 
+def _looks_numeric(text: str) -> bool:
+    return text.strip().lstrip("+-").replace(".", "", 1).isdigit()
+
+
 def _candidates(tp: Any) -> list[Any]:
     """The concrete types behind an annotation: unwrap Annotated, Optional and unions."""
     origin = typing.get_origin(tp)
@@ -100,14 +104,17 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
             )
         hint = "" if value is HIDDEN else did_you_mean(value, expected)
         return f"got {describe_value(value)}; allowed: {allowed_list(expected)}.{hint}"
+    if kind in ("model_type", "model_attributes_type", "dict_type") and (fields := allowed_fields(root, loc)):
+        shape = "{" + ", ".join(f"{name}: ..." for name in fields) + "}"
+        return f"must be a mapping {shape}, got {describe_value(value)}"
     if kind in _TYPE_NAMES:
         hint = ""
-        if kind in ("int_type", "float_type") and isinstance(value, str):
+        if kind in ("int_type", "float_type") and isinstance(value, str) and _looks_numeric(value):
             hint = " (write the number without quotes)"
         elif kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
             hint = " (put it in quotes)"
         elif kind == "string_type" and isinstance(value, bool):
-            hint = " (YAML reads yes/no/on/off/true/false as booleans; put it in quotes)"
+            hint = " (YAML reads true and false as booleans; put it in quotes)"
         return f"must be {_TYPE_NAMES[kind]}, got {describe_value(value)}{hint}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
@@ -121,6 +128,9 @@ def _message(error: dict[str, Any], root: type[BaseModel]) -> str:
     if kind in bounds:
         limit = next(iter(ctx.values()))
         return f"got {describe_value(value)}; must be {bounds[kind]} {limit}"
+    if kind == "value_error":
+        reason = str(ctx.get("error", error["msg"]))
+        return reason if isinstance(value, (dict, list)) else f"got {describe_value(value)}; {reason}"
     return f"{error['msg']} (got {describe_value(value)})"
 
 

@@ -17,6 +17,7 @@ from platform_data import metrics
 from platform_data.accelerators import ACCELERATOR_NAMES
 from platform_data.runtimes import RUNTIME_NAMES
 
+from .kubernetes_names import Cidr, Labels
 from .quantities import BYTES_PATTERN, CPU_PATTERN
 
 #: Model names become Kubernetes object names (Service names are DNS-1035 labels). 40 characters leave room for
@@ -173,20 +174,18 @@ class Client(CatalogModel):
 
     namespace: K8sName | None = Field(None, examples=["web"])
     """Namespace of the callers; omit for the model's own namespace."""
-    pod_labels: dict[str, str] = Field({}, examples=[{"app": "frontend"}])
+    pod_labels: Labels = Field({}, examples=[{"app": "frontend"}])
     """Labels the calling pods carry; empty means every pod of that namespace."""
 
 
 class Egress(CatalogModel):
     """A destination the model's pods may call (NetworkPolicy egress), besides DNS and its weight download."""
 
-    cidr: Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")] | None = Field(
-        None, examples=["10.20.0.0/16"]
-    )
+    cidr: Cidr | None = Field(None, examples=["10.20.0.0/16"])
     """An IP range outside the cluster (e.g. a managed database's subnet)."""
     namespace: K8sName | None = Field(None, examples=["feature-store"])
     """A namespace inside the cluster (with `podLabels`, the pods in it)."""
-    pod_labels: dict[str, str] = Field({}, examples=[{"app": "redis"}])
+    pod_labels: Labels = Field({}, examples=[{"app": "redis"}])
     """Labels of the pods called in `namespace`; empty means all of them."""
     ports: Annotated[list[PortNumber], Field(min_length=1)] = Field(examples=[[5432]])
     """TCP ports."""

@@ -27,11 +27,15 @@ from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 from .credentials import credential_kind
 from .errors import ConfigurationError, Path, Problem, did_you_mean, format_path
 from .formats import AL2023_ALIAS_PATTERN, DURATION_OR_NEVER_PATTERN
+from .kubernetes_names import CHECK_LABELS, Annotations, Cidr, Labels
 from .problems import PATTERN_DESCRIPTIONS, findings
+from .schedules import CronSchedule, TimeZone
 from .schema import ByteQuantity, CatalogModel, K8sName
 from .yaml_source import SourceDocument
 
 PROJECT = "ml-serving"
+#: Where a setting came from when the stack file does not have it: the environment's config (PULUMI_CONFIG, JSON).
+AMBIENT_CONFIG_FILE = "$PULUMI_CONFIG"
 
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 KubernetesMinor = Literal[SUPPORTED_KUBERNETES_MINORS]  # type: ignore[valid-type]
@@ -68,7 +72,7 @@ class EnvironmentSettings(CatalogModel):
     """Policy tier: prod needs >= 2 replicas per model and on-demand GPUs; staging and prod need image digests."""
     namespace: DnsLabel
     """Namespace for the models (created by the stack, Pod Security 'restricted')."""
-    labels: dict[str, str] = {}
+    labels: Labels = {}
     """Extra labels on every object (team, cost centre)."""
 
 
@@ -137,7 +141,7 @@ class RegistrySettings(CatalogModel):
 class ExistingGpuNodes(CatalogModel):
     """GPU nodes the cluster already has for one accelerator."""
 
-    labels: Annotated[dict[str, str], Field(min_length=1)]
+    labels: Annotated[dict[str, str], Field(min_length=1), CHECK_LABELS]
     """Labels those nodes carry; models on this accelerator select on them."""
     taints: list[str] = ["nvidia.com/gpu:NoSchedule"]
     """Taints on those nodes as `key[=value]:Effect`; models tolerate them."""
@@ -195,19 +199,16 @@ class GpuNodePoolSettings(CatalogModel):
 
 #: Prometheus durations: a number and a unit (ms, s, m, h, d, w, y).
 Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$", max_length=20)]
-CronSchedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$", max_length=100)]
 
 
 class WakeHours(CatalogModel):
     """When models that may scale to zero keep one replica (a KEDA cron trigger). A model at zero replicas has no
     pod serving metrics, so nothing else can tell that requests are waiting for it."""
 
-    timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", max_length=64)] = Field(
-        examples=["Europe/Berlin"]
-    )
-    """IANA time zone of `start` and `end`."""
+    timezone: TimeZone = Field(examples=["Europe/Berlin"])
+    """IANA time zone of `start` and `end` (checked against the IANA database)."""
     start: CronSchedule = Field(examples=["0 8 * * 1-5"])
-    """Cron schedule (5 fields) at which the models wake up."""
+    """Cron schedule (5 fields, as KEDA's cron scaler reads them) at which the models wake up."""
     end: CronSchedule = Field(examples=["0 19 * * 1-5"])
     """Cron schedule at which they may scale to zero again once idle."""
 
@@ -281,7 +282,7 @@ class IngressSettings(CatalogModel):
     """IngressClass of public models' Ingresses."""
     controller_namespace: DnsLabel = "ingress-nginx"
     """Namespace of the ingress controller (allowed in by the models' NetworkPolicies)."""
-    controller_pod_labels: dict[str, str] = {"app.kubernetes.io/name": "ingress-nginx"}
+    controller_pod_labels: Labels = {"app.kubernetes.io/name": "ingress-nginx"}
     """Labels of the controller pods."""
     controller: Literal["ingress-nginx", "other"] = Field("ingress-nginx", examples=["other"])
     """Which controller serves `className`: `ingress-nginx` gets per-model annotations from the catalog (read and send
@@ -328,9 +329,7 @@ class SecretDeclaration(CatalogModel):
 class NetworkSettings(CatalogModel):
     """Egress the models' pods may use."""
 
-    weights_egress_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = Field(
-        ["0.0.0.0/0"], examples=[["10.0.128.0/24"]]
-    )
+    weights_egress_cidrs: list[Cidr] = Field(["0.0.0.0/0"], examples=[["10.0.128.0/24"]])
     """Where weight downloads may go (port 443, or `weightsProxy`'s port): object storage endpoints or the egress
     proxy's range. A NetworkPolicy applies to the whole pod, so the serving container can reach these too
     (docs/security.md#networking); a prod stack must not use `0.0.0.0/0` when a model downloads weights."""
@@ -339,13 +338,11 @@ class NetworkSettings(CatalogModel):
     )
     """HTTPS proxy of the weight downloads (`HTTPS_PROXY` of the init container only), e.g. an egress proxy that
     allows only the weight hosts; it must lie inside `weightsEgressCidrs`."""
-    api_server_cidrs: list[Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]] = Field(
-        ["0.0.0.0/0"], examples=[["10.0.0.0/16"]]
-    )
+    api_server_cidrs: list[Cidr] = Field(["0.0.0.0/0"], examples=[["10.0.0.0/16"]])
     """Where the Kubernetes API server's endpoints are (ports 443 and 6443): the only API egress of the monitoring,
     KEDA and device-plugin pods, and where KEDA's metrics API is called from. Narrow it to the cluster's
     endpoint range (EKS: the VPC CIDR holding its control-plane ENIs)."""
-    identity_annotations: dict[str, str] = {}
+    identity_annotations: Annotations = {}
     """Annotations on every model's ServiceAccount for cloud workload identity, e.g.
     `eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ml-prod-weights`."""
 
@@ -532,6 +529,9 @@ def parse_settings(
     def problem(path: Path, message: str, at_key: bool = False) -> Problem:
         key = f"{PROJECT}:{path[0]}" if path else ""
         shown = format_path((key,) + tuple(path[1:])) if path else ""
+        if stack_doc is not None and key in config and not stack_doc.has(("config", key)):
+            # Not written in the stack file: the ambient PULUMI_CONFIG set it (the engine merges it in beneath).
+            return Problem(AMBIENT_CONFIG_FILE, 1, 1, shown, message)
         if stack_doc is None:
             return Problem(file, 1, 1, shown, message)
         line, column = stack_doc.locate(("config", key) + tuple(path[1:]), at_key=at_key)

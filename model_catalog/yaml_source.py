@@ -1,23 +1,60 @@
-"""YAML documents that remember where every key and value came from.
+"""YAML documents that remember where every key and value came from, read so that no input can hang or crash us.
 
-PyYAML's composer gives nodes with positions; this module turns them into plain Python data and keeps a map from
-each value's path to its line and column, so that any later check can point at the exact spot in the file.
-Duplicate keys are an error (YAML says keys are unique; PyYAML silently keeps the last one). Anchors, aliases and
-``<<`` merge keys work as in YAML 1.1; keys written explicitly win over merged ones.
+PyYAML's scanner and parser turn the text into nodes with positions; this module composes them with bounds and
+turns them into plain Python data, keeping a map from each value's path to its line and column, so that any later
+check can point at the exact spot in the file.
+
+- **YAML 1.2 core schema** for plain scalars: ``true``/``false`` are booleans (``yes``, ``no``, ``on``, ``off`` are
+  text), ``null``/``~``/empty is null, decimal integers and floats are numbers, anything else is text. Numbers that
+  YAML 1.1 and 1.2 read differently, or that 1.2 reads as a number a person may not expect (``010``, ``0x1F``,
+  ``0o17``, ``1_000``), are an error asking for a plain decimal or quotes; ``1:30`` is text, as in YAML 1.2 (1.1
+  read it as 90).
+- **No explicit tags** (``!!str``, ``!!python/...``, ``!custom``): nothing in our files needs one.
+- **Bounded**: file size, nesting depth, the size of a number, and the number of values the document expands to
+  (aliases count every value they repeat, so a "billion laughs" document is refused at the alias, naming its
+  anchor), and an alias cannot refer to the collection it is inside.
+- Duplicate keys are an error (YAML says keys are unique; PyYAML would silently keep the last one). ``<<`` merge
+  keys work (a YAML 1.1 feature many files use); keys written explicitly win over merged ones.
+
+Why PyYAML rather than ruamel.yaml (docs/catalog-reference.md says the same): both compose recursively and expand
+aliases without limits, so either needs the bounds above; ruamel's YAML 1.2 resolver reads ``0o17`` and ``0x1F``
+as numbers (as the 1.2 core schema says) where we want an error; PyYAML is already a dependency of the Pulumi SDK, so the program installs nothing more.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
+from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigurationError, Path, Problem, format_path
 
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+#: Bounds far above any real catalog or stack file (a 200-model catalog is ~100 KB, ~10 levels, ~10,000 values).
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 50_000
+MAX_NUMBER_DIGITS = 30
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_NULL = ("", "~", "null", "Null", "NULL")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+#: Plain scalars some YAML reader takes for a number, though not a plain YAML 1.2 decimal: octal, hex, binary,
+#: leading zeros, digit separators.
+_AMBIGUOUS_NUMBER = re.compile(r"[-+]?(0[0-9_]+|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*_[0-9_]*)")
+
+#: Internal tags the composer gives untagged nodes, so that any standard tag seen later was written explicitly.
+_PLAIN = "!mlserve/plain"
+_QUOTED = "!mlserve/quoted"
+_SEQ = "!mlserve/seq"
+_MAP = "!mlserve/map"
 
 
 @dataclass
@@ -54,57 +91,265 @@ class SourceDocument:
         return Problem(self.file, line, column, format_path(path) if shown_path is None else shown_path, message)
 
 
-def _mark(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _mark(node_or_mark: Any) -> tuple[int, int]:
+    mark = getattr(node_or_mark, "start_mark", node_or_mark)
+    return mark.line + 1, mark.column + 1
+
+
+class _RefusedError(Exception):
+    """A bound was hit while composing: located at ``mark``."""
+
+    def __init__(self, mark: Any, message: str):
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+class _AliasNode(Node):
+    """Where an alias was written, and the anchored node it repeats (PyYAML would hand back the node itself)."""
+
+    id = "alias"
+
+    def __init__(self, target: Node, anchor: str, start_mark: Any, end_mark: Any):
+        super().__init__(target.tag, target.value, start_mark, end_mark)
+        self.target = target
+        self.anchor = anchor
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with a bounded composer and our own tag resolution (see the module docstring)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.depth = 0
+        self.open_anchors: list[str] = []
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # The scanner looks ahead over every open '[' or '{' for each token (quadratic in flow depth): bound it here,
+        # before the composer's depth check would ever see the collection.
+        if self.flow_level >= MAX_DEPTH:
+            raise _RefusedError(self.get_mark(), f"nested more than {MAX_DEPTH} levels deep; no file here needs that")
+        super().fetch_flow_collection_start(token_class)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _QUOTED
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def compose_node(self, parent: Any, index: Any) -> Node:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            self.get_event()
+            if event.anchor not in self.anchors:
+                raise _RefusedError(event.start_mark, f"alias '*{event.anchor}' refers to no anchor defined before it")
+            if event.anchor in self.open_anchors:
+                target = self.anchors[event.anchor]
+                line, col = _mark(target)
+                raise _RefusedError(
+                    event.start_mark,
+                    f"alias '*{event.anchor}' is inside the value anchored as '&{event.anchor}' (line {line}, "
+                    f"column {col}): a recursive alias would repeat it forever",
+                )
+            return _AliasNode(self.anchors[event.anchor], event.anchor, event.start_mark, event.end_mark)
+        collection = isinstance(event, (SequenceStartEvent, MappingStartEvent))
+        if collection:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _RefusedError(
+                    event.start_mark, f"nested more than {MAX_DEPTH} levels deep; no file here needs that"
+                )
+        anchor = getattr(event, "anchor", None)
+        if collection and anchor is not None:
+            self.open_anchors.append(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if collection:
+                self.depth -= 1
+                if anchor is not None:
+                    self.open_anchors.pop()
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _plain_scalar(text: str) -> Any:
+    """A plain scalar under the YAML 1.2 core schema; raises ValueError with the reason for refused numbers."""
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _AMBIGUOUS_NUMBER.fullmatch(text):
+        raise ValueError(
+            f"'{text}' is read as a number by some YAML readers (octal, hex, binary or digit groups) and as text by "
+            "others; write a plain decimal number, or quote it for text"
+        )
+    if _INT.fullmatch(text):
+        digits = len(text.lstrip("+-"))
+        if digits > MAX_NUMBER_DIGITS:
+            raise ValueError(f"an integer of {digits} digits; numbers here have at most {MAX_NUMBER_DIGITS} digits")
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        if len(text) > MAX_NUMBER_DIGITS + 10:
+            raise ValueError(f"a number written with {len(text)} characters; numbers here are shorter")
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"'{text}' is too large a number")
+        return value
+    if _SPECIAL_FLOAT.fullmatch(text):
+        raise ValueError(f"'{text}' is not a finite number; quote it for text")
+    return text
 
 
 class _Builder:
     def __init__(self, doc: SourceDocument):
         self.doc = doc
-        self.constructor = yaml.SafeLoader("")  # only its scalar construction is used
         self.problems: list[Problem] = []
+        self.values = 0
+        self.sizes: dict[int, int] = {}
+        self.merge_depth = 0
+
+    def _problem(self, where: Any, path: Path, message: str) -> None:
+        line, col = _mark(where)
+        self.problems.append(Problem(self.doc.file, line, col, format_path(path), message))
+
+    def size(self, node: Node) -> int:
+        """How many values ``node`` expands to, aliases included (memoized; iterative, as chains of aliases can be
+        longer than Python's recursion limit)."""
+        stack = [(node.target if isinstance(node, _AliasNode) else node, False)]
+        while stack:
+            current, children_done = stack.pop()
+            if id(current) in self.sizes:
+                continue
+            if isinstance(current, SequenceNode):
+                children = current.value
+            elif isinstance(current, MappingNode):
+                children = [v for _, v in current.value]
+            else:
+                children = []
+            children = [c.target if isinstance(c, _AliasNode) else c for c in children]
+            if children_done:
+                self.sizes[id(current)] = 1 + sum(self.sizes[id(c)] for c in children)
+            else:
+                stack.append((current, True))
+                unique = {id(c): c for c in children if id(c) not in self.sizes}
+                stack.extend((c, False) for c in unique.values())
+        return self.sizes[id(node.target if isinstance(node, _AliasNode) else node)]
+
+    def _check_alias(self, node: _AliasNode) -> None:
+        added = self.size(node)
+        if self.values + added > MAX_VALUES:
+            raise self._too_big(node, added)
+
+    def _too_big(self, alias: _AliasNode, added: int) -> _RefusedError:
+        line, col = _mark(alias.target)
+        return _RefusedError(
+            alias.start_mark,
+            f"aliases expand the document past {MAX_VALUES} values: '*{alias.anchor}' alone repeats {added} values "
+            f"of the anchor '&{alias.anchor}' (line {line}, column {col}); aliases that multiply are refused",
+        )
+
+    def check_total(self, root: Node) -> None:
+        """Refuse, before building anything, a document whose aliases expand it past MAX_VALUES, naming the alias
+        that repeats the most (first in the file among equals)."""
+        if self.size(root) <= MAX_VALUES:
+            return
+        aliases: list[_AliasNode] = []
+        stack, seen = [root], set()
+        while stack:  # the composed graph without following aliases: linear in the file
+            node = stack.pop()
+            if isinstance(node, _AliasNode):
+                aliases.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                if isinstance(node, SequenceNode):
+                    stack.extend(node.value)
+                elif isinstance(node, MappingNode):
+                    stack.extend(v for pair in node.value for v in pair)
+        worst = max(aliases, key=lambda a: (self.size(a), -a.start_mark.index))
+        raise self._too_big(worst, self.size(worst))
 
     def build(self, node: Node, path: Path) -> Any:
+        if isinstance(node, _AliasNode):
+            self._check_alias(node)
+            node = node.target
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _RefusedError(node.start_mark, f"the document has more than {MAX_VALUES} values")
+        if len(path) > MAX_DEPTH:
+            raise _RefusedError(node.start_mark, f"nested more than {MAX_DEPTH} levels deep once aliases are expanded")
         self.doc.value_marks[path] = _mark(node)
+        if node.tag not in (_PLAIN, _QUOTED, _SEQ, _MAP):
+            self._problem(
+                node,
+                path,
+                f"explicit tag '{_tag_name(node.tag)}' is not allowed; write the value without a tag (quote it for "
+                "text)",
+            )
+            return None
         if isinstance(node, ScalarNode):
-            return self.constructor.construct_object(node, deep=True)
+            if node.tag == _QUOTED:
+                return node.value
+            try:
+                return _plain_scalar(node.value)
+            except ValueError as exc:
+                self._problem(node, path, str(exc))
+                return None
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover - composer yields only these
+        return self._mapping(node, path)
+
+    def _merged(self, value: Node, path: Path) -> list[MappingNode]:
+        """The mappings a ``<<`` key merges in, counted like aliases."""
+        if isinstance(value, _AliasNode):
+            self._check_alias(value)
+            value = value.target
+        items = value.value if isinstance(value, SequenceNode) else [value]
+        result = []
+        for item in items:
+            if isinstance(item, _AliasNode):
+                self._check_alias(item)
+                item = item.target
+            if isinstance(item, MappingNode):
+                result.append(item)
+            else:
+                self._problem(item, path, "'<<' must merge a mapping or a list of mappings")
+        return result
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
-        explicit = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
-        merges = [v for k, v in node.value if k.tag == _MERGE_TAG]
+        def is_merge(key: Node) -> bool:
+            return isinstance(key, ScalarNode) and key.tag == _PLAIN and key.value == "<<"
+
+        explicit = [(k, v) for k, v in node.value if not is_merge(k)]
         result: dict[Any, Any] = {}
         # Merge keys first, earlier merged mappings winning over later ones; explicit keys then overwrite them.
-        for merge_value in merges:
-            for merged in merge_value.value if isinstance(merge_value, SequenceNode) else [merge_value]:
-                if not isinstance(merged, MappingNode):
-                    line, col = _mark(merged)
-                    message = "'<<' must merge a mapping or a list of mappings"
-                    self.problems.append(Problem(self.doc.file, line, col, format_path(path), message))
-                    continue
-                for key, value in self._mapping(merged, path).items():
-                    result.setdefault(key, value)
+        for merge_value in (v for k, v in node.value if is_merge(k)):
+            for merged in self._merged(merge_value, path):
+                self.merge_depth += 1
+                if self.merge_depth > MAX_DEPTH:
+                    raise _RefusedError(merged.start_mark, f"merges ('<<') nested more than {MAX_DEPTH} levels deep")
+                try:
+                    for key, value in self._mapping(merged, path).items():
+                        result.setdefault(key, value)
+                finally:
+                    self.merge_depth -= 1
         first_seen: dict[Any, int] = {}
         for key_node, value_node in explicit:
             line, col = _mark(key_node)
-            if not isinstance(key_node, ScalarNode):
-                self.problems.append(Problem(self.doc.file, line, col, format_path(path), "keys must be plain scalars"))
+            if isinstance(key_node, _AliasNode) or not isinstance(key_node, ScalarNode):
+                self._problem(key_node, path, "keys must be plain scalars")
+                continue
+            if key_node.tag not in (_PLAIN, _QUOTED):
+                self._problem(key_node, path, f"explicit tag '{_tag_name(key_node.tag)}' is not allowed on a key")
                 continue
             # Every key in our files is a name: `1: x` or `true: x` keep the text as written.
             key = key_node.value
             if key in first_seen:
-                self.problems.append(
-                    Problem(
-                        self.doc.file,
-                        line,
-                        col,
-                        format_path(path + (key,)),
-                        f"duplicate key '{key}' (first defined on line {first_seen[key]}); each key may appear once",
-                    )
+                self._problem(
+                    key_node,
+                    path + (key,),
+                    f"duplicate key '{key}' (first defined on line {first_seen[key]}); each key may appear once",
                 )
                 continue
             first_seen[key] = line
@@ -113,34 +358,70 @@ class _Builder:
         return result
 
 
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML does not allow (control characters, ...), located."""
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return Problem(file, line, column, "", f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})")
+
+
 def parse_yaml(text: str, file: str) -> SourceDocument:
-    """Parse one YAML document; raise ConfigurationError for syntax errors and duplicate keys."""
+    """Parse one YAML document; raise ConfigurationError for syntax errors, refused input and duplicate keys."""
     doc = SourceDocument(file=file, data=None)
+    if len(text) > MAX_BYTES:
+        raise ConfigurationError(
+            [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused unread")]
+        )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _Loader(text)  # checks every character first
+    except yaml.reader.ReaderError as exc:
+        raise ConfigurationError([_reader_problem(exc, text, file)]) from None
+    try:
+        node = loader.get_single_node()
+    except _RefusedError as exc:
+        line, col = _mark(exc.mark)
+        raise ConfigurationError([Problem(file, line, col, "", exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(part for part in (exc.context, exc.problem) if part)
         raise ConfigurationError([Problem(file, line, col, "", f"YAML syntax error: {what}")]) from None
-    except yaml.YAMLError as exc:  # e.g. more than one document in the file
+    except yaml.reader.ReaderError as exc:
+        raise ConfigurationError([_reader_problem(exc, text, file)]) from None
+    except yaml.YAMLError as exc:  # anything else PyYAML reports without a position
         raise ConfigurationError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
     if node is None:
         doc.value_marks[()] = (1, 1)
         return doc
     builder = _Builder(doc)
-    doc.data = builder.build(node, ())
+    try:
+        builder.check_total(node)
+        doc.data = builder.build(node, ())
+    except _RefusedError as exc:
+        line, col = _mark(exc.mark)
+        raise ConfigurationError([Problem(file, line, col, "", exc.message)]) from None
     if builder.problems:
         raise ConfigurationError(builder.problems)
     return doc
 
 
 def load_yaml(path: FsPath | str, shown_as: str | None = None) -> SourceDocument:
-    """Read and parse a YAML file; a missing or unreadable file is a located problem too."""
+    """Read and parse a YAML file; a missing, unreadable or oversized file is a located problem too."""
     fs_path = FsPath(path)
     file = shown_as or str(path)
     try:
-        text = fs_path.read_text(encoding="utf-8")
+        if not fs_path.is_file() and fs_path.exists():
+            raise ConfigurationError([Problem(file, 1, 1, "", "not a regular file")])
+        with fs_path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ConfigurationError(
+                [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused")]
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigurationError([Problem(file, 1, 1, "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -80,6 +80,50 @@ DCGM_EXPORTER_IMAGE_TAG = (
     "4.5.2-4.8.1-ubuntu22.04@sha256:a7ad6547d4546eaf4dd5d6b4c0b4db4101e63ef7dc3cdff7f42b767d2c60b706"
 )
 
+# --- CRD schemas (offline validation of rendered custom resources) -------------------------------------------------
+# The upstream CustomResourceDefinitions of the custom resources the platform renders, fetched by `make crds` into
+# .crds/ for a clone without ../shared/crds beside it. The sha256 of each is that of the copy the project was
+# developed against (../shared/crds, provenance in its README); a download with other bytes is refused, so a moved
+# tag or a changed file never silently changes what the checks accept. Bump URL and sha256 together.
+
+
+class CrdPin(NamedTuple):
+    url: str
+    sha256: str
+
+
+_PROMETHEUS_OPERATOR = "https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/v0.93.0"
+_KARPENTER = "https://raw.githubusercontent.com/aws/karpenter-provider-aws/v1.14.0"
+_KEDA = "https://raw.githubusercontent.com/kedacore/keda/v2.20.1"
+
+#: file name -> where it comes from and its sha256.
+CRDS: dict[str, CrdPin] = {
+    "monitoring.coreos.com_podmonitors.yaml": CrdPin(
+        f"{_PROMETHEUS_OPERATOR}/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml",
+        "45a93443daa687d3654f7e9631909ff7edcdf3ec09c5e60251b74aa2722aee5d",
+    ),
+    "monitoring.coreos.com_prometheusrules.yaml": CrdPin(
+        f"{_PROMETHEUS_OPERATOR}/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
+        "78be98554b9c8506ab2b4f4feb91c5f3a56e536a0a510f3a8e876a459970d56d",
+    ),
+    "monitoring.coreos.com_servicemonitors.yaml": CrdPin(
+        f"{_PROMETHEUS_OPERATOR}/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
+        "a99047972c9dd7679ce2050b9968e8a08773492e671b3e17abd476d42aa78a32",
+    ),
+    "karpenter.sh_nodepools.yaml": CrdPin(
+        f"{_KARPENTER}/pkg/apis/crds/karpenter.sh_nodepools.yaml",
+        "ff2b3e88a9b8f5331ac8f61930f4f7d4169d6ab9c926224ea5eec326843b8c84",
+    ),
+    "karpenter.k8s.aws_ec2nodeclasses.yaml": CrdPin(
+        f"{_KARPENTER}/pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
+        "38d34b9c6a18cd60c87502af06bc6008408a00908384fb2d28c33ee8a68b7d48",
+    ),
+    "keda.sh_scaledobjects.yaml": CrdPin(
+        f"{_KEDA}/config/crd/bases/keda.sh_scaledobjects.yaml",
+        "207afc4ca44fd9e3f4bbfb1c8fae08f3a365e098a52714fe8eb672bbd239cbcd",
+    ),
+}
+
 # The dev environment (docs/dev.md). kind's node image for the dev stack's Kubernetes minor: the tag kind v0.29.0
 # published for 1.33. Not pinned by digest (no registry access here to resolve one): when upgrading, add the
 # `@sha256:` digest kind's release notes list for the image.

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from components.gpu_capacity import ROLLOUT_SURGE
-from mlserve.manifest_checks import crd_dir, validate_custom_resource
+from mlserve.manifest_checks import validate_custom_resource
 from mlserve.render import render, validate
 from model_catalog.quantities import byte_count, cpu_millicores
 from platform_data.accelerators import ACCELERATORS, InstanceType
@@ -148,10 +148,10 @@ def test_there_is_one_pool_per_accelerator_in_use_and_none_other(renders, stack)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_rendered_pools_and_node_classes_are_valid_against_the_upstream_crds(renders, stack):
+def test_rendered_pools_and_node_classes_are_valid_against_the_upstream_crds(renders, stack, crds):
     objects, _ = renders[stack]
     for obj in of_kind(objects, "NodePool") + of_kind(objects, "EC2NodeClass"):
-        assert validate_custom_resource(obj, crd_dir()) == [], obj["metadata"]["name"]
+        assert validate_custom_resource(obj, crds) == [], obj["metadata"]["name"]
         node_class = obj["spec"]["template"]["spec"]["nodeClassRef"]["name"] if obj["kind"] == "NodePool" else None
         if node_class is not None:
             assert node_class in {c["metadata"]["name"] for c in of_kind(objects, "EC2NodeClass")}

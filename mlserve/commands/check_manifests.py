@@ -27,6 +27,7 @@ def _checkov_problem(path: Path) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
+    from ..crds import MISSING
     from ..manifest_checks import crd_dir, run_checkov, validate_manifests
     from ..progress import Progress
     from ..render import render
@@ -58,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 "name": CRDS,
                 "ran": False,
                 "description": "custom resources against their upstream CRDs, unknown fields rejected",
-                "skipped": f"no CRD directory at {crd_dir()} (set ML_SERVING_CRD_DIR); "
-                f"{len(schemas.unchecked_custom)} custom resources not checked",
+                "skipped": f"{MISSING}; {len(schemas.unchecked_custom)} custom resources not checked",
                 "environmentProblem": True,
             }
         )

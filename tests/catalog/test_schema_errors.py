@@ -49,7 +49,7 @@ def test_unknown_fields_are_rejected_with_a_suggestion(snippet, expected):
         ),
         ("    scaling: {maxReplicas: 4.0}\n", "must be an integer, got 4.0 (a number)"),
         ("    enabled: 'yes'\n", "must be true or false, got 'yes' (a string)"),
-        ("    env: {FLAG: yes}\n", "must be a string, got true (a boolean) (YAML reads yes/no/on/off"),
+        ("    env: {FLAG: true}\n", "must be a string, got true (a boolean) (YAML reads true and false as booleans"),
         ("    maxRequestSeconds: [1]\n", "must be an integer, got a list"),
     ],
 )

@@ -67,9 +67,10 @@ def test_a_multi_gpu_model_on_a_shared_accelerator_is_a_catalog_error(tmp_path):
 
 
 def test_the_namespace_is_privileged_and_says_why():
-    ns = namespace_manifest("ml-test-nvidia-device-plugin", {"team": "ml"})
+    ns = namespace_manifest("ml-test-nvidia-device-plugin", "1.34", {"team": "ml"})
     labels = ns["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged" and labels["team"] == "ml"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
     assert "hostPath" in ns["metadata"]["annotations"]["ml-serving.dev/pod-security-exception"]
 
 

@@ -9,7 +9,7 @@ import pytest
 from components.gpu_capacity import plan_capacity
 from components.gpu_node_pool import node_class_manifest, node_pool_manifest, pool_name
 from components.workload import gpu_placement
-from mlserve.manifest_checks import crd_dir, validate_custom_resource
+from mlserve.manifest_checks import validate_custom_resource
 from platform_data import pins
 from tests.components.test_gpu_capacity import gpu_model
 from tests.helpers import run_catalog, settings
@@ -68,24 +68,24 @@ def objects_of(run, kind):
 
 @pytest.mark.parametrize("accelerator", ["nvidia-l4", "nvidia-h100", "nvidia-a100", "nvidia-a100-80gb", "nvidia-t4"])
 @pytest.mark.parametrize("tier", ["dev", "prod"])
-def test_node_pool_and_node_class_validate_against_the_upstream_crds(accelerator, tier):
+def test_node_pool_and_node_class_validate_against_the_upstream_crds(accelerator, tier, crds):
     models = {"m": gpu_model(accelerator, cpu="4", memory="16Gi")}
     for obj in manifests(accelerator, tier, models):
-        assert validate_custom_resource(obj, crd_dir()) == []
+        assert validate_custom_resource(obj, crds) == []
 
 
-def _allowed_karpenter_aws_labels() -> set[str]:
+def _allowed_karpenter_aws_labels(crds) -> set[str]:
     """The CRD's CEL rule lists the karpenter.k8s.aws labels a NodePool may use (not evaluated offline, so read
     from the rule text)."""
-    text = (crd_dir() / "karpenter.sh_nodepools.yaml").read_text()
+    text = (crds / "karpenter.sh_nodepools.yaml").read_text()
     rule = next(line for line in text.splitlines() if 'self in ["karpenter.k8s.aws/instance-tenancy"' in line)
     return set(re.findall(r'"(karpenter\.k8s\.aws/[^"]+)"', rule))
 
 
-def test_requirements_use_only_labels_the_crd_rules_allow():
+def test_requirements_use_only_labels_the_crd_rules_allow(crds):
     pool, _ = manifests()
     keys = [r["key"] for r in pool["spec"]["template"]["spec"]["requirements"]]
-    allowed = _allowed_karpenter_aws_labels()
+    allowed = _allowed_karpenter_aws_labels(crds)
     assert {k for k in keys if k.startswith("karpenter.k8s.aws/")} <= allowed
     assert all(not k.split("/")[0].endswith("karpenter.sh") or k == "karpenter.sh/capacity-type" for k in keys)
     labels = pool["spec"]["template"]["metadata"]["labels"]

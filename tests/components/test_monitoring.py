@@ -22,7 +22,7 @@ from components.monitoring import (
     scaled_object,
 )
 from components.workload import build_model_objects, deployment_timeout_seconds
-from mlserve.manifest_checks import crd_dir, validate_custom_resource
+from mlserve.manifest_checks import validate_custom_resource
 from mlserve.render import validate
 from platform_data.accelerators import ACCELERATOR_LABEL
 from platform_data.metrics import EXPORTERS, MODEL_LABEL
@@ -294,7 +294,7 @@ def test_keda_runs_an_hpa_named_like_the_model_that_scales_down_slowly_for_gpu_m
 
 
 @pytest.mark.parametrize(("stack", "name"), ALL_MODELS)
-def test_monitor_rule_and_scaler_validate_against_the_upstream_crds(stack, name):
+def test_monitor_rule_and_scaler_validate_against_the_upstream_crds(stack, name, crds):
     model_spec, stack_settings = model(stack, name)
     objects = [
         pod_monitor(name, model_spec, stack_settings, labels(name, model_spec)),
@@ -302,7 +302,7 @@ def test_monitor_rule_and_scaler_validate_against_the_upstream_crds(stack, name)
         scaled_object(name, model_spec, stack_settings, labels(name, model_spec)),
     ]
     for obj in filter(None, objects):
-        assert validate_custom_resource(json.loads(json.dumps(obj)), crd_dir()) == [], obj["kind"]
+        assert validate_custom_resource(json.loads(json.dumps(obj)), crds) == [], obj["kind"]
 
 
 # --- the stack ------------------------------------------------------------------------------------------------------

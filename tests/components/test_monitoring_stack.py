@@ -95,10 +95,15 @@ def test_the_grafana_password_is_generated_and_never_appears_in_plain_text(tmp_p
     assert kps["inputs"]["values"]["grafana"]["admin"]["existingSecret"] == "grafana-admin"
 
 
-def test_offline_the_password_stays_unknown_rather_than_invented(prod):
+def test_offline_the_password_is_a_masked_placeholder_rather_than_invented(prod):
     (generator,) = [r for r in prod.registrations if r.type == PASSWORD]
-    assert mock_runtime.COMPUTED_OUTPUTS[PASSWORD](generator.inputs)["result"] == mock_runtime.UNKNOWN
-    assert render_objects(prod)[("Secret", "grafana-admin")]["stringData"] == "[secret]"
+    result = mock_runtime.COMPUTED_OUTPUTS[PASSWORD](generator.inputs)["result"]
+    assert result == {mock_runtime.SECRET_SIG: mock_runtime.SECRET_MARK, "value": mock_runtime.GENERATED_PLACEHOLDER}
+    # The Secret keeps its keys (a valid object), every value masked.
+    assert render_objects(prod)[("Secret", "grafana-admin")]["stringData"] == {
+        "admin-password": "[secret]",
+        "admin-user": "[secret]",
+    }
 
 
 def test_monitors_and_rules_wait_for_the_operator_and_scalers_for_keda_and_the_deployment(prod):

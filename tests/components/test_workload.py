@@ -369,3 +369,25 @@ def test_a_config_file_change_rolls_the_pods():
     before = objects().deployment["spec"]["template"]["metadata"]["annotations"]["ml-serving.dev/config-sha256"]
     other = objects(spec(runtime="torchserve")).deployment["spec"]["template"]["metadata"]["annotations"]
     assert other["ml-serving.dev/config-sha256"] != before
+
+
+def suppressed_checks(objs) -> dict[str, str]:
+    annotations = objs.deployment["metadata"].get("annotations", {})
+    return dict(v.split("=", 1) for k, v in annotations.items() if k.startswith("checkov.io/skip"))
+
+
+def test_a_dev_stack_suppresses_the_digest_checks_for_a_tagged_image_its_policy_allows():
+    dev = objects(spec(image={"ref": "repo/img:1.2"}), image="repo/img:1.2")
+    assert set(suppressed_checks(dev)) == {"CKV_K8S_43", "CKV_K8S_15"}
+    assert "dev policy runs a prebuilt image by tag" in suppressed_checks(dev)["CKV_K8S_43"]
+    pinned = "repo/img@sha256:" + "a" * 64
+    assert suppressed_checks(objects(spec(image={"ref": pinned}), image=pinned)) == {}
+
+
+def test_suppression_reasons_on_a_registry_stack_never_talk_about_a_local_cluster():
+    ecr = {"registry": {"type": "ecr", "region": "eu-west-1", "accountId": "123456789012"}}
+    prod = objects(stack=settings(environment={"tier": "prod", "namespace": "ml"}, **ecr), built=True)
+    local = objects(built=True)
+    assert set(suppressed_checks(prod)) == set(suppressed_checks(local)) == {"CKV_K8S_43", "CKV_K8S_15"}
+    assert not any("dev" in r or "local" in r for r in suppressed_checks(prod).values())
+    assert all("local dev cluster" in r for r in suppressed_checks(local).values())

@@ -7,7 +7,7 @@ import json
 import stat
 import sys
 
-from mlserve.manifest_checks import run_checkov, validate_manifests, without_deploy_time_fields
+from mlserve.manifest_checks import run_checkov, validate_manifests
 from mlserve.output import to_yaml
 
 
@@ -66,16 +66,19 @@ SECRET = {
     "kind": "Secret",
     "metadata": {"name": "grafana-admin", "namespace": "monitoring"},
     "type": "Opaque",
-    "stringData": "[secret]",
+    "stringData": {"admin-password": "[secret]", "admin-user": "[secret]"},
 }
 
 
-def test_a_field_the_render_could_only_mark_secret_or_unknown_is_left_out_of_validation():
-    assert without_deploy_time_fields(SECRET) == {k: v for k, v in SECRET.items() if k != "stringData"}
-    assert without_deploy_time_fields({**SECRET, "stringData": "[unknown]"}) == without_deploy_time_fields(SECRET)
+def test_a_masked_secret_is_validated_whole_and_a_masked_string_in_place_of_its_map_is_an_error(tmp_path):
+    (tmp_path / "ok.yaml").write_text(to_yaml(SECRET))
+    (tmp_path / "flat.yaml").write_text(to_yaml({**SECRET, "stringData": "[secret]"}))
+    report = validate_manifests(tmp_path, minors=("1.33",))
+    assert report.checked == 2
+    assert len(report.errors) == 1 and report.errors[0].startswith("flat.yaml (Kubernetes 1.33): stringData:")
 
 
-def test_everything_else_of_that_object_is_still_validated(tmp_path):
+def test_every_field_of_a_secret_is_validated(tmp_path):
     (tmp_path / "ok.yaml").write_text(to_yaml(SECRET))
     (tmp_path / "bad.yaml").write_text(to_yaml({**SECRET, "metadata": {**SECRET["metadata"], "name": "b"}, "typo": 1}))
     report = validate_manifests(tmp_path, minors=("1.33",))
