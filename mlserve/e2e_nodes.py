@@ -22,7 +22,7 @@ from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT
 #: kwok manages the nodes carrying this annotation (tools/e2e/cluster.sh starts it with this selector).
 KWOK_ANNOTATION = {"kwok.x-k8s.io/node": "fake"}
 #: A general-purpose node for CPU models (m6i.4xlarge, AL2023 allocatable as Karpenter computes it).
-CPU_INSTANCE = InstanceType("m6i.4xlarge", 0, 16, 64, "15890m", "57691Mi")
+CPU_INSTANCE = InstanceType("m6i.4xlarge", 0, 16, 64, "15890m", "57691Mi", 234)
 MAX_PODS = 110
 EPHEMERAL_STORAGE = "200Gi"
 
