@@ -163,7 +163,7 @@ def test_check_manifests_says_which_checkers_ran_and_exits_3_when_one_cannot_run
     assert "checkers run: kubernetes-schemas; skipped: crd-schemas, checkov; result: incomplete (exit 3)" in out
 
 
-def test_check_manifests_without_checkov_says_it_was_not_requested(tmp_path, capsys):
+def test_check_manifests_without_checkov_says_it_was_not_requested(tmp_path, capsys, crds):
     code = main(["check-manifests", "--stack", "dev", "--out", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == cli.EXIT_OK, out

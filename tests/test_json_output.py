@@ -62,7 +62,7 @@ def test_invalid_input_is_a_json_document_with_located_problems(capsys):
     assert "1 problem found" in captured.err or "problems found" in captured.err  # the text still goes to stderr
 
 
-def test_check_manifests_json(tmp_path, monkeypatch, capsys):
+def test_check_manifests_json(tmp_path, monkeypatch, capsys, crds):
     monkeypatch.chdir(ROOT)
     code, document = run_json(capsys, "check-manifests", "--stack", "dev", "--out", str(tmp_path / "out"))
     assert code == 0
