@@ -15,7 +15,8 @@ from model_catalog.environment import Environment
 from platform_data.prices import PRICE_CAPACITY_TYPE, PRICE_DATE, PRICE_REGION, PRICE_SOURCE
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def text_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns aligned for a terminal: the first left-aligned, the rest right-aligned (the plan's report uses it too)."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -71,7 +72,7 @@ def capacity_report(env: Environment) -> list[str]:
         total += [str(sum(p.nodes_at(w) for p in plans.values())) for w in ("min", "max")]
         total += [_usd(sum(p.hourly_usd_at(w) for p in plans.values())) for w in ("min", "max")]
         rows.append(total)
-    lines = [title, "", *_table(header, rows), ""]
+    lines = [title, "", *text_table(header, rows), ""]
     for name, plan in plans.items():
         if karpenter:
             types = ", ".join(t.name for t in plan.instance_types)

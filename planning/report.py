@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    return [line(header), *(line(r) for r in rows)]
+from mlserve.capacity import text_table
 
 
 def _pct(value: float) -> str:
@@ -63,7 +54,7 @@ def plan_table(doc: dict) -> list[str]:
             _usd(total["naiveHourlyUsd"]),
         ]
     )
-    lines += ["", *_table(header, rows), ""]
+    lines += ["", *text_table(header, rows), ""]
     for p in doc["pools"]:
         lines.append(f"{p['name']}: " + ", ".join(f"{n} x {t}" for t, n in p["nodes"].items()))
         for g in p["nodeGroups"]:
