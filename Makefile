@@ -25,7 +25,7 @@ E2E_NODES_STACK ?= prod
 E2E_BIN = $(shell tools/e2e/build.sh --print-bin)
 
 .PHONY: help venv render validate capacity plan forecast forecast-demo diff policy policy-all policy-pack-test \
-	lint-workflows test lint schema golden check-manifests check-all bench bench-plan lock clean dev-cluster dev-images \
+	lint-workflows test lint schema golden check-manifests check-all bench bench-inputs bench-plan lock clean dev-cluster dev-images \
 	e2e-build cluster-up cluster-down e2e-dry-run crds fuzz
 
 help: ## list targets
@@ -122,6 +122,9 @@ crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-check
 
 bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
 	$(MLSERVE) bench
+
+bench-inputs: venv ## how fast validate and render refuse each hostile YAML catalog (tests/bad_inputs), vs the default catalog
+	$(PY) -m mlserve.bench_inputs
 
 bench-plan: venv ## planner time and gap for 20, 200 and 1000-model catalogs (targets in planning/bench.py)
 	$(PY) -m planning.bench
