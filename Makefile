@@ -61,8 +61,14 @@ forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=
 forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
 	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
 
+DIFF_CMD = $(MLSERVE) diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
+# GNU make exits 2 whenever a command fails, whatever its status: the last line says which status mlserve diff gave
+# (1: changes, 2: invalid input); scripts and CI call mlserve diff itself for its 0/1/2 (docs/cli.md).
 diff: venv ## what the working tree changes against BASE (default main), per object; STACK= one stack, FORMAT=markdown
-	$(MLSERVE) diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
+	@echo '$(DIFF_CMD)'
+	@$(DIFF_CMD) || { status=$$?; \
+	  if [ $$status -eq 1 ]; then echo "make diff: changes found (mlserve diff exit 1)" >&2; \
+	  else echo "make diff: nothing compared (mlserve diff exit $$status)" >&2; fi; exit $$status; }
 
 policy: venv ## the policy pack's rules (policy/) over STACK's offline render; fails on a mandatory violation
 	$(MLSERVE) policy --stack $(STACK) $(CATALOG_ARG)
