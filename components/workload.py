@@ -20,6 +20,7 @@ from model_catalog.checks import scaling_target
 from model_catalog.quantities import byte_count, format_mebibytes
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
+from model_catalog.tier_rules import exceptions_annotation
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
@@ -42,6 +43,8 @@ FETCH_RESOURCES = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}
 GPU_NODE_AND_PULL_SECONDS = 900
 
 FETCHER_SOURCE = Path(__file__).with_name("scripts") / FETCHER_FILE
+#: The existing claim a pvc:// model mounts, as the catalog declares it (access mode, storage class, pinning).
+WEIGHTS_CLAIM_ANNOTATION = "ml-serving.dev/weights-claim"
 #: Labels the Prometheus operator puts on every Prometheus pod: what may scrape a model.
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
@@ -372,6 +375,30 @@ def _spread(model: str) -> list[Manifest]:
     ]
 
 
+def same_node_affinity(model: str) -> Manifest:
+    return {
+        "podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector_labels(model)}}
+            ]
+        }
+    }
+
+
+def workload_annotations(spec: ModelSpec, settings: StackSettings) -> dict[str, str]:
+    """Annotations every workload of the model carries: tier-rule exceptions in effect, the declared claim."""
+    annotations = exceptions_annotation(spec, settings.environment.tier)
+    weights = spec.weights
+    if weights.access_mode is not None:
+        claim = {
+            "accessMode": weights.access_mode,
+            "storageClass": weights.storage_class,
+            "sameNode": weights.same_node,
+        }
+        annotations[WEIGHTS_CLAIM_ANNOTATION] = json.dumps(claim, sort_keys=True, separators=(",", ":"))
+    return annotations
+
+
 def pod_template(
     model: str,
     spec: ModelSpec,
@@ -416,6 +443,10 @@ def pod_template(
             }
         },
     }
+    if spec.weights.same_node:
+        # A ReadWriteOnce claim attaches to one node: every replica goes where the first one runs.
+        pod["affinity"] = same_node_affinity(model)
+        pod["topologySpreadConstraints"] = _spread(model)[:1]
     if fetch is not None:
         pod["initContainers"] = [fetch]
     if image_pull_secrets:
@@ -482,6 +513,7 @@ def build_model_objects(
     view = effective_runtime(spec)
     timeout = deployment_timeout_seconds(spec)
     deployment_annotations = checkov_annotations(suppression_cases(spec, settings, built_image))
+    deployment_annotations.update(workload_annotations(spec, settings))
     if spec.resources.gpu is not None:
         # `pulumi up` waits for the rollout; GPU nodes, multi-GB images and model loads outlast its 10-minute default.
         deployment_annotations["pulumi.com/timeoutSeconds"] = str(timeout)

@@ -19,6 +19,7 @@ from platform_data.runtimes import RUNTIME_NAMES
 
 from .kubernetes_names import Cidr, Labels
 from .quantities import BYTES_PATTERN, CPU_PATTERN
+from .tier_rules import RULE_NAMES
 
 #: Model names become Kubernetes object names (Service names are DNS-1035 labels). 40 characters leave room for
 #: the suffixes derived objects get (``-weights``, ``-config``, ...) within the 63-character limit.
@@ -51,8 +52,12 @@ LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_len
 
 RuntimeName = Literal[RUNTIME_NAMES]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
-ScalingMetric = Literal["cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency"]
+ScalingMetric = Literal[
+    "cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency", "queue-depth", "queue-time", "ttft-p90"
+]
 CapacityChoice = Literal["on-demand", "spot", "spot-fallback"]
+AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
+TierRuleName = Literal[RULE_NAMES]  # type: ignore[valid-type]
 
 
 #: A Kubernetes label value: alphanumeric at both ends, [A-Za-z0-9._-] between, at most 63 characters.
@@ -117,6 +122,16 @@ class Weights(CatalogModel):
     """Secret (in the stack's namespace) with the downloader's credentials, mounted as files: key `credentials`
     (AWS shared-credentials file) for s3, `key.json` for gs, `token` for hf, `authorization` (a header value) for
     https. Prefer workload identity (the stack's service-account annotations) over static keys."""
+    access_mode: AccessMode | None = Field(None, examples=["ReadOnlyMany"])
+    """`pvc://` only, and required there: the existing claim's access mode, as declared on it. `ReadWriteOnce`
+    attaches to one node, so more than one replica needs `sameNode: true`; `ReadWriteOncePod` admits one pod, which
+    a rolling update (new pod before old) cannot respect."""
+    storage_class: K8sName | None = Field(None, examples=["efs-sc"])
+    """`pvc://` only: the claim's storage class, recorded on the workload (annotation `ml-serving.dev/weights-claim`)
+    for reviewers; not read from the cluster."""
+    same_node: bool = Field(False, examples=[True])
+    """`pvc://` with `ReadWriteOnce`: pin every replica to one node (the one the volume is attached to), so more
+    than one replica can mount it. They share that node's failure."""
 
 
 class Gpu(CatalogModel):
@@ -154,7 +169,11 @@ class Scaling(CatalogModel):
     """Most replicas."""
     metric: ScalingMetric = Field("cpu", examples=["concurrency"])
     """Signal to scale on: `cpu`/`memory` (% of request), `gpu-utilization` (%), `requests-per-second` or
-    `concurrency` (in-flight or queued requests) per replica."""
+    `concurrency` (in-flight or queued requests) per replica; for queue-bound models, `queue-depth` (requests
+    waiting per replica: vLLM `num_requests_waiting`, Triton pending requests, TorchServe queue) or `queue-time`
+    (mean seconds a request waits: Triton queue duration, TorchServe queue latency, vLLM queue time); for LLM
+    latency SLOs, `ttft-p90` (time to first token, p90 seconds, from vLLM's histogram). The runtime's series are in
+    docs/metrics-reference.md."""
     target: Annotated[float, Field(gt=0, le=100_000)] | None = Field(None, examples=[24])
     """Target per replica for `metric`; default 70 for cpu, 80 for memory and gpu-utilization; required for
     requests-per-second and concurrency."""
@@ -268,6 +287,17 @@ class Alerts(CatalogModel):
     """Share of requests failing on the server's side above which `ModelHighErrorRate` fires."""
 
 
+class PolicyException(CatalogModel):
+    """A tier rule this model waives, with the reason (docs/catalog-reference.md#tier-rules)."""
+
+    rule: TierRuleName = Field(examples=["prod-min-replicas"])
+    """The rule's name; only waivable rules are accepted."""
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=500)] = Field(
+        examples=["235B on 8 H100: a second idle replica costs $110/hour; a node loss is an accepted outage"]
+    )
+    """Why the rule is wrong for this model, for reviewers (rendered on the workload and in the summary)."""
+
+
 class ModelSpec(CatalogModel):
     """One served model, as effective in one stack (overrides already applied)."""
 
@@ -317,6 +347,12 @@ class ModelSpec(CatalogModel):
     (spot preferred, on-demand when spot is short). Default: the stack's `gpuNodePool.capacityType` (`spot` there
     means `spot-fallback`). Read today by the capacity planner (`mlserve plan`, docs/capacity-planning.md) to price
     and place each model; the node pools still follow the stack's `gpuNodePool.capacityType`."""
+    policy_exceptions: list[PolicyException] = Field(
+        [], examples=[[{"rule": "prod-min-replicas", "reason": "one replica of 8 H100s is all we can afford"}]]
+    )
+    """Tier rules this model waives, each with its reason; rendered as the annotation
+    `ml-serving.dev/policy-exceptions`, listed by `mlserve render` and flagged by `mlserve diff`. Rules protecting
+    the cluster or secrets (Pod Security, credentials, image pinning, TLS, egress) cannot be waived."""
 
 
 class Model(ModelSpec):
