@@ -28,6 +28,7 @@ from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, 
 from .labels import model_labels, selector_labels
 from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
+from .weights.fetch import fetch_options
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
 RUN_AS_USER = 10001
@@ -300,14 +301,19 @@ def _fetch_container(model: str, spec: ModelSpec) -> Manifest | None:
     if downloader is None:
         return None
     assert spec.weights.uri is not None
-    command = [
-        part.replace("{uri}", spec.weights.uri).replace("{dest}", model_dir(model)) for part in downloader.command
-    ]
+    command: list[str] = []
+    for part in downloader.command:
+        if part == "{uri}":  # the fetcher's options (filters, checksum, limit) go before the URI
+            command += fetch_options(spec, weights_volume_bytes(spec))
+        command.append(part.replace("{uri}", spec.weights.uri).replace("{dest}", model_dir(model)))
     container: Manifest = {
         "name": "fetch-weights",
         "image": downloader.image,
         "imagePullPolicy": "IfNotPresent",
         "command": command,
+        # The fetcher's last lines (why it failed: size, checksum, HTTP status) become the container's termination
+        # message, shown by `kubectl describe pod` and kube-state-metrics.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "env": [{"name": k, "value": v} for k, v in downloader.env],
         "resources": {"requests": dict(FETCH_RESOURCES), "limits": dict(FETCH_RESOURCES)},
         "securityContext": container_security_context(),

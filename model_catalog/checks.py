@@ -100,6 +100,21 @@ def _weights(spec: ModelSpec) -> Iterator[Finding]:
             yield from _claim(spec)
     elif weights.credentials_secret is not None:
         yield ("weights", "credentialsSecret"), "baked-in weights are not downloaded; remove it"
+    scheme = (weights.uri or "").split("://", 1)[0]
+    for field, attribute, wanted in (
+        ("include", "include", "hf"),
+        ("exclude", "exclude", "hf"),
+        ("sha256", "sha256", "https"),
+    ):
+        if getattr(weights, attribute) is not None and scheme != wanted:
+            yield (
+                ("weights", field),
+                f"'{field}' is for {wanted}:// weights; this model's come from {scheme or 'the image'}",
+            )
+    for field in ("include", "exclude"):
+        for i, pattern in enumerate(getattr(weights, field) or []):
+            if ".." in pattern.split("/"):
+                yield ("weights", field, i), f"got '{pattern}'; a pattern names paths inside the repository, no '..'"
     if not (weights.uri or "").startswith("pvc://"):
         for field in ("accessMode", "storageClass", "sameNode"):
             if getattr(weights, _snake(field)) not in (None, False):

@@ -58,6 +58,10 @@ ScalingMetric = Literal[
 CapacityChoice = Literal["on-demand", "spot", "spot-fallback"]
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 TierRuleName = Literal[RULE_NAMES]  # type: ignore[valid-type]
+#: A glob over a Hugging Face repository's paths: no leading `/`, path characters and glob syntax only.
+HfPattern = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_.*?\[\]!+=@-][A-Za-z0-9_.*?\[\]/!+=@-]*$", max_length=200)
+]
 
 
 #: A Kubernetes label value: alphanumeric at both ends, [A-Za-z0-9._-] between, at most 63 characters.
@@ -115,13 +119,28 @@ class Weights(CatalogModel):
     baked: bool = Field(False, examples=[True])
     """The image already contains the weights under `/models/<model>`."""
     size_gib: Annotated[float, Field(gt=0, le=2048)] | None = Field(default=None, alias="sizeGiB", examples=[72])
-    """Approximate size of the weights; sizes the download volume and the start-up budget."""
+    """Size of the weights as served (an archive's unpacked contents; for hf://, the files the filters select);
+    sizes the volume (x1.25), the start-up budget and the fetch's limit: a fetch that would write more stops with
+    a message naming this field."""
     load_timeout_seconds: Annotated[int, Field(ge=30, le=7200)] | None = Field(None, examples=[1200])
     """Worst-case time from container start to ready; overrides the estimate derived from `sizeGiB`."""
     credentials_secret: K8sName | None = Field(None, examples=["huggingface-token"])
     """Secret (in the stack's namespace) with the downloader's credentials, mounted as files: key `credentials`
     (AWS shared-credentials file) for s3, `key.json` for gs, `token` for hf, `authorization` (a header value) for
     https. Prefer workload identity (the stack's service-account annotations) over static keys."""
+    include: Annotated[list[HfPattern], Field(max_length=50)] | None = Field(
+        None, examples=[["*.safetensors", "*.json", "tokenizer.model"]]
+    )
+    """`hf://` only: fetch only the repository paths matching one of these glob patterns (fnmatch: `*` crosses `/`;
+    a pattern ending in `/` means everything under it). Default: every file."""
+    exclude: Annotated[list[HfPattern], Field(max_length=50)] | None = Field(None, examples=[["original/", "*.onnx"]])
+    """`hf://` only: leave out the paths matching these patterns. Default: the runtime's (vllm: `original/`, ONNX,
+    OpenVINO, Core ML, GGUF, TensorFlow and Flax files; docs/big-models.md); `[]` fetches everything included."""
+    sha256: Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{64}$")] | None = Field(
+        None, examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+    """`https://` only: the sha256 of the file (the archive, for an archive) as its publisher states it; checked
+    after the download, and a mismatch fails the fetch (unpacked files removed)."""
     access_mode: AccessMode | None = Field(None, examples=["ReadOnlyMany"])
     """`pvc://` only, and required there: the existing claim's access mode, as declared on it. `ReadWriteOnce`
     attaches to one node, so more than one replica needs `sameNode: true`; `ReadWriteOncePod` admits one pod, which

@@ -263,3 +263,16 @@ def test_mlserve_diff_flags_a_new_or_changed_exception():
     assert "policy-exception" in removed_all.flags
     (unrelated,) = compare({"d": _deployment({"a": "1"})}, {"d": _deployment({"a": "2"})})
     assert unrelated.flags == []
+
+
+# --- weights that fit: filters and checksums go with their scheme ---------------------------------------------------
+
+
+def test_filters_are_for_hf_and_checksums_for_https():
+    assert messages(weights={"uri": "s3://b/m/", "include": ["*.json"]})["weights.include"] == (
+        "'include' is for hf:// weights; this model's come from s3"
+    )
+    assert "is for https:// weights" in messages(weights={"uri": "hf://o/m", "sha256": "a" * 64})["weights.sha256"]
+    assert messages(weights={"uri": "hf://o/m", "exclude": ["original/../x"]})["weights.exclude.0"].endswith("no '..'")
+    assert messages(weights={"uri": "hf://o/m", "include": ["*.safetensors"], "exclude": []}) == {}
+    assert messages(weights={"uri": "https://h/m.tar.gz", "sha256": "a" * 64}) == {}
