@@ -28,6 +28,7 @@ from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, 
 from .labels import model_labels, selector_labels
 from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
+from .weights import cache
 from .weights.fetch import fetch_options
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
@@ -94,17 +95,19 @@ def gpus_per_pod(spec: ModelSpec) -> int:
 
 
 def startup_budget_seconds(spec: ModelSpec) -> int:
-    """Worst-case seconds from server start to ready: the catalog's, else base + per-GiB load time, doubled."""
+    """Worst-case seconds from server start to ready: the catalog's, else base + per-GiB load time (plus reading
+    a cached model's weights over the network), doubled."""
     if spec.weights.load_timeout_seconds is not None:
         return spec.weights.load_timeout_seconds
     preset = RUNTIMES[spec.runtime]
     size = spec.weights.size_gib or 0
-    return 2 * (preset.load_seconds_base + math.ceil(preset.load_seconds_per_gib * size))
+    warm_read = cache.warm_read_seconds(spec) if cache.is_cached(spec) else 0
+    return 2 * (preset.load_seconds_base + math.ceil(preset.load_seconds_per_gib * size) + warm_read)
 
 
 def weights_volume_bytes(spec: ModelSpec) -> int:
-    """Size of the download volume (0 when weights are baked in or mounted from a PVC)."""
-    if spec.weights.uri is None or spec.weights.uri.startswith("pvc://"):
+    """Size of the pod's download volume (0 when weights are baked in, mounted from a PVC, or cached)."""
+    if spec.weights.uri is None or spec.weights.uri.startswith("pvc://") or cache.is_cached(spec):
         return 0
     return math.ceil((spec.weights.size_gib or 1) * WEIGHTS_VOLUME_HEADROOM * 2**30)
 
@@ -232,8 +235,11 @@ def _downloader(spec: ModelSpec):
     return DOWNLOADERS[uri.split("://", 1)[0]]
 
 
-def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], list[Manifest], list[Manifest]]:
-    """Pod volumes, the server's mounts and the fetcher's mounts."""
+def _volumes_and_mounts(
+    model: str, spec: ModelSpec, download: bool = True
+) -> tuple[list[Manifest], list[Manifest], list[Manifest]]:
+    """Pod volumes, the server's mounts and the fetcher's mounts. ``download``: the pod fetches the weights itself
+    (False for a cached model: its server mounts the cache, the fill Job fetches)."""
     volumes: list[Manifest] = [
         {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
         {"name": "cache", "emptyDir": {"sizeLimit": spec.resources.ephemeral_storage}},
@@ -254,8 +260,13 @@ def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], li
         if sub_path.strip("/"):
             mount["subPath"] = sub_path.strip("/")
         server.append(mount)
+    elif uri is not None and not download:
+        volume, mount = cache.cache_volume(model, spec)
+        volumes.append(volume)
+        server.append(mount)
     elif uri is not None:
-        volumes.append({"name": "models", "emptyDir": {"sizeLimit": format_mebibytes(weights_volume_bytes(spec))}})
+        size = weights_volume_bytes(spec) or cache.cache_bytes(spec)  # the fill Job's view sizes its own limit
+        volumes.append({"name": "models", "emptyDir": {"sizeLimit": format_mebibytes(size)}})
         server.append({"name": "models", "mountPath": MODEL_ROOT, "readOnly": True})
         fetch.append({"name": "models", "mountPath": MODEL_ROOT})
         if spec.weights.credentials_secret:
@@ -272,7 +283,7 @@ def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], li
     # One ConfigMap, two views of it: the server sees its config files, the init container only the fetcher.
     for volume, files, mounts, path in (
         ("config", runtime_files, server, CONFIG_DIR),
-        ("fetcher", [FETCHER_FILE] if FETCHER_FILE in data else [], fetch, FETCHER_DIR),
+        ("fetcher", [FETCHER_FILE] if FETCHER_FILE in data and download else [], fetch, FETCHER_DIR),
     ):
         if files:
             items = [{"key": name, "path": name} for name in files]
@@ -381,6 +392,46 @@ def _spread(model: str) -> list[Manifest]:
     ]
 
 
+def _fetch_with_mounts(model: str, spec: ModelSpec, settings: StackSettings) -> Manifest | None:
+    """The fetch container with its mounts and the stack's egress proxy (for the pod, or the cache's fill Job)."""
+    fetch = _fetch_container(model, spec)
+    if fetch is None:
+        return None
+    fetch["volumeMounts"] = _volumes_and_mounts(model, spec)[2]
+    proxy = settings.network.weights_proxy
+    if proxy is not None:
+        # Only the download goes through the egress proxy; the server gets no proxy settings.
+        fetch["env"] = sorted(
+            [*fetch["env"], {"name": "HTTPS_PROXY", "value": proxy}, {"name": "https_proxy", "value": proxy}],
+            key=lambda e: e["name"],
+        )
+    return fetch
+
+
+def weights_cache_objects(
+    model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]
+) -> list[Manifest]:
+    """A cached model's claim, fill Job and the Job's NetworkPolicy (components/weights/cache.py); [] otherwise."""
+    if not cache.is_cached(spec):
+        return []
+    fetch = _fetch_with_mounts(model, spec, settings)
+    assert fetch is not None
+    mounted = {m["name"] for m in fetch["volumeMounts"]}
+    volumes = [v for v in _volumes_and_mounts(model, spec)[0] if v["name"] in mounted]
+    return [
+        cache.cache_claim(model, spec, settings, labels),
+        cache.fill_job(model, spec, settings, labels, fetch, volumes, pod_security_context()),
+        cache.fill_network_policy(model, settings, labels, [dict(DNS_EGRESS), weights_egress(settings)]),
+    ]
+
+
+def weights_egress(settings: StackSettings) -> Manifest:
+    """Egress to where weights come from (the stack's weight CIDRs, on the proxy's port or 443)."""
+    proxy = settings.network.weights_proxy
+    port = int(proxy.rsplit(":", 1)[1]) if proxy is not None else 443
+    return {"to": ip_peers(settings.network.weights_egress_cidrs), "ports": [{"protocol": "TCP", "port": port}]}
+
+
 def same_node_affinity(model: str) -> Manifest:
     return {
         "podAffinity": {
@@ -414,17 +465,9 @@ def pod_template(
     image_pull_secrets: Sequence[Manifest] = (),
 ) -> Manifest:
     view = effective_runtime(spec)
-    volumes, server_mounts, fetch_mounts = _volumes_and_mounts(model, spec)
-    fetch = _fetch_container(model, spec)
-    if fetch is not None:
-        fetch["volumeMounts"] = fetch_mounts
-        proxy = settings.network.weights_proxy
-        if proxy is not None:
-            # Only the download goes through the egress proxy; the server gets no proxy settings.
-            fetch["env"] = sorted(
-                [*fetch["env"], {"name": "HTTPS_PROXY", "value": proxy}, {"name": "https_proxy", "value": proxy}],
-                key=lambda e: e["name"],
-            )
+    download = not cache.is_cached(spec)
+    volumes, server_mounts, _ = _volumes_and_mounts(model, spec, download)
+    fetch = _fetch_with_mounts(model, spec, settings) if download else None
     pod: Manifest = {
         "serviceAccountName": model,
         "automountServiceAccountToken": False,
@@ -697,14 +740,7 @@ def network_policy(
     if weights_volume_bytes(spec):
         # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
         # destinations too, which is why prod must declare them (docs/security.md#networking).
-        proxy = settings.network.weights_proxy
-        port = int(proxy.rsplit(":", 1)[1]) if proxy is not None else 443
-        egress.append(
-            {
-                "to": ip_peers(settings.network.weights_egress_cidrs),
-                "ports": [{"protocol": "TCP", "port": port}],
-            }
-        )
+        egress.append(weights_egress(settings))
     for rule in spec.egress:
         if rule.cidr is not None:
             peer: Manifest = {"ipBlock": {"cidr": rule.cidr}}

@@ -115,6 +115,11 @@ def _weights(spec: ModelSpec) -> Iterator[Finding]:
         for i, pattern in enumerate(getattr(weights, field) or []):
             if ".." in pattern.split("/"):
                 yield ("weights", field, i), f"got '{pattern}'; a pattern names paths inside the repository, no '..'"
+    if weights.cache and scheme in ("", "pvc"):
+        yield (
+            ("weights", "cache"),
+            "only downloaded weights (s3, gs, hf, https) are cached; this model's are not downloaded",
+        )
     if not (weights.uri or "").startswith("pvc://"):
         for field in ("accessMode", "storageClass", "sameNode"):
             if getattr(weights, _snake(field)) not in (None, False):

@@ -133,6 +133,12 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)
+        if spec.weights.cache and settings.weights_cache is None:
+            report(
+                ("weights", "cache"),
+                f"stack '{stack}' has no shared weights cache; set ml-serving:weightsCache.storageClass (a "
+                "ReadWriteMany class) in its settings, or override 'weights.cache: false' for it",
+            )
         downloads = spec.weights.uri is not None and not spec.weights.uri.startswith("pvc://")
         open_cidrs = [c for c in settings.network.weights_egress_cidrs if c.endswith("/0")]
         if tier == "prod" and downloads and open_cidrs:

@@ -141,6 +141,10 @@ class Weights(CatalogModel):
     )
     """`https://` only: the sha256 of the file (the archive, for an archive) as its publisher states it; checked
     after the download, and a mismatch fails the fetch (unpacked files removed)."""
+    cache: bool = Field(False, examples=[True])
+    """Fetch once into the stack's shared weights cache (`ml-serving:weightsCache`) instead of into every pod: a
+    ReadWriteMany volume per model filled by a Job, mounted read-only by every replica, so a scale-up starts
+    without a download. s3, gs, hf and https weights."""
     access_mode: AccessMode | None = Field(None, examples=["ReadOnlyMany"])
     """`pvc://` only, and required there: the existing claim's access mode, as declared on it. `ReadWriteOnce`
     attaches to one node, so more than one replica needs `sameNode: true`; `ReadWriteOncePod` admits one pod, which
