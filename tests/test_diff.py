@@ -4,6 +4,7 @@ end to end (a temporary git worktree for the base, always removed; exit 0 / 1 / 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -274,3 +275,33 @@ def test_the_command_exits_2_on_a_bad_ref_or_stack_or_invalid_catalog(repo, caps
         err = capsys.readouterr().err
         assert "in the working tree: the stack does not render" in err and "maxReplicas" in err
     assert len(worktrees(repo)) == 1
+
+
+def test_json_output_without_and_with_changes_and_on_a_bad_ref(repo, capsys):
+    from tests.test_json_output import assert_valid
+
+    args = ["diff", "--project-dir", str(repo), "--stack", "dev", "--json"]
+    assert main([*args, "--base", "HEAD"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    assert document["stacks"] == ["dev"] and document["diffs"][0]["changed"] is False
+    with catalog_edited(repo, "      target: 40\n", "      target: 50\n"):
+        assert main([*args, "--base", "main"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    (dev,) = document["diffs"]
+    fields = [(c["object"], f["path"], f["before"], f["after"]) for c in dev["changes"] for f in c["fields"]]
+    assert fields == [
+        (
+            "ConfigMap ml-dev-monitoring/dashboard-review-sentiment",
+            'data["review-sentiment.json"]{json}.panels[4].targets[1].expr',
+            "vector(40)",
+            "vector(50)",
+        ),
+        ("ScaledObject ml-dev/review-sentiment", "spec.triggers[0].metadata.threshold", "40", "50"),
+    ]
+    assert dev["counts"]["changed"] == 2 and {c["model"] for c in dev["changes"]} == {"review-sentiment"}
+    assert main([*args, "--base", "no-such-ref"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    assert "unknown git ref 'no-such-ref'" in document["error"]

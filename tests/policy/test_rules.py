@@ -3,6 +3,7 @@ Then the offline check (`mlserve policy`) over real renders: every committed sta
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from typing import Any
@@ -294,6 +295,16 @@ def test_the_command_fails_on_prod_with_a_public_model_without_tls_naming_rule_a
     ingress = "urn:pulumi:prod::ml-serving::ml-serving:models:ModelService$kubernetes:networking.k8s.io/v1:Ingress::resnet50-ingress"
     assert f"mandatory public-exposure-tls: {ingress}: host 'vision.api.acme.example' is exposed without TLS" in out
     assert "1 mandatory violations" in out
+    assert main(["policy", "--stack", "prod", "--project-dir", str(tmp_path), "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert (document["exitCode"], document["ok"], document["mandatoryViolations"]) == (1, False, 1)
+    (violation,) = [v for v in document["violations"] if v["mandatory"]]
+    assert violation == {
+        "rule": "public-exposure-tls",
+        "mandatory": True,
+        "urn": ingress,
+        "message": "host 'vision.api.acme.example' is exposed without TLS (not in spec.tls)",
+    }
 
 
 UNPINNED = PUBLIC.replace(
