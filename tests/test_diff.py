@@ -14,7 +14,7 @@ import pytest
 from mlserve.__main__ import main
 from mlserve.diff import Item, compare, field_changes, format_path, load_side, markdown_report, text_report
 from mlserve.render import render
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_make
 
 CATALOG = (ROOT / "models.yaml").read_text(encoding="utf-8")
 
@@ -215,10 +215,7 @@ def catalog_edited(repo: Path, old: str, new: str):
 
 
 def make_diff(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    """`make diff` in the scratch repository, with this checkout's virtualenv (never re-created from there)."""
-    venv = ROOT / ".venv"
-    command = ["make", "--no-print-directory", "-o", f"{venv}/.installed", f"VENV={venv}", "diff", *args]
-    return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=False)
+    return run_make(repo, "diff", *args)
 
 
 def test_the_command_exits_0_without_changes(repo, capsys):

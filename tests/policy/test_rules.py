@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from mlserve.__main__ import main
 from mlserve.policy_check import check_policy, stack_resources
 from policy.rules import RULES, Context, Resource, evaluate, stack_of, tier_of
-from tests.helpers import ROOT, STACKS
+from tests.helpers import ROOT, STACKS, run_make
 
 PROD = Context("prod", "prod")
 DEV = Context("dev", "dev")
@@ -332,23 +331,7 @@ def test_the_command_fails_on_a_catalog_with_an_unpinned_prod_image_before_anyth
 def test_make_policy_fails_on_an_unpinned_prod_image_naming_rule_and_model(tmp_path):
     catalog = tmp_path / "models.yaml"
     catalog.write_text(UNPINNED, encoding="utf-8")
-    venv = ROOT / ".venv"
-    result = subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "-o",
-            f"{venv}/.installed",
-            f"VENV={venv}",
-            "policy",
-            "STACK=prod",
-            f"CATALOG={catalog}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_make(ROOT, "policy", "STACK=prod", f"CATALOG={catalog}")
     assert result.returncode == 2  # make's own code for a failing command; mlserve policy exited 2
     assert "models.tagger.image.ref: got 'tensorflow/serving:2.14.1'" in result.stderr
     assert "(policy rule image-pinned, checked here before anything renders)" in result.stderr
