@@ -14,6 +14,8 @@ from typing import Any
 
 from platform_data.accelerators import ACCELERATORS
 from platform_data.metrics import RUNTIME_SCALING_SIGNALS
+from platform_data.image_pinning import POLICY_RULE as PIN_RULE
+from platform_data.image_pinning import pinned_by_digest
 
 from .build_contexts import dockerfile_problem, scan_context
 from .catalog import LoadedCatalog, load_catalog
@@ -185,11 +187,17 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 f"ml-serving:monitoring.wakeHours in stack '{stack}' (it keeps one replica during those hours) or "
                 "use minReplicas >= 1",
             )
-        if tier != "dev" and spec.image is not None and spec.image.ref is not None and "@sha256:" not in spec.image.ref:
+        if (
+            tier != "dev"
+            and spec.image is not None
+            and spec.image.ref is not None
+            and not pinned_by_digest(spec.image.ref)
+        ):
             report(
                 ("image", "ref"),
                 f"got '{spec.image.ref}'; a {tier} stack runs only images pinned by digest "
-                "(name:tag@sha256:<digest>): a tag can be moved to different content",
+                f"(name:tag@sha256:<digest>): a tag can be moved to different content (policy rule {PIN_RULE}, "
+                "checked here before anything renders)",
             )
         if (
             tier != "dev"

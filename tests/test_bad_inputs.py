@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mlserve.__main__ import EXIT_INVALID, main
+from mlserve.bench_inputs import HOSTILE
 from tests.helpers import ROOT
 
 CASES = ROOT / "tests" / "bad_inputs"
@@ -99,20 +100,6 @@ def test_the_real_process_exits_2_without_a_traceback(args, tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.strip()
     assert not (tmp_path / "out").exists()
-
-
-#: The hostile YAML shapes issue 9 names: each is refused by the reader, before any schema or Pulumi code runs.
-HOSTILE = (
-    "billion-laughs",
-    "recursive-alias",
-    "deep-nesting",
-    "huge-integer",
-    "python-tag",
-    "int-tag",
-    "bool-tag",
-    "timestamp-tag",
-    "custom-tag",
-)
 
 
 @pytest.mark.parametrize("name", HOSTILE)
