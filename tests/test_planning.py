@@ -22,6 +22,8 @@ from planning.solver import ItemClass, NodeKind, UnplaceableError, _Pricer, fits
 from platform_data.accelerators import ACCELERATORS
 from platform_data.cpu_instances import CPU_INSTANCE_TYPES
 from platform_data.prices import hourly_usd
+from tests.components.test_gpu_node_pool import CATALOG as GPU_POOL_CATALOG
+from tests.components.test_gpu_node_pool import KARPENTER
 from tests.helpers import ROOT, run_catalog, write_catalog
 
 L4 = ACCELERATORS["nvidia-l4"].instance_types
@@ -290,24 +292,9 @@ def test_the_catalogs_capacity_field_puts_a_model_on_spot(tmp_path):
 
 # --- gpuNodePool.limits: plan ------------------------------------------------------------------------------------
 
-LIMITS_CATALOG = """
-models:
-  detector:
-    runtime: triton
-    weights: {uri: "s3://bucket/detector/", sizeGiB: 1}
-    resources: {cpu: "4", memory: 16Gi, gpu: {accelerator: nvidia-l4}}
-    scaling: {minReplicas: 2, maxReplicas: 6}
-  chat:
-    runtime: vllm
-    weights: {uri: "s3://bucket/chat/", sizeGiB: 40}
-    resources: {cpu: "16", memory: 200Gi, gpu: {accelerator: nvidia-h100, tensorParallelism: 2}}
-    scaling: {minReplicas: 2, maxReplicas: 2}
-  tagger:
-    runtime: tensorflow-serving
-    weights: {uri: "s3://bucket/tagger/", sizeGiB: 1}
-    resources: {cpu: "1", memory: 2Gi}
-"""
-KARPENTER = {"provider": "karpenter", "nodeRole": "KarpenterNodeRole-test", "headroomPercent": 25}
+# The GPU node pool tests' catalog: detector (4 CPU, 16Gi, one L4; 2-6 replicas), chat (16 CPU, 200Gi, two H100s;
+# 2 replicas), a disabled T4 model and a CPU model.
+LIMITS_CATALOG = GPU_POOL_CATALOG
 
 
 def pool_limits(run) -> dict[str, int]:
