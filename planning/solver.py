@@ -55,7 +55,7 @@ REDUCED_COST_EPSILON = 1e-7
 #: last rounds would gain at most that much (the long tail of column generation), and the bound is reported as is.
 CG_TOLERANCE = 1e-3
 #: Share of the time limit column generation may use before the integer phase starts with what it has.
-COLUMN_GENERATION_SHARE = 0.8
+COLUMN_GENERATION_SHARE = 0.7
 #: The integer phase stops once the plan is within this relative gap of the LP over the generated patterns.
 MIP_RELATIVE_GAP = 1e-6
 #: When all patterns number at most this many, all of them enter the integer phase: the MILP is then the whole
@@ -450,36 +450,54 @@ def solve(
         master.setSolution(start)
     # The plan is good enough once within ``gap`` of the bound column generation proved (HiGHS's own gap is only
     # against the patterns it has): stop there.
+    # HiGHS's own primal value can miss the presolve's offset (below): the incumbents' costs are computed here.
     target_bound = best_bound
+    prices = np.array([0.0] * artificial + [kinds[kind_index[p.kind]].hourly_usd for p in patterns])
+    incumbent = [math.inf]
+
+    def improving(event) -> None:
+        solution = np.asarray(event.data_out.mip_solution)
+        if len(solution) == len(prices):
+            incumbent[0] = min(incumbent[0], float(np.dot(prices, np.round(solution))))
 
     def interrupt(event) -> None:
-        primal = event.data_out.mip_primal_bound
-        if math.isfinite(primal) and primal - target_bound <= gap * primal:
+        if incumbent[0] - target_bound <= gap * incumbent[0]:
             event.interrupt()
 
+    master.cbMipImprovingSolution += improving
     master.cbMipInterrupt += interrupt
     master.run()
-    if complete and not _consistent(master, kinds, patterns, artificial):
+    optimal = master.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    if complete and optimal and not _consistent(master, kinds, patterns, artificial):
         # HiGHS 1.16 can leave the presolve's objective offset out of what it reports after a start solution: its
         # bound is then not the plan's. Every pattern is in the MILP, so solve it again without the start.
         master.clearSolver()
         _set_time_limit(master, mip_deadline, 0.1)
         master.run()
-        if not _consistent(master, kinds, patterns, artificial):
-            complete = False  # no proof from the MILP then: the LP bound stands
+    # The MILP's own bound counts only over every pattern, and only when what HiGHS reports is the plan's cost.
+    dual_bound_holds = complete and _consistent(master, kinds, patterns, artificial)
     master.cbMipInterrupt -= interrupt
+    master.cbMipImprovingSolution -= improving
     info = master.getInfo()
     values = master.getSolution().col_value
-    if master.getModelStatus() == highspy.HighsModelStatus.kInfeasible or not len(values):
+    if master.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         raise RuntimeError(_infeasible_message(kinds))
-    nodes = _trim(
-        classes, [(patterns[j], round(values[artificial + j])) for j in range(n) if round(values[artificial + j]) > 0]
-    )
+    chosen = {j: round(values[artificial + j]) for j in range(n) if len(values) and round(values[artificial + j]) > 0}
+    if not _covers(classes, patterns, chosen) or (artificial and any(round(v) for v in values[:artificial])):
+        # The MILP stopped (time) before it had a plan of its own: the dive's, else each class on the kind that
+        # holds its replicas cheapest (always a plan without node limits).
+        if start_counts is not None:
+            chosen = dict(start_counts)
+        elif not limit_row:
+            chosen = _homogeneous(classes, kinds, bounds, known)
+        else:
+            raise RuntimeError(_infeasible_message(kinds) + " found within the time limit")
+    nodes = _trim(classes, [(patterns[j], count) for j, count in sorted(chosen.items())])
     nodes.sort(key=lambda pn: (kind_index[pn[0].kind], pn[0].counts))
     cost = sum(kinds[kind_index[p.kind]].hourly_usd * count for p, count in nodes)
     lp_bound = min(best_bound, cost)
     bound = min(cost, _round_up_to_price_unit(lp_bound, kinds))
-    if complete and math.isfinite(info.mip_dual_bound):
+    if dual_bound_holds and math.isfinite(info.mip_dual_bound):
         # Every pattern was in the MILP: its dual bound holds for every plan.
         bound = min(cost, max(bound, info.mip_dual_bound))
     proven = cost - bound <= 1e-6 * max(1.0, cost)
@@ -515,14 +533,17 @@ def _dive(
     """A plan from the LP over the patterns: keep every pattern's whole nodes (its value rounded down, as a lower
     bound), round up the pattern nearest to its next whole node, price new patterns for what is left (``price``:
     the greedy pricing at the LP's duals; true when it added any), solve the LP again, until it is integral. Each
-    step adds a node, so it ends; the column bounds are restored. None when no plan results (limits, time)."""
+    step adds a node, so it ends; past the deadline the LP's patterns are rounded up at once instead. The column bounds
+    are restored. None when no plan results (node limits)."""
     lower = np.zeros(columns())
     result = None
-    while time.perf_counter() < deadline:
+    master.setOptionValue("time_limit", INF)  # each LP of the dive is a warm-started re-solve: short
+    while True:
+        late = time.perf_counter() >= deadline
         rounds = 0
         while True:
             master.run()
-            if master.getModelStatus() != highspy.HighsModelStatus.kOptimal or rounds == DIVE_PRICING_ROUNDS:
+            if master.getModelStatus() != highspy.HighsModelStatus.kOptimal or rounds == DIVE_PRICING_ROUNDS or late:
                 break
             if not price(np.array(master.getSolution().row_dual)):
                 break
@@ -534,8 +555,9 @@ def _dive(
             break  # the node limits leave replicas only the artificial columns hold
         whole = np.floor(x + 1e-6)
         fractional = np.flatnonzero(x - whole > 1e-6)
-        if not fractional.size:
-            result = {j: int(v) for j, v in enumerate(whole[artificial:]) if v > 0}
+        if not fractional.size or (late and not artificial):
+            # Past the deadline: every pattern rounded up at once (covers every replica, as the LP does).
+            result = {j: int(v) for j, v in enumerate(np.ceil(x[artificial:] - 1e-6)) if v > 0}
             break
         lower = np.maximum(np.concatenate([lower, np.zeros(len(x) - len(lower))]), whole)
         j = fractional[int(np.argmax(x[fractional] - whole[fractional]))]
@@ -573,6 +595,26 @@ def _lagrangian(pi, mus, values, classes, kinds, limit_row, most_nodes, lp_value
 def _set_time_limit(h: highspy.Highs, deadline: float, least: float) -> None:
     if math.isfinite(deadline):
         h.setOptionValue("time_limit", max(least, deadline - time.perf_counter()))
+
+
+def _covers(classes: Sequence[ItemClass], patterns: list[Pattern], chosen: dict[int, int]) -> bool:
+    """Whether these nodes (pattern index: how many) hold every replica."""
+    held = [0] * len(classes)
+    for j, count in chosen.items():
+        for i, a in patterns[j].counts:
+            held[i] += a * count
+    return all(h >= c.demand for h, c in zip(held, classes, strict=True))
+
+
+def _homogeneous(classes, kinds, bounds, known) -> dict[int, int]:
+    """Each class alone on nodes of the kind that holds its replicas cheapest (full homogeneous patterns, which the
+    master starts with)."""
+    chosen: dict[int, int] = {}
+    for i, item in enumerate(classes):
+        k = min((k for k in range(len(kinds)) if i in bounds[k]), key=lambda k: (kinds[k].hourly_usd / bounds[k][i], k))
+        j = known[Pattern(kinds[k].name, ((i, bounds[k][i]),))]
+        chosen[j] = chosen.get(j, 0) + -(-item.demand // bounds[k][i])
+    return chosen
 
 
 def _consistent(master: highspy.Highs, kinds: Sequence[NodeKind], patterns: list[Pattern], artificial: int) -> bool:
@@ -653,6 +695,19 @@ def _enumerate_all(classes, kinds, bounds, add) -> bool:
                 return False
         return True
 
+    for k, kind in enumerate(kinds):
+        # At least 2^m patterns when the m smallest classes fit on one node together (one replica each, any subset):
+        # no walk needed to know there are too many.
+        free, together = list(kind.capacity), 0
+        for i in sorted(
+            bounds[k], key=lambda i: (max(s / c for s, c in zip(classes[i].size, kind.capacity, strict=True) if c), i)
+        ):
+            free = [f - s for f, s in zip(free, classes[i].size, strict=True)]
+            if min(free) < 0:
+                break
+            together += 1
+        if 2**together > ENUMERATION_LIMIT:
+            return False
     for k, kind in enumerate(kinds):
         if bounds[k] and not walk(k, sorted(bounds[k]), 0, list(kind.capacity), []):
             return False
