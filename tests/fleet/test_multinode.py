@@ -133,3 +133,16 @@ def test_a_multinode_replica_cannot_share_a_read_write_once_claim():
         **{**BIG, "weights": {**weights, "sameNode": True}, "scaling": {"minReplicas": 1, "maxReplicas": 1}}
     )
     assert "cannot share one node's ReadWriteOnce claim" in pinned["weights.sameNode"]
+
+
+def test_the_planner_places_every_pod_of_every_group():
+    from mlserve.examples import prepare
+    from mlserve.render import validate
+    from planning.problem import demands_of
+    from tests.helpers import ROOT
+
+    env = validate(prepare(ROOT, "multinode-16gpu"), "prod")
+    (demand,) = demands_of(env, "max")
+    assert demand.replicas == 2 * 2  # maxReplicas 2 groups x 2 pods
+    (_, surge) = demands_of(env, "max", surge=1)
+    assert surge.replicas == 2  # a rollout surge is a whole group
