@@ -76,8 +76,10 @@ class ModelService(pulumi.ComponentResource):
             )
             self.weights_cache.append(resource)
             prerequisites.append(resource)
+        # A multi-node model's workload is a LeaderWorkerSet (components/multinode/lws.py).
+        role = "leader-worker-set" if objects.deployment["kind"] == "LeaderWorkerSet" else "deployment"
         self.deployment = register(
-            f"{name}-deployment",
+            f"{name}-{role}",
             objects.deployment,
             pulumi.ResourceOptions(
                 parent=self,

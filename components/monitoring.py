@@ -22,6 +22,7 @@ from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_stri
 
 from .kube import await_ready
 from .labels import platform_labels, selector_labels
+from .multinode import lws
 from .namespace import ip_peers, namespace_manifest, namespace_peer, network_policy, platform_namespace_policies
 from .workload import (
     PROMETHEUS_POD_LABELS,
@@ -457,7 +458,7 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
             {"name": model, "namespace": settings.environment.namespace, "labels": labels}, SCALED_OBJECT_READY_SECONDS
         ),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
+            "scaleTargetRef": lws.scale_target(model, spec),
             "minReplicaCount": scaling.min_replicas,
             "maxReplicaCount": scaling.max_replicas,
             "pollingInterval": 15,

@@ -26,6 +26,7 @@ from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR,
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
 from .labels import model_labels, selector_labels
+from .multinode import lws
 from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
 from .weights import cache
@@ -173,6 +174,7 @@ def _fill(template: str, model: str, spec: ModelSpec) -> str:
         template.replace("{model_dir}", model_dir(model))
         .replace("{model}", model)
         .replace("{tensor_parallelism}", str(gpu.tensor_parallelism if gpu else 1))
+        .replace("{pipeline_parallelism}", str(gpu.pipeline_parallelism if gpu else 1))
         .replace("{config_dir}", CONFIG_DIR)
     )
 
@@ -579,6 +581,20 @@ def build_model_objects(
     deployment_spec["replicas"] = (
         max(spec.scaling.min_replicas, 1) if has_autoscaler(spec) else spec.scaling.min_replicas
     )
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(model, namespace, labels, deployment_annotations),
+        "spec": deployment_spec,
+    }
+    service_selector = selector_labels(model)
+    if lws.is_multinode(spec):
+        # One replica is a group of pods across nodes (components/multinode/lws.py): the Service reaches leaders.
+        deployment_annotations["pulumi.com/waitFor"] = lws.WAIT_FOR_AVAILABLE
+        deployment = lws.leader_worker_set(
+            deployment["metadata"], deployment_spec["template"], spec, deployment_spec["replicas"]
+        )
+        service_selector = {**service_selector, lws.WORKER_INDEX_LABEL: "0"}
     data = config_files(model, spec)
     return ModelObjects(
         service_account=service_account(model, namespace, labels, settings),
@@ -592,19 +608,14 @@ def build_model_objects(
             if data
             else None
         ),
-        deployment={
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _metadata(model, namespace, labels, deployment_annotations),
-            "spec": deployment_spec,
-        },
+        deployment=deployment,
         service={
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": _metadata(model, namespace, labels),
             "spec": {
                 "type": "ClusterIP",
-                "selector": selector_labels(model),
+                "selector": service_selector,
                 "ports": [
                     {"name": p.name, "port": p.number, "targetPort": p.name, "protocol": "TCP"} for p in view.ports
                 ],
@@ -632,7 +643,7 @@ def hpa(model: str, spec: ModelSpec, namespace: str, labels: dict[str, str]) -> 
         "kind": "HorizontalPodAutoscaler",
         "metadata": _metadata(model, namespace, labels),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
+            "scaleTargetRef": lws.scale_target(model, spec),
             "minReplicas": spec.scaling.min_replicas,
             "maxReplicas": spec.scaling.max_replicas,
             "metrics": [
@@ -737,6 +748,10 @@ def network_policy(
             }
         )
     egress: list[Manifest] = [dict(DNS_EGRESS)]
+    if lws.is_multinode(spec):
+        within_group = lws.intra_group_rules(selector_labels(model))
+        ingress_rules.append(within_group[0])
+        egress.append(within_group[1])
     if weights_volume_bytes(spec):
         # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
         # destinations too, which is why prod must declare them (docs/security.md#networking).

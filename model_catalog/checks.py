@@ -56,6 +56,7 @@ def check_model(spec: ModelSpec) -> list[Finding]:
         *_weights(spec),
         *_runtime(spec),
         *_resources(spec),
+        *_multinode(spec),
         *_scaling(spec),
         *_exposure(spec),
         *_egress(spec),
@@ -133,6 +134,8 @@ def _snake(name: str) -> str:
 def _claim(spec: ModelSpec) -> Iterator[Finding]:
     """An existing claim's declared access mode against the replicas that mount it."""
     weights, replicas = spec.weights, spec.scaling.max_replicas
+    gpu = spec.resources.gpu
+    stages = gpu.pipeline_parallelism if gpu is not None else 1
     mode = weights.access_mode
     if mode is None:
         yield (
@@ -146,10 +149,13 @@ def _claim(spec: ModelSpec) -> Iterator[Finding]:
             "a ReadWriteOncePod claim admits one pod, but a rolling update starts the new pod before the old one "
             "stops, so it would never start; use a ReadOnlyMany or ReadWriteMany claim",
         )
-    elif mode == "ReadWriteOnce" and replicas > 1 and not weights.same_node:
+    elif mode == "ReadWriteOnce" and replicas * stages > 1 and not weights.same_node:
+        pods = (
+            f"{replicas} replicas (maxReplicas)" if stages == 1 else f"{replicas * stages} pods ({stages} per replica)"
+        )
         yield (
             (("weights", "accessMode"), ("scaling", "maxReplicas")),
-            f"a ReadWriteOnce claim attaches to one node, but up to {replicas} replicas (maxReplicas) may land on "
+            f"a ReadWriteOnce claim attaches to one node, but up to {pods} may land on "
             "different nodes, and every one after the first would wait at attach forever; use a ReadOnlyMany or "
             "ReadWriteMany claim, or set 'weights.sameNode: true' to run every replica on one node",
         )
@@ -198,6 +204,23 @@ def _runtime(spec: ModelSpec) -> Iterator[Finding]:
         )
 
 
+def _multinode(spec: ModelSpec) -> Iterator[Finding]:
+    gpu = spec.resources.gpu
+    if gpu is None or gpu.pipeline_parallelism == 1:
+        return
+    if spec.runtime != "vllm":
+        yield (
+            ("resources", "gpu", "pipelineParallelism"),
+            f"runtime '{spec.runtime}' is not served across nodes; pipelineParallelism > 1 needs runtime vllm",
+        )
+    if spec.weights.same_node:
+        yield (
+            (("weights", "sameNode"), ("resources", "gpu", "pipelineParallelism")),
+            f"a replica spans {gpu.pipeline_parallelism} nodes (pipelineParallelism), so its pods cannot share one "
+            "node's ReadWriteOnce claim; use a ReadOnlyMany or ReadWriteMany claim",
+        )
+
+
 def _resources(spec: ModelSpec) -> Iterator[Finding]:
     res = spec.resources
     needs_shm = RUNTIMES[spec.runtime].needs_shm or bool(spec.server and spec.server.needs_shm)
@@ -222,7 +245,8 @@ def _resources(spec: ModelSpec) -> Iterator[Finding]:
                 (
                     f"{gpu.count} x tensorParallelism {gpu.tensor_parallelism} = {total} GPUs per pod, but the largest "
                     f"{gpu.accelerator} instance ({accelerator.instance_types[-1].name}) has "
-                    f"{accelerator.max_gpus_per_node}"
+                    f"{accelerator.max_gpus_per_node}; a model larger than one node splits across nodes with "
+                    "pipelineParallelism (one pod per node, e.g. tensorParallelism 8 x pipelineParallelism 2)"
                 ),
             )
 

@@ -166,6 +166,10 @@ class Gpu(CatalogModel):
     """GPUs per tensor-parallel shard."""
     tensor_parallelism: Annotated[int, Field(ge=1, le=8)] = Field(1, examples=[2])
     """Tensor-parallel degree; the pod gets `count x tensorParallelism` GPUs. Runtimes: vllm, triton, custom."""
+    pipeline_parallelism: Annotated[int, Field(ge=1, le=16)] = Field(1, examples=[2])
+    """Pipeline stages across nodes: above 1, one replica is a LeaderWorkerSet group of this many pods, one per
+    node, each with `count x tensorParallelism` GPUs (16 H100 = tensorParallelism 8 x pipelineParallelism 2).
+    Runtime: vllm (Ray); docs/big-models.md#multi-node-models."""
 
 
 class Resources(CatalogModel):
