@@ -69,9 +69,18 @@ class ModelService(pulumi.ComponentResource):
             pulumi.ResourceOptions(
                 parent=self,
                 depends_on=prerequisites,
-                ignore_changes=AUTOSCALED_FIELDS if has_autoscaler(args.spec) else None,
+                # A spot-fallback model's floor has a fixed size; its spot Deployment is the autoscaled one.
+                ignore_changes=AUTOSCALED_FIELDS if has_autoscaler(args.spec) and objects.spot is None else None,
             ),
         )
+        self.spot_deployment = None
+        if objects.spot is not None:
+            self.spot_deployment = register(
+                f"{name}-spot-deployment",
+                objects.spot.spot_deployment,
+                pulumi.ResourceOptions(parent=self, depends_on=prerequisites, ignore_changes=AUTOSCALED_FIELDS),
+            )
+            register(f"{name}-spot-pdb", objects.spot.spot_pdb, child)
         self.service = register(f"{name}-service", objects.service, child)
         self.network_policy = register(f"{name}-network-policy", objects.network_policy, child)
         after_deployment = pulumi.ResourceOptions(parent=self, depends_on=[self.deployment])

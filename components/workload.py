@@ -24,6 +24,7 @@ from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT
 from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
+from . import capacity_placement
 from .labels import model_labels, selector_labels
 from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
@@ -66,6 +67,8 @@ class ModelObjects:
     hpa: Manifest | None
     pdb: Manifest | None
     ingress: Manifest | None
+    spot: capacity_placement.FloorSplit | None = None
+    """A spot-fallback model's spot Deployment and per-track disruption budgets (components/capacity_placement.py)."""
 
 
 def gpu_placement(settings: StackSettings, accelerator: str) -> GpuPlacement:
@@ -498,6 +501,20 @@ def build_model_objects(
     deployment_spec["replicas"] = (
         max(spec.scaling.min_replicas, 1) if has_autoscaler(spec) else spec.scaling.min_replicas
     )
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(model, namespace, labels, deployment_annotations),
+        "spec": deployment_spec,
+    }
+    disruption_budget = pdb(model, spec, namespace, labels)
+    spot = None
+    where = capacity_placement.placement(spec, settings)
+    if where == capacity_placement.SPOT_FALLBACK:
+        spot = capacity_placement.split_floor(model, spec, deployment, disruption_budget)
+        disruption_budget = spot.floor_pdb
+    elif where is not None:
+        capacity_placement.place_pod(deployment_spec["template"], where)
     data = config_files(model, spec)
     return ModelObjects(
         service_account=service_account(model, namespace, labels, settings),
@@ -511,12 +528,7 @@ def build_model_objects(
             if data
             else None
         ),
-        deployment={
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _metadata(model, namespace, labels, deployment_annotations),
-            "spec": deployment_spec,
-        },
+        deployment=deployment,
         service={
             "apiVersion": "v1",
             "kind": "Service",
@@ -531,8 +543,9 @@ def build_model_objects(
         },
         network_policy=network_policy(model, spec, settings, labels, view),
         hpa=hpa(model, spec, namespace, labels),
-        pdb=pdb(model, spec, namespace, labels),
+        pdb=disruption_budget,
         ingress=ingress(model, spec, settings, labels, view),
+        spot=spot,
     )
 
 

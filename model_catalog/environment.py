@@ -131,6 +131,8 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)
+            for path, message in _capacity_choice_problems(spec, settings, stack):
+                report(path, message)
         downloads = spec.weights.uri is not None and not spec.weights.uri.startswith("pvc://")
         open_cidrs = [c for c in settings.network.weights_egress_cidrs if c.endswith("/0")]
         if tier == "prod" and downloads and open_cidrs:
@@ -356,6 +358,51 @@ def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str
             f"{format_mebibytes(largest.pod_memory_bytes)} after system and DaemonSet reservations",
         )
     ]
+
+
+def _capacity_choice_problems(
+    spec: ModelSpec, settings: StackSettings, stack: str
+) -> list[tuple[tuple[str, ...], str]]:
+    """A model's `capacity` on Karpenter GPU pools (components/capacity_placement.py): no spot-only model in prod,
+    and a spot-fallback model has a floor to keep on on-demand and replicas above it for KEDA to put on spot."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    scaling = spec.scaling
+    if spec.capacity == "spot" and settings.environment.tier == "prod":
+        found.append(
+            (
+                ("capacity",),
+                "a prod model never runs on spot only: one reclaim can take every replica at once; use "
+                "'spot-fallback' (minReplicas stay on on-demand, the replicas above them on spot) or 'on-demand'",
+            )
+        )
+    if spec.capacity != "spot-fallback":
+        return found
+    if scaling.min_replicas < 1:
+        found.append(
+            (
+                ("scaling", "minReplicas"),
+                "got 0; 'spot-fallback' keeps minReplicas on on-demand nodes (the floor), so it needs minReplicas >= 1 "
+                "(for a model that may scale to zero, use 'spot')",
+            )
+        )
+    elif scaling.max_replicas <= scaling.min_replicas:
+        found.append(
+            (
+                ("scaling", "maxReplicas"),
+                f"got {scaling.max_replicas} (minReplicas {scaling.min_replicas}); 'spot-fallback' keeps minReplicas "
+                "on on-demand and runs the replicas above them on spot, so it needs maxReplicas > minReplicas "
+                "(or capacity 'on-demand')",
+            )
+        )
+    if scaling.metric in ("cpu", "memory"):
+        found.append(
+            (
+                ("scaling", "metric"),
+                f"got '{scaling.metric}'; a 'spot-fallback' model's spot replicas are scaled by KEDA on the load above "
+                "its on-demand floor, read from Prometheus: use requests-per-second, concurrency or gpu-utilization",
+            )
+        )
+    return found
 
 
 def exposure_problems(loaded: LoadedCatalog, stack: str) -> list[Problem]:

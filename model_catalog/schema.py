@@ -313,10 +313,13 @@ class ModelSpec(CatalogModel):
     alerts: Alerts = Field(Alerts(), examples=[{"latencySeconds": 2.5, "errorRatePercent": 1}])
     """Alert thresholds."""
     capacity: CapacityChoice | None = Field(None, examples=["spot-fallback"])
-    """Node capacity the model's replicas may run on: `on-demand`, `spot` (spot nodes only), or `spot-fallback`
-    (spot preferred, on-demand when spot is short). Default: the stack's `gpuNodePool.capacityType` (`spot` there
-    means `spot-fallback`). Read today by the capacity planner (`mlserve plan`, docs/capacity-planning.md) to price
-    and place each model; the node pools still follow the stack's `gpuNodePool.capacityType`."""
+    """Node capacity of a GPU model's replicas on Karpenter pools: `on-demand`, `spot` (spot nodes only; not in
+    prod), or `spot-fallback`: `minReplicas` replicas stay on on-demand nodes (the floor: the Deployment `<model>`,
+    never hit by a spot reclaim) and the replicas above them run in a second Deployment `<model>-spot`, scaled by
+    KEDA, on spot first and on on-demand when spot is short (needs maxReplicas > minReplicas >= 1 and a
+    Prometheus-read scaling metric). Default: the stack's `gpuNodePool.capacityType` (`spot` there: every replica
+    spot first, on-demand fallback, no floor). Each accelerator gets an on-demand and, when needed, a spot NodePool
+    (spot weighted higher): docs/llm-traffic.md#spot. The capacity planner (`mlserve plan`) reads it too."""
 
 
 class Model(ModelSpec):

@@ -194,7 +194,7 @@ def build(env: Environment) -> None:
                     model=model,
                     spec=spec,
                     settings=settings,
-                    deployment=services[model].deployment,
+                    deployment=services[model].spot_deployment or services[model].deployment,
                     stack=monitoring,
                     release=release,
                 ),
