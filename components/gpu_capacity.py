@@ -27,6 +27,7 @@ from model_catalog.settings import StackSettings
 from platform_data.accelerators import ACCELERATORS, Accelerator, InstanceType
 from platform_data.prices import ON_DEMAND_USD_PER_HOUR
 
+from .lora import adapters_volume_bytes
 from .workload import FETCH_RESOURCES, deployment_timeout_seconds, drain_seconds, gpus_per_pod, weights_volume_bytes
 
 #: Extra replicas a rollout runs at once (the Deployment strategy's maxSurge in components/workload.py).
@@ -90,8 +91,8 @@ def replica_shape(spec: ModelSpec) -> ReplicaShape:
     res = spec.resources
     cpu = cpu_millicores(res.cpu)
     memory = byte_count(res.memory)
-    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec)
-    if weights_volume_bytes(spec):
+    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec) + adapters_volume_bytes(spec)
+    if weights_volume_bytes(spec) or spec.adapters:
         cpu = max(cpu, cpu_millicores(FETCH_RESOURCES["cpu"]))
         memory = max(memory, byte_count(FETCH_RESOURCES["memory"]))
         ephemeral = max(ephemeral, byte_count(FETCH_RESOURCES["ephemeral-storage"]))

@@ -24,9 +24,10 @@ from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT
 from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
-from . import capacity_placement
+from . import capacity_placement, lora
 from .labels import model_labels, selector_labels
 from .namespace import DNS_EGRESS, ip_peers
+from .routing.peers import model_ingress_rules, routed_by_gateway
 from .suppressions import checkov_annotations
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
@@ -213,7 +214,7 @@ def config_files(model: str, spec: ModelSpec) -> dict[str, str]:
     """The model's ConfigMap data: runtime config files, and the weight fetcher when its scheme uses it."""
     data = {name: _fill(content, model, spec) for name, content in RUNTIMES[spec.runtime].config_files}
     downloader = _downloader(spec)
-    if downloader is not None and downloader.uses_fetcher:
+    if (downloader is not None and downloader.uses_fetcher) or lora.needs_fetcher(spec):
         data[FETCHER_FILE] = _fetcher_source()
     return data
 
@@ -262,6 +263,10 @@ def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], li
             secret = {"secretName": spec.weights.credentials_secret, "defaultMode": 0o440}
             volumes.append({"name": "weights-credentials", "secret": secret})
             fetch.append({"name": "weights-credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True})
+    adapters = lora.volume(spec)
+    if adapters is not None:
+        volumes.append(adapters[0])
+        server.append(adapters[1])
     shm = shm_bytes(spec)
     if shm:
         volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": format_mebibytes(shm)}})
@@ -321,7 +326,7 @@ def _fetch_container(model: str, spec: ModelSpec) -> Manifest | None:
 
 def _resources(spec: ModelSpec) -> Manifest:
     res = spec.resources
-    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec)
+    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec) + lora.adapters_volume_bytes(spec)
     # Guaranteed QoS: limits equal requests for cpu and memory. Inference latency suffers from CPU throttling only
     # when requests are undersized; equal limits make the pod's cost predictable, keep it last in line for
     # eviction, and let a static CPU manager pin whole cores. /dev/shm is counted inside the memory figure.
@@ -357,7 +362,7 @@ def _server_container(model: str, spec: ModelSpec, image: Any, view: RuntimePres
     if view.command:
         container["command"] = [_fill(part, model, spec) for part in view.command]
     if view.args:
-        container["args"] = [_fill(part, model, spec) for part in view.args]
+        container["args"] = [_fill(part, model, spec) for part in view.args] + lora.server_args(spec)
     return container
 
 
@@ -421,6 +426,12 @@ def pod_template(
     }
     if fetch is not None:
         pod["initContainers"] = [fetch]
+    if spec.adapters:
+        # LoRA adapters download beside the weights, each into its own directory (components/lora.py).
+        fetcher = any(v.get("name") == "fetcher" for v in volumes)
+        pod["initContainers"] = pod.get("initContainers", []) + lora.fetch_containers(
+            spec, settings, FETCH_RESOURCES, container_security_context(), fetcher
+        )
     if image_pull_secrets:
         # Only pods whose image lives in a registry that needs credentials (components/registry.py).
         pod["imagePullSecrets"] = list(image_pull_secrets)
@@ -544,7 +555,8 @@ def build_model_objects(
         network_policy=network_policy(model, spec, settings, labels, view),
         hpa=hpa(model, spec, namespace, labels),
         pdb=disruption_budget,
-        ingress=ingress(model, spec, settings, labels, view),
+        # A vLLM model of a gateway-inference stack is public through its HTTPRoute (components/routing/).
+        ingress=None if routed_by_gateway(spec, settings) else ingress(model, spec, settings, labels, view),
         spot=spot,
     )
 
@@ -639,7 +651,11 @@ def network_policy(
             "podSelector": {"matchLabels": dict(client.pod_labels)},
         }
         ingress_rules.append({"from": [peer], "ports": _port_refs(view, *serving)})
-    if spec.exposure.type == "public":
+    if routed_by_gateway(spec, settings):
+        # Requests come through the Gateway's proxies; the model's endpoint picker scrapes its metrics.
+        numbers = {p.name: p.number for p in view.ports}
+        ingress_rules += model_ingress_rules(model, spec, settings, view.ports[0].number, numbers[view.metrics_port])
+    elif spec.exposure.type == "public":
         ingress_rules.append(
             {
                 "from": [
@@ -669,7 +685,7 @@ def network_policy(
             }
         )
     egress: list[Manifest] = [dict(DNS_EGRESS)]
-    if weights_volume_bytes(spec):
+    if weights_volume_bytes(spec) or spec.adapters:
         # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
         # destinations too, which is why prod must declare them (docs/security.md#networking).
         proxy = settings.network.weights_proxy

@@ -128,6 +128,12 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                     f"needs {gpu.count * gpu.tensor_parallelism} GPUs per pod; the existing '{gpu.accelerator}' "
                     f"nodes of stack '{stack}' have at most {nodes.max_gpus_per_node}",
                 )
+        if name in spec.adapters:
+            report(
+                ("adapters", name),
+                f"an adapter named like its model ('{name}') could not be told apart from the base model in a "
+                "request's `model`; rename the adapter",
+            )
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)

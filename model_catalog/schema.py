@@ -119,6 +119,25 @@ class Weights(CatalogModel):
     https. Prefer workload identity (the stack's service-account annotations) over static keys."""
 
 
+#: LoRA adapter names: what a request's `model` names, and part of an init container's name (a DNS label).
+ADAPTER_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+AdapterName = Annotated[str, StringConstraints(pattern=ADAPTER_NAME_PATTERN, max_length=40)]
+
+
+class Adapter(CatalogModel):
+    """A LoRA adapter served beside its base model (runtime vllm)."""
+
+    uri: Annotated[str, StringConstraints(pattern=r"^(s3|gs|hf|https)://.+$", max_length=1024)] = Field(
+        examples=["s3://acme-ml-models/adapters/support-tone/", "hf://acme/llama-3.1-8b-sql-lora"]
+    )
+    """Where the adapter comes from, fetched with the weights before the server starts (`s3://`, `gs://`, `hf://`,
+    `https://`); an adapter of the same scheme as `weights.uri` uses `weights.credentialsSecret`."""
+    size_gib: Annotated[float, Field(gt=0, le=64)] = Field(alias="sizeGiB", examples=[0.3])
+    """Approximate size; sizes the adapters' download volume."""
+    rank: Literal[8, 16, 32, 64, 128, 256] = Field(16, examples=[64])
+    """LoRA rank of the adapter; vLLM's `--max-lora-rank` is the largest of the model's adapters."""
+
+
 class Gpu(CatalogModel):
     """GPUs per replica."""
 
@@ -320,6 +339,17 @@ class ModelSpec(CatalogModel):
     Prometheus-read scaling metric). Default: the stack's `gpuNodePool.capacityType` (`spot` there: every replica
     spot first, on-demand fallback, no floor). Each accelerator gets an on-demand and, when needed, a spot NodePool
     (spot weighted higher): docs/llm-traffic.md#spot. The capacity planner (`mlserve plan`) reads it too."""
+
+    adapters: dict[AdapterName, Adapter] = Field(
+        {}, examples=[{"support-tone": {"uri": "s3://acme-ml-models/adapters/support-tone/", "sizeGiB": 0.3}}]
+    )
+    """LoRA adapters served beside the base model (runtime vllm), keyed by the name requests use as their `model`:
+    fetched with the weights, registered with vLLM (`--enable-lora --lora-modules <name>=...`), routed by name
+    (docs/llm-traffic.md#lora-adapters)."""
+    priority: Annotated[int, Field(ge=-1000, le=1000)] | None = Field(None, examples=[10])
+    """vLLM models in a stack with `routing.type: gateway-inference`: the priority of the model's requests in its
+    endpoint picker's flow control (an `InferenceObjective`, llm-d.ai/v1alpha2, set on every request of the model's
+    HTTPRoute); higher is served first when the pool is saturated. Unset: 0. Ignored by `ingress` stacks."""
 
 
 class Model(ModelSpec):
