@@ -14,6 +14,7 @@ The same ``AcceleratorPlan`` arithmetic (components/gpu_capacity.py) sizes each 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from model_catalog.schema import ModelSpec
@@ -46,9 +47,13 @@ def _demand_on(capacity_type: str, model: str, spec: ModelSpec, where: str) -> M
     return demand
 
 
-def pool_plans(settings: StackSettings, models: dict[str, ModelSpec]) -> dict[str, tuple[PoolPlan, ...]]:
+def pool_plans(
+    settings: StackSettings, models: dict[str, ModelSpec], planned_gpus: Mapping[str, int] | None = None
+) -> dict[str, tuple[PoolPlan, ...]]:
     """Per accelerator the stack's enabled GPU models use (sorted), its pools: on-demand first, then spot. Only for
-    provider karpenter (empty otherwise)."""
+    provider karpenter (empty otherwise). ``planned_gpus`` (``gpuNodePool.limits: plan``): the planner's GPUs for the
+    whole fleet at max replicas, which become the on-demand pool's limit (what on-demand must hold when spot is
+    short); the spot pool keeps the catalog arithmetic of the replicas that may run on spot."""
     pools = settings.gpu_node_pool
     if pools.provider != "karpenter":
         return {}
@@ -77,6 +82,7 @@ def pool_plans(settings: StackSettings, models: dict[str, ModelSpec]) -> dict[st
             if not demands:
                 continue
             placements = {m.model: placement_for(accelerator, m.shape, slices) for m in demands}
+            planned = planned_gpus[name] if planned_gpus is not None and capacity_type == cp.ON_DEMAND else None
             weight = None
             if weighted:
                 weight = cp.SPOT_POOL_WEIGHT if capacity_type == cp.SPOT else cp.ON_DEMAND_POOL_WEIGHT
@@ -85,7 +91,7 @@ def pool_plans(settings: StackSettings, models: dict[str, ModelSpec]) -> dict[st
                     name,
                     capacity_type,
                     weight,
-                    AcceleratorPlan(accelerator, demands, slices, pools.headroom_percent, placements),
+                    AcceleratorPlan(accelerator, demands, slices, pools.headroom_percent, placements, planned),
                 )
             )
         result[name] = tuple(plans)

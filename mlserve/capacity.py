@@ -24,6 +24,7 @@ from platform_data.prices import (
     SPOT_SOURCE,
     hourly_usd,
 )
+from stacks.program import planned_limits
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -52,7 +53,7 @@ def capacity_report(env: Environment) -> list[str]:
     settings = env.settings
     pools = settings.gpu_node_pool
     stack = env.stack
-    plans = plan_capacity(settings, env.models)
+    plans = plan_capacity(settings, env.models, planned_limits(env))
     if not plans:
         reason = "gpuNodePool.provider is 'none'" if pools.provider == "none" else "no enabled model asks for a GPU"
         return [f"GPU capacity, stack '{stack}': no GPUs needed ({reason}); no node pools, no device plugin."]
@@ -112,10 +113,16 @@ def capacity_report(env: Environment) -> list[str]:
         + (" (time-sliced GPUs packed full)." if any(p.slices_per_gpu > 1 for p in plans.values()) else ".")
     )
     if karpenter:
+        limit_note = (
+            "Pool limit (gpuNodePool.limits: plan): the GPUs of the capacity planner's cheapest nodes for every model "
+            "at max replicas plus one rollout surge (mlserve plan; docs/capacity-planning.md)."
+            if pools.limits == "plan"
+            else f"Pool limit: the larger of GPUs at max replicas plus {pools.headroom_percent}% headroom, and the GPUs "
+            "of the whole instances that hold every model at max replicas plus one rollout surge (Karpenter never "
+            "launches an instance that would cross the limit)."
+        )
         notes += [
-            f"Pool limit: the larger of GPUs at max replicas plus {pools.headroom_percent}% headroom, and the GPUs of the "
-            "whole instances that hold every model at max replicas plus one rollout surge (Karpenter never launches an "
-            "instance that would cross the limit).",
+            limit_note,
             "Nodes and cost: each model's first minReplicas replicas on nodes of their own (hostname anti-affinity), "
             "further replicas packed into free room first, each node the cheapest allowed instance type that fits a "
             f"replica; {PRICE_CAPACITY_TYPE} list prices in {PRICE_REGION} of {PRICE_DATE} ({PRICE_SOURCE}). Other "
@@ -135,7 +142,8 @@ def capacity_report(env: Environment) -> list[str]:
     for note in notes:
         lines += textwrap.wrap(note, width=116, subsequent_indent="  ")
     if karpenter and any(
-        len(p) > 1 or p[0].capacity_type == cp.SPOT for p in pool_plans(settings, env.models).values()
+        len(p) > 1 or p[0].capacity_type == cp.SPOT
+        for p in pool_plans(settings, env.models, planned_limits(env)).values()
     ):
         lines += ["", *spot_section(env)]
     return lines
@@ -176,7 +184,7 @@ def spot_section(env: Environment) -> list[str]:
     settings = env.settings
     header = ["node pool", "capacity", "weight", "limit", "models"]
     rows = []
-    for accelerator, pools in pool_plans(settings, env.models).items():
+    for accelerator, pools in pool_plans(settings, env.models, planned_limits(env)).items():
         for pool in pools:
             name = pool_name(settings, accelerator) + pool_suffix(pool.capacity_type)
             models = ", ".join(
@@ -224,7 +232,7 @@ def capacity_data(env: Environment) -> dict[str, Any]:
     settings = env.settings
     pools = settings.gpu_node_pool
     karpenter = pools.provider == "karpenter"
-    plans = plan_capacity(settings, env.models)
+    plans = plan_capacity(settings, env.models, planned_limits(env))
     accelerators = []
     for name, plan in plans.items():
         models = []
@@ -260,7 +268,7 @@ def capacity_data(env: Environment) -> dict[str, Any]:
             }
         )
     pool_rows = []
-    for accelerator, by_type in pool_plans(settings, env.models).items():
+    for accelerator, by_type in pool_plans(settings, env.models, planned_limits(env)).items():
         for pool in by_type:
             pool_rows.append(
                 {

@@ -167,3 +167,12 @@ def test_bad_capacity_choices_are_refused_with_a_reason(model, tier, needle):
 
     found = _capacity_choice_problems(model, stack(tier=tier), "s")
     assert any(needle in message for _, message in found), found
+
+
+def test_planned_limits_size_the_on_demand_pool_and_the_spot_pool_keeps_its_arithmetic():
+    s = stack()
+    models = {"chat": llm("spot-fallback", min_r=2, max_r=6)}
+    (on_demand, spot) = pool_plans(s, models, {"nvidia-l4": 12})["nvidia-l4"]
+    (plain_on_demand, plain_spot) = pool_plans(s, models)["nvidia-l4"]
+    assert on_demand.plan.gpu_limit == 12 != plain_on_demand.plan.gpu_limit
+    assert spot.plan.gpu_limit == plain_spot.plan.gpu_limit
