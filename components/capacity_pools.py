@@ -22,7 +22,7 @@ from model_catalog.settings import StackSettings
 from platform_data.accelerators import ACCELERATORS
 
 from . import capacity_placement as cp
-from .gpu_capacity import AcceleratorPlan, ModelDemand, model_demand, placement_for
+from .gpu_capacity import AcceleratorPlan, ModelDemand, canary_demand, model_demand, placement_for
 
 SPOT_POOL_SUFFIX = "-spot"
 
@@ -69,6 +69,10 @@ def pool_plans(
             demand = _demand_on(capacity_type, model, spec, where)
             if demand is not None and demand.max_replicas > 0:
                 per_type[capacity_type].append(demand)
+        if spec.rollout.canary is not None:
+            # The canary runs where the stable pods may, except a spot-fallback model's: on on-demand, like its floor.
+            for capacity_type in cp.ALLOWED[cp.ON_DEMAND if where == cp.SPOT_FALLBACK else where]:
+                per_type[capacity_type].append(canary_demand(model, spec))
     result: dict[str, tuple[PoolPlan, ...]] = {}
     for name in sorted(by_accelerator):
         accelerator = ACCELERATORS[name]

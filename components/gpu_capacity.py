@@ -110,6 +110,22 @@ def model_demand(model: str, spec: ModelSpec) -> ModelDemand:
     )
 
 
+def canary_demand(model: str, spec: ModelSpec) -> ModelDemand:
+    """A model's canary (components/canary.py): its own fixed replicas, as its own row of the plan."""
+    from .canary import canary_name, canary_spec  # canary builds on the workload, as this module does
+
+    canary = spec.rollout.canary
+    assert canary is not None
+    tried = canary_spec(spec)
+    return ModelDemand(
+        model=canary_name(model),
+        shape=replica_shape(tried),
+        min_replicas=canary.replicas,
+        max_replicas=canary.replicas,
+        worst_start_seconds=deployment_timeout_seconds(tried) + drain_seconds(tried),
+    )
+
+
 def fitting_instances(accelerator: Accelerator, shape: ReplicaShape, slices: int = 1) -> list[InstanceType]:
     """Instance types of the accelerator that hold at least one such replica (GPUs, cpu and memory)."""
     return [
@@ -233,6 +249,8 @@ def plan_capacity(
         spec = models[model]
         if spec.enabled and spec.resources.gpu is not None:
             by_accelerator.setdefault(spec.resources.gpu.accelerator, []).append(model_demand(model, spec))
+            if spec.rollout.canary is not None:
+                by_accelerator[spec.resources.gpu.accelerator].append(canary_demand(model, spec))
     plans: dict[str, AcceleratorPlan] = {}
     for name in sorted(by_accelerator):
         accelerator = ACCELERATORS[name]

@@ -238,7 +238,19 @@ def pod_monitor(model: str, spec: ModelSpec, settings: StackSettings, labels: di
                     "port": view.metrics_port,
                     "path": view.metrics_path,
                     "interval": settings.monitoring.scrape_interval,
-                    "relabelings": [{"action": "replace", "targetLabel": MODEL_LABEL, "replacement": model}],
+                    "relabelings": [{"action": "replace", "targetLabel": MODEL_LABEL, "replacement": model}]
+                    + (
+                        # With a canary: series say which pods they come from (rollout="canary", or empty).
+                        [
+                            {
+                                "action": "replace",
+                                "sourceLabels": ["__meta_kubernetes_pod_label_ml_serving_dev_rollout"],
+                                "targetLabel": "rollout",
+                            }
+                        ]
+                        if spec.rollout.canary is not None
+                        else []
+                    ),
                 }
             ],
         },

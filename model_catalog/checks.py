@@ -128,6 +128,25 @@ def _runtime(spec: ModelSpec) -> Iterator[Finding]:
         pattern, shape = _URI_SHAPES[scheme]
         if not pattern.match(adapter.uri) and credential_kind(adapter.uri, entropy=False) is None:
             yield ("adapters", name, "uri"), f"got '{adapter.uri}'; a {scheme} URI looks like {shape}"
+    canary = spec.rollout.canary
+    if canary is not None:
+        if canary.image is None and canary.weights is None and not canary.args:
+            yield ("rollout", "canary"), "a canary tries something: give 'image', 'weights' or 'args'"
+        if canary.image is not None and spec.image is not None and spec.image.build is not None:
+            yield (
+                ("rollout", "canary", "image"),
+                "the model's image is built from this repository; a canary of a built image changes the build "
+                "context instead (a canary image is a prebuilt reference)",
+            )
+        stable_scheme = spec.weights.uri.split("://", 1)[0] if spec.weights.uri else None
+        if canary.weights is not None:
+            scheme = canary.weights.uri.split("://", 1)[0] if canary.weights.uri else None
+            if scheme != stable_scheme:
+                yield (
+                    ("rollout", "canary", "weights"),
+                    f"the canary's weights must come like the stable ones ({stable_scheme or 'baked'}, got "
+                    f"{scheme or 'baked'}): both pods share the model's ConfigMap and credentials",
+                )
     if spec.priority is not None and spec.runtime != "vllm":
         yield (
             ("priority",),

@@ -177,6 +177,12 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 f"ml-serving:monitoring.wakeHours in stack '{stack}' (it keeps one replica during those hours) or "
                 "use minReplicas >= 1",
             )
+        canary = spec.rollout.canary
+        if tier != "dev" and canary is not None and canary.image is not None and "@sha256:" not in canary.image:
+            report(
+                ("rollout", "canary", "image"),
+                f"got '{canary.image}'; a {tier} stack runs only images pinned by digest (name:tag@sha256:<digest>)",
+            )
         if tier != "dev" and spec.image is not None and spec.image.ref is not None and "@sha256:" not in spec.image.ref:
             report(
                 ("image", "ref"),

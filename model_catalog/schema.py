@@ -287,6 +287,32 @@ class Alerts(CatalogModel):
     """Share of requests failing on the server's side above which `ModelHighErrorRate` fires."""
 
 
+class Canary(CatalogModel):
+    """A canary: a second, small Deployment `<model>-canary` beside the stable one, with what is being tried."""
+
+    image: ImageRef | None = Field(None, examples=["vllm/vllm-openai:v0.11.1@sha256:4f1c...9a2e"])
+    """A prebuilt image to try (staging and prod: by digest); default the stable one's."""
+    weights: Weights | None = Field(None, examples=[{"uri": "s3://acme-ml-models/llama/2026-12/", "sizeGiB": 16}])
+    """Other weights to try (the same URI scheme as the stable weights); default the stable ones."""
+    args: list[str] = Field([], examples=[["--enable-prefix-caching"]])
+    """Server arguments added after the stable ones."""
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(1, examples=[1])
+    """Replicas of the canary (fixed, never autoscaled): its GPUs are counted in the node pools and the capacity
+    report. Its share of the traffic is about replicas / (replicas + stable replicas): the model's Service and
+    endpoint picker spread requests over all the model's pods."""
+    version: LabelValue | None = Field(None, examples=["2026.12-rc1"])
+    """`app.kubernetes.io/version` of the canary's pods; default the canary image's tag, else the stable version
+    with `-canary`."""
+
+
+class Rollout(CatalogModel):
+    """How a new version of the model is tried before it replaces the stable one."""
+
+    canary: Canary | None = Field(None, examples=[{"image": "vllm/vllm-openai:v0.11.1@sha256:4f1c...9a2e"}])
+    """Run a canary beside the stable Deployment. Promote: copy its `image`/`weights`/`args` into the model and
+    delete `rollout.canary`; abort: delete `rollout.canary` (both are catalog edits `mlserve diff` shows)."""
+
+
 class ModelSpec(CatalogModel):
     """One served model, as effective in one stack (overrides already applied)."""
 
@@ -346,6 +372,8 @@ class ModelSpec(CatalogModel):
     """LoRA adapters served beside the base model (runtime vllm), keyed by the name requests use as their `model`:
     fetched with the weights, registered with vLLM (`--enable-lora --lora-modules <name>=...`), routed by name
     (docs/llm-traffic.md#lora-adapters)."""
+    rollout: Rollout = Field(Rollout(), examples=[{"canary": {"image": "vllm/vllm-openai:v0.11.1@sha256:4f1c...9a2e"}}])
+    """A canary beside the stable Deployment (docs/llm-traffic.md#canary)."""
     priority: Annotated[int, Field(ge=-1000, le=1000)] | None = Field(None, examples=[10])
     """vLLM models in a stack with `routing.type: gateway-inference`: the priority of the model's requests in its
     endpoint picker's flow control (an `InferenceObjective`, llm-d.ai/v1alpha2, set on every request of the model's
