@@ -28,7 +28,7 @@ from platform_data.metrics import MODEL_LABEL
 
 from ..labels import platform_labels
 from ..monitoring import rule_labels
-from ..namespace import DNS_EGRESS, ip_peers
+from ..namespace import DNS_EGRESS, ip_peers, namespace_peer
 from ..suppressions import checkov_annotations
 from ..workload import PROMETHEUS_POD_LABELS, container_security_context, effective_runtime, pod_security_context
 from .peers import EPP_LABEL, epp_selector, gateway_peer, model_gateway
@@ -267,19 +267,9 @@ def build_routing_objects(
         {"from": [gateway_peer(spec, settings)], "ports": [{"protocol": "TCP", "port": EXT_PROC_PORT}]},
     ]
     if settings.monitoring.enabled:
-        ingress.append(
-            {
-                "from": [
-                    {
-                        "namespaceSelector": {
-                            "matchLabels": {"kubernetes.io/metadata.name": settings.monitoring.namespace}
-                        },
-                        "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)},
-                    }
-                ],
-                "ports": [{"protocol": "TCP", "port": METRICS_PORT}],
-            }
-        )
+        # Prometheus' pods only (as for the models).
+        prometheus = namespace_peer(settings.monitoring.namespace, PROMETHEUS_POD_LABELS)
+        ingress.append({"from": [prometheus], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]})
     egress = [
         dict(DNS_EGRESS),
         # The API server: watches of its pool, the pool's pods and objectives.
