@@ -120,8 +120,8 @@ check-all: ## check-manifests for every stack
 crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-checked; for a clone without ../shared/crds)
 	$(PY) -m mlserve.crds
 
-bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
-	$(MLSERVE) bench
+bench: venv ## render time and memory of 10, 100 and 1000-model fleets next to the Pulumi floor (BENCH_ARGS="--sizes 10 100 1000 5000"); build/bench/results.json
+	nice -n 10 $(MLSERVE) bench $(BENCH_ARGS)
 
 bench-plan: venv ## planner time and gap for 20, 200 and 1000-model catalogs (targets in planning/bench.py)
 	$(PY) -m planning.bench

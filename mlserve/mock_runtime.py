@@ -10,6 +10,7 @@ placeholder that stays marked secret (and is masked in every output).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,9 @@ class MockRun:
     environment: Environment | None = None
     on_register: Callable[[MockRun], None] | None = None
     """Called after each registration (progress reporting); reads ``registrations`` and ``environment``."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase of the run (``program_s``: the program's body; ``registrations_s``: waiting for the
+    registrations still outstanding when it returned; ``record_s``: ordering the record), for ``make bench``."""
 
 
 def wire_properties(struct: Any) -> dict[str, Any]:
@@ -294,12 +298,18 @@ def run_program(
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
 
     async def body() -> None:
+        started = time.perf_counter()
         run.environment = program()
+        run.phases["program_s"] = time.perf_counter() - started
         # The mock root stack was finished before the program ran, so read its exports directly.
         root = runtime_settings.get_root_resource()
         exports = await pulumi.Output.from_input(getattr(root, "outputs", {})).future(with_unknowns=True)
         run.outputs = dict(exports or {})
 
+    started = time.perf_counter()
     _sync_await(run_pulumi_func(body))
+    returned = time.perf_counter()
+    run.phases["registrations_s"] = returned - started - run.phases.get("program_s", 0.0)
     run.registrations.sort(key=lambda r: r.urn)
+    run.phases["record_s"] = time.perf_counter() - returned
     return run

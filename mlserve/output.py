@@ -9,6 +9,7 @@ values replaced by ``[secret]`` (a secret mapping keeps its keys) and values unk
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,20 +75,51 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return f"{namespace}--{obj['kind'].lower()}--{meta['name']}.yaml"
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+class _PythonDumper(yaml.SafeDumper):
+    """PyYAML's pure-Python emitter: what the goldens were first written with."""
+
+
+_PythonDumper.add_representer(str, _str)
+
+
+class _BeyondLibyamlError(Exception):
+    """A string with a character outside Unicode's Basic Multilingual Plane (an emoji, say): libyaml escapes those
+    (``"\\U0001F600"``) where PyYAML's emitter writes them as they are."""
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _c_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if not value.isascii() and _ASTRAL.search(value):
+        raise _BeyondLibyamlError
+    return _str(dumper, value)
+
+
+_LIBYAML = getattr(yaml, "CSafeDumper", None)
+
+
+class _Dumper(_LIBYAML or yaml.SafeDumper):
+    """PyYAML's safe dumper on libyaml's emitter (bundled with PyYAML's wheels; several times faster than the
+    pure-Python one): both write the same bytes for every object a render writes (tests/test_output_emitter.py),
+    except for characters beyond the Basic Multilingual Plane, so an object with one is written by the pure-Python
+    emitter, as is everything on a machine without libyaml."""
+
+
+_Dumper.add_representer(str, _c_str)
 
 
 def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
+    options = {"sort_keys": False, "default_flow_style": False, "width": 1000, "allow_unicode": True}
+    try:
+        return yaml.dump(obj, Dumper=_Dumper, **options)
+    except _BeyondLibyamlError:
+        return yaml.dump(obj, Dumper=_PythonDumper, **options)
 
 
 def resource_entry(reg: Registration, manifest_name: str | None = None) -> dict[str, Any]:
@@ -123,6 +155,8 @@ class RenderSummary:
     """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
     notes: tuple[str, ...] = ()
     """What the render could not check offline (the cluster guard), said on the summary."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase (validate_s, program_s, registrations_s, record_s, write_s): ``mlserve render --timings``."""
 
     def lines(self, stack: str) -> list[str]:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))

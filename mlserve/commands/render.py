@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from .. import cli
 
@@ -14,6 +16,9 @@ def run(args: argparse.Namespace) -> int:
 
     summary = render(cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog)
     print("\n".join(summary.lines(args.stack)))
+    if args.timings is not None:
+        timings = {"resources": summary.resources, "objects": sum(summary.objects.values()), **summary.phases}
+        args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return cli.EXIT_OK
 
 
@@ -26,4 +31,11 @@ def register(subparsers) -> None:
         "network. Writes <out>/manifests/ and <out>/resources.json; nothing is written when the input is invalid.",
     )
     cli.add_stack_options(parser, out=True)
+    parser.add_argument(
+        "--timings",
+        type=Path,
+        metavar="FILE",
+        help="also write the seconds each phase took (validate, program, registrations, record, write) to FILE, "
+        "as JSON (make bench reads it)",
+    )
     parser.set_defaults(func=run)
