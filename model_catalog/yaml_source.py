@@ -35,9 +35,9 @@ from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.resolver import BaseResolver
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
 
 from .errors import ConfigurationError, Path, Problem, format_path
 

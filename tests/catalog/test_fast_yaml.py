@@ -49,7 +49,9 @@ def test_libyaml_is_there():
 def test_every_yaml_file_of_the_project_and_a_fleet_read_the_same_both_ways():
     texts = [yaml.safe_dump(fleet(50), sort_keys=False)]
     for pattern in ("models.yaml", "Pulumi.*.yaml", "examples/**/*.yaml", "tests/**/*.yaml"):
-        texts += [p.read_text(encoding="utf-8", errors="replace") for p in ROOT.glob(pattern) if "golden" not in p.parts]
+        texts += [
+            p.read_text(encoding="utf-8", errors="replace") for p in ROOT.glob(pattern) if "golden" not in p.parts
+        ]
     compared = 0
     for text in texts:
         parsed, node = yaml_source._fast_compose(text)
@@ -59,7 +61,27 @@ def test_every_yaml_file_of_the_project_and_a_fleet_read_the_same_both_ways():
     assert compared > 10
 
 
-_PIECES = ["a", "b: ", "- ", "  ", "\n", ": ", "'x'", '"y"', "&a ", "*a", "<<: ", "{", "}", "[", "]", ", ", "#c", "|", ">"]
+_PIECES = [
+    "a",
+    "b: ",
+    "- ",
+    "  ",
+    "\n",
+    ": ",
+    "'x'",
+    '"y"',
+    "&a ",
+    "*a",
+    "<<: ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    "#c",
+    "|",
+    ">",
+]
 _PIECES += ["!!str ", "? ", "---", "...", "\t", "1", "0x1", "~", "é", "%YAML 1.1\n"]
 
 
