@@ -104,7 +104,7 @@ schema: venv ## regenerate schema/*.json and the docs/*-reference.md files
 	$(MLSERVE) schema
 
 golden: venv ## re-render the golden files under tests/golden (review the diff!)
-	@for s in $(STACKS); do $(MLSERVE) render --stack $$s --out tests/golden/$$s || exit 1; done
+	$(MLSERVE) render --all --out tests/golden
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
