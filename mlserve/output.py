@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,44 @@ def _outside_manifests(reg: Registration) -> bool:
     return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
 
 
+class _Manifests(Mapping[str, str]):
+    """``manifests/<name>`` -> YAML text, each written when it is read: the writer holds one object's text at a
+    time instead of every manifest of the stack (the largest transient allocation of a render)."""
+
+    def __init__(self, registrations: dict[str, Registration]):
+        self._registrations = registrations
+
+    def __getitem__(self, key: str) -> str:
+        return to_yaml(manifest(self._registrations[key]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registrations)
+
+    def __len__(self) -> int:
+        return len(self._registrations)
+
+
+class _Files(Mapping[str, str]):
+    def __init__(self, *parts: Mapping[str, str]):
+        self._parts = parts
+
+    def _part(self, key: str) -> Mapping[str, str]:
+        for part in self._parts:
+            if key in part:
+                return part
+        raise KeyError(key)
+
+    def __getitem__(self, key: str) -> str:
+        return self._part(key)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        for part in self._parts:
+            yield from part
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._parts)
+
+
 def write_render(
     run: MockRun,
     out_dir: Path,
@@ -186,27 +224,30 @@ def write_render(
     progress: Callable[[int, int], None] | None = None,
 ) -> RenderSummary:
     """Write manifests/ and resources.json into ``out_dir``, replacing a previous render there (and nothing else:
-    mlserve/output_dir.py); ``progress(written, total)`` after each file."""
-    objects: dict[str, dict[str, Any]] = {}
+    mlserve/output_dir.py); ``progress(written, total)`` after each file. One pass over the registrations; each
+    manifest is made and serialized only when it is written."""
+    objects: dict[str, Registration] = {}
     files: dict[str, str] = {}
     kinds: Counter = Counter()
+    others: Counter = Counter()
+    entries = []
     for reg in run.registrations:
+        name = None
         if is_kubernetes_object(reg):
-            obj = manifest(reg)
-            name = manifest_file_name(obj)
+            kind = reg.inputs["kind"]
+            name = manifest_file_name({"kind": kind, "metadata": clean(reg.inputs["metadata"])})
             if name in objects:
                 raise RuntimeError(f"two objects render to {name}; object names must be unique per kind")
-            objects[name] = obj
+            objects[name] = reg
             files[reg.urn] = name
-            kinds[obj["kind"]] += 1
-    document = {
-        "stack": run.stack,
-        "outputs": clean(run.outputs),
-        "resources": [resource_entry(reg, files.get(reg.urn)) for reg in run.registrations],
-    }
-    files = {f"manifests/{name}": to_yaml(objects[name]) for name in sorted(objects)}
-    files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"
-    replace_owned_directory(out_dir, files, project_dir, progress)
-    others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
+            kinds[kind] += 1
+        if _outside_manifests(reg):
+            others[reg.type] += 1
+        entries.append(resource_entry(reg, name))
+    document = {"stack": run.stack, "outputs": clean(run.outputs), "resources": entries}
+    manifests = _Manifests({f"manifests/{name}": objects[name] for name in sorted(objects)})
+    resources = {"resources.json": json.dumps(document, indent=2, sort_keys=False) + "\n"}
+    del document, entries
+    replace_owned_directory(out_dir, _Files(manifests, resources), project_dir, progress)
     notes = (identity_note(run.environment.settings),) if run.environment is not None else ()
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)
