@@ -92,7 +92,9 @@ def render_sample(catalog: Path, out: Path, project_dir: Path, stack: str = STAC
 def floor_sample(mode: str, floor_input: Path, project_dir: Path, stack: str = STACK) -> Sample:
     timings = floor_input.parent / f"floor-{mode}.timings.json"
     command = [sys.executable, "-m", "mlserve.bench_floor", "--mode", mode, "--input", str(floor_input)]
-    command += ["--timings", str(timings), "--stack", stack]
+    from model_catalog.settings import PROJECT
+
+    command += ["--timings", str(timings), "--stack", stack, "--project", PROJECT]
     seconds, cpu, rss, _ = _run(command, project_dir, _environment())
     phases = json.loads(timings.read_text(encoding="utf-8"))
     return Sample(seconds - phases["load_input_s"], cpu, rss, phases)
@@ -231,25 +233,39 @@ def run_bench(
                 for mode in ("typed", "raw"):
                     say(f"repetition {rep + 1}/{repeat}: {size} models: {mode} floor")
                     samples[size][mode].append(floor_sample(mode, floor_file, project_dir))
-    rows = {size: summarize(size, s["ours"], s["typed"], s["raw"]) for size, s in samples.items()}
+                (out_dir / "results.json").write_text(
+                    json.dumps(_document(samples, default_runs, seed, rep + 1, load_before), indent=2) + "\n",
+                    encoding="utf-8",
+                )  # after every run: an interrupted benchmark keeps what it measured
+    return _document(samples, default_runs, seed, repeat, load_before)
+
+
+def _document(
+    samples: dict[int, dict[str, list[Sample]]],
+    default_runs: list[float],
+    seed: int,
+    repeat: int,
+    load_before: tuple[float, float, float],
+) -> dict[str, Any]:
+    done = {size: s for size, s in samples.items() if s["raw"]}
+    rows = {size: summarize(size, s["ours"], s["typed"], s["raw"]) for size, s in done.items()}
     (low, high), _ = TARGET_SCALING
     scaling = None
-    if low in samples and high in samples:
-        pairs = zip(samples[high]["ours"], samples[low]["ours"], strict=True)
+    if low in done and high in done:
+        pairs = zip(done[high]["ours"], done[low]["ours"][: len(done[high]["ours"])], strict=True)
         scaling = round(_median([h.seconds / lo.seconds for h, lo in pairs]), 2)
-    default_seconds = round(_median(default_runs), 2)
+    default_seconds = round(_median(default_runs), 2) if default_runs else None
     document = {
         "stack": STACK,
         "seed": seed,
         "repeat": repeat,
         "machine": {**machine(), "load_before": [round(x, 2) for x in load_before]},
-        "sizes": [rows[size] for size in sizes],
+        "sizes": [rows[size] for size in sorted(rows)],
         "scaling": {f"t({high})/t({low})": scaling},
         "default_catalog_seconds": default_seconds,
     }
     document["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     document["targets"] = targets(rows, scaling, default_seconds)
-    (out_dir / "results.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return document
 
 

@@ -3,7 +3,7 @@
 ``python -m mlserve.bench_floor --mode typed|raw --input FILE --timings FILE`` reads the resources a render
 registered (``floor_input()`` below, written by the benchmark from that render's resources.json and manifests/)
 and registers exactly those under Pulumi's mock runtime (``pulumi.runtime.set_mocks``, the mocks echoing inputs as
-the render's do), with the same component tree (parents), providers and dependencies:
+the render's do, on the same monitor: mlserve/echo_monitor.py), with the same component tree (parents), providers and dependencies:
 
 - ``typed``: every Kubernetes object through its typed pulumi_kubernetes class (``apps.v1.Deployment(...)``,
   ``apiextensions.CustomResource`` for custom resources), as a hand-written program would;
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, required=True, help="floor_input() as JSON")
     parser.add_argument("--timings", type=Path, required=True, help="where to write the phase times (JSON)")
     parser.add_argument("--stack", default="prod")
+    parser.add_argument("--project", default="ml-serving", help="the Pulumi project's name (Pulumi.yaml)")
     args = parser.parse_args(argv)
 
     import pulumi
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from model_catalog.settings import PROJECT
+    from .echo_monitor import EchoMonitor
 
     started = time.perf_counter()
     resources = json.loads(args.input.read_text(encoding="utf-8"))
@@ -142,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         def call(self, mock_args):
             return {}, []
 
-    pulumi.runtime.set_mocks(EchoMocks(), project=PROJECT, stack=args.stack, preview=False)
+    echo = EchoMocks()
+    pulumi.runtime.set_mocks(echo, project=args.project, stack=args.stack, preview=False, monitor=EchoMonitor(echo))
     phases: dict[str, float] = {"load_input_s": loaded - started}
 
     async def body() -> None:

@@ -23,6 +23,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from mlserve.echo_monitor import EchoMonitor
 from model_catalog.environment import Environment, known_stacks, load_stack_document
 from model_catalog.errors import ConfigurationError, Problem, allowed_list, did_you_mean
 from model_catalog.settings import PROJECT, stack_file_name
@@ -139,9 +140,9 @@ class _RenderMocks(pulumi.runtime.Mocks):
         return answer(dict(args.args)), []
 
 
-class _RecordingMonitor(mocks.MockMonitor):
+class _RecordingMonitor(EchoMonitor):
     def __init__(self, run: MockRun, mock_impl: pulumi.runtime.Mocks):
-        super().__init__(mock_impl)
+        super().__init__(mock_impl, stock_types=frozenset(COMPUTED_OUTPUTS))
         self.run = run
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
