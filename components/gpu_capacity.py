@@ -28,6 +28,7 @@ from model_catalog.settings import StackSettings
 from platform_data.accelerators import ACCELERATORS, Accelerator, InstanceType
 from platform_data.prices import ON_DEMAND_USD_PER_HOUR
 
+from .multinode.lws import group_size
 from .workload import FETCH_RESOURCES, deployment_timeout_seconds, drain_seconds, gpus_per_pod, weights_volume_bytes
 
 #: Extra replicas a rollout runs at once (the Deployment strategy's maxSurge in components/workload.py).
@@ -61,6 +62,8 @@ class ModelDemand:
     worst_start_seconds: int
     """Node, image pull, weight download and load budget, plus the drain: how long a replacement replica may take
     before the one it replaces is killed."""
+    group_size: int = 1
+    """Pods per catalog replica (a multi-node LeaderWorkerSet group); min/max_replicas above count pods."""
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,16 @@ def replica_shape(spec: ModelSpec) -> ReplicaShape:
 
 
 def model_demand(model: str, spec: ModelSpec) -> ModelDemand:
+    # A multi-node replica is a group of pods, one per node (components/multinode/lws.py): capacity, pool limits and
+    # cost count every pod of every group, so a group is never half-provisioned.
+    pods = group_size(spec)
     return ModelDemand(
         model=model,
         shape=replica_shape(spec),
-        min_replicas=spec.scaling.min_replicas,
-        max_replicas=spec.scaling.max_replicas,
+        min_replicas=spec.scaling.min_replicas * pods,
+        max_replicas=spec.scaling.max_replicas * pods,
         worst_start_seconds=deployment_timeout_seconds(spec) + drain_seconds(spec),
+        group_size=pods,
     )
 
 

@@ -89,6 +89,12 @@ def capacity_report(env: Environment) -> list[str]:
                 else f"{m.max_replicas} replica{'s' if m.max_replicas != 1 else ''}"
             )
             detail = f"  {m.model.ljust(width)}  {_per_replica(plan, m.shape.gpu_units)} per replica, {replicas}"
+            if m.group_size > 1:
+                groups = f"{m.min_replicas // m.group_size}-{m.max_replicas // m.group_size}"
+                detail = (
+                    f"  {m.model.ljust(width)}  {m.group_size} pods x {_per_replica(plan, m.shape.gpu_units)} per "
+                    f"replica (a LeaderWorkerSet group), {groups} replicas = {m.min_replicas}-{m.max_replicas} pods"
+                )
             if karpenter:
                 placement = plan.placements[m.model]
                 detail += (

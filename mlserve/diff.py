@@ -12,7 +12,9 @@ after) computed by DeepDiff, grouped by model, and flags for what a reviewer mus
 - ``protected``: a change to a resource with ``protect``;
 - ``image``: a model's container image changes (a rollout; a rollback shows the same way);
 - ``capacity``: replicas, autoscaler bounds, GPU requests or node pool limits change; with the GPU capacity plan
-  (GPUs at max replicas, pool limits, hourly cost) before and after.
+  (GPUs at max replicas, pool limits, hourly cost) before and after;
+- ``policy-exception``: a model's waived tier rules (annotation ``ml-serving.dev/policy-exceptions``) change, or an
+  added object carries some.
 
 Exit 0 no changes, 1 changes, 2 invalid input (unknown ref, invalid catalog or settings on either side).
 """
@@ -42,7 +44,9 @@ MODEL_COMPONENTS = (
 )
 MODEL_LABEL = "ml-serving.dev/model"
 STACK_WIDE = "(stack-wide)"
-FLAGS = ("deletion", "replacement", "protected", "image", "capacity")
+FLAGS = ("deletion", "replacement", "protected", "image", "capacity", "policy-exception")
+#: The annotation listing a model's tier-rule exceptions (model_catalog/tier_rules.py EXCEPTIONS_ANNOTATION).
+EXCEPTIONS_ANNOTATION = "ml-serving.dev/policy-exceptions"
 VALUE_WIDTH = 100
 
 #: Fields whose change makes Kubernetes (or Pulumi's provider) replace the object rather than update it, by kind.
@@ -333,7 +337,7 @@ def _replace_on_changes(options: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     return tuple(paths)
 
 
-def _field_flags(item: Item, parts: list[Any], before: Any) -> list[str]:
+def _field_flags(item: Item, parts: list[Any], before: Any, after: Any = None) -> list[str]:
     flags = []
     immutable = IMMUTABLE_PATHS.get(item.kind, ()) + IMMUTABLE_INPUTS.get(item.kind, ())
     immutable += _replace_on_changes(item.options)
@@ -347,6 +351,22 @@ def _field_flags(item: Item, parts: list[Any], before: Any) -> list[str]:
         item.kind == "NodePool" and parts[:2] == ["spec", "limits"]
     ):
         flags.append("capacity")
+    if EXCEPTIONS_ANNOTATION in parts or (
+        parts[-1:] == ["annotations"] and (_has_exceptions(before) or _has_exceptions(after))
+    ):
+        flags.append("policy-exception")
+    return flags
+
+
+def _has_exceptions(value: Any) -> bool:
+    return isinstance(value, dict) and EXCEPTIONS_ANNOTATION in value
+
+
+def _added_flags(item: Item) -> list[str]:
+    flags = ["capacity"] if item.kind == "NodePool" else []
+    metadata = item.body.get("metadata") if isinstance(item.body, dict) else None
+    if isinstance(metadata, dict) and _has_exceptions(metadata.get("annotations")):
+        flags.append("policy-exception")
     return flags
 
 
@@ -355,7 +375,7 @@ def compare(before: dict[str, Item], after: dict[str, Item]) -> list[Change]:
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old is None:
-            changes.append(Change("added", new, flags=["capacity"] if new.kind == "NodePool" else []))
+            changes.append(Change("added", new, flags=_added_flags(new)))
             continue
         if new is None:
             flags = ["deletion"] + (["protected"] if old.options.get("protect") else [])
@@ -365,7 +385,9 @@ def compare(before: dict[str, Item], after: dict[str, Item]) -> list[Change]:
             continue
         fields = []
         for parts, b, a in field_changes(old.body, new.body):
-            fields.append(FieldChange(format_path(parts), b, a, _field_flags(new, parts, b), text_lines_changed(b, a)))
+            fields.append(
+                FieldChange(format_path(parts), b, a, _field_flags(new, parts, b, a), text_lines_changed(b, a))
+            )
         for parts, b, a in field_changes(old.options, new.options):
             fields.append(FieldChange("options." + format_path(parts), b, a))
         if not fields:
@@ -553,6 +575,51 @@ def markdown_report(diffs: list[StackDiff]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _json_field(fc: FieldChange) -> dict[str, Any]:
+    """A field change; ``before`` or ``after`` is left out where the field is absent on that side."""
+    out: dict[str, Any] = {"path": fc.path}
+    if fc.before is not _MISSING:
+        out["before"] = fc.before
+    if fc.after is not _MISSING:
+        out["after"] = fc.after
+    out["flags"] = fc.flags
+    if fc.lines:
+        out["lines"] = fc.lines
+    return out
+
+
+def json_stack(d: StackDiff) -> dict[str, Any]:
+    """One stack's diff for ``--json`` (schema/cli/diff.schema.json): counts, every change with its fields and flags,
+    grouped order as in the text report, and the GPU capacity plan before and after."""
+    changes = [
+        {
+            "status": c.status,
+            "object": c.item.label,
+            "kind": c.item.kind,
+            "model": c.item.model,
+            "urn": c.item.urn,
+            "flags": c.flags,
+            "fields": [_json_field(fc) for fc in c.fields],
+        }
+        for _, group in _groups(d.changes)
+        for c in group
+    ]
+    rows = [{"figure": n, "before": b, "after": a} for n, b, a in _capacity_rows(d)] if d.capacity_changed else []
+    return {
+        "stack": d.stack,
+        "base": d.base,
+        "changed": not d.empty,
+        "counts": d.counts(),
+        "changes": changes,
+        "capacity": {
+            "changed": d.capacity_changed,
+            "before": d.capacity_before,
+            "after": d.capacity_after,
+            "rows": rows,
+        },
+    }
+
+
 # --- command line --------------------------------------------------------------------------------------------------
 
 
@@ -563,24 +630,30 @@ def run_diff_command(args: Any) -> int:
 
     project_dir = cli.project_dir(args)
     stacks = args.stack or list(known_stacks(project_dir))
+
+    def invalid(message: str) -> int:
+        if args.json:
+            cli.print_json(cli.envelope("diff", cli.EXIT_INVALID, stacks=stacks, problems=[], error=message))
+        print(f"mlserve diff: {message}\nnothing was compared.", file=sys.stderr)
+        return cli.EXIT_INVALID
+
     unknown = [s for s in stacks if s not in known_stacks(project_dir)]
-    problem = None
     if unknown:
-        problem = f"--stack: no stack {unknown[0]!r} (stacks: {', '.join(known_stacks(project_dir))})"
+        return invalid(f"--stack: no stack {unknown[0]!r} (stacks: {', '.join(known_stacks(project_dir))})")
     catalog = args.catalog
     if catalog is not None and not Path(catalog).is_file():
-        problem = f"--catalog: no such file {catalog!r}"
-    if problem:
-        print(f"mlserve diff: {problem}\nnothing was compared.", file=sys.stderr)
-        return 2
+        return invalid(f"--catalog: no such file {catalog!r}")
     catalog = str(Path(catalog).resolve()) if catalog else None
     try:
         diffs = run_diff(project_dir, stacks, args.base, catalog)
     except (DiffInputError, RuntimeError) as exc:
-        print(f"mlserve diff: {exc}\nnothing was compared.", file=sys.stderr)
-        return 2
+        return invalid(str(exc))
     report = markdown_report(diffs) if args.format == "markdown" else text_report(diffs)
     if args.output:
         Path(args.output).write_text(report, encoding="utf-8")
-    sys.stdout.write(report)
-    return 0 if all(d.empty for d in diffs) else 1
+    status = cli.EXIT_OK if all(d.empty for d in diffs) else cli.EXIT_FINDINGS
+    if args.json:
+        cli.print_json(cli.envelope("diff", status, stacks=stacks, diffs=[json_stack(d) for d in diffs]))
+    else:
+        sys.stdout.write(report)
+    return status

@@ -4,6 +4,7 @@ end to end (a temporary git worktree for the base, always removed; exit 0 / 1 / 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from mlserve.__main__ import main
 from mlserve.diff import Item, compare, field_changes, format_path, load_side, markdown_report, text_report
 from mlserve.render import render
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_make
 
 CATALOG = (ROOT / "models.yaml").read_text(encoding="utf-8")
 
@@ -213,14 +214,51 @@ def catalog_edited(repo: Path, old: str, new: str):
         catalog.write_text(original, encoding="utf-8")
 
 
-def test_the_command_exits_0_without_changes_and_1_with_them(repo, capsys):
+def make_diff(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_make(repo, "diff", *args)
+
+
+def test_the_command_exits_0_without_changes(repo, capsys):
     assert main(["diff", "--project-dir", str(repo), "--stack", "dev", "--base", "HEAD"]) == 0
     assert "stack 'dev': no changes against" in capsys.readouterr().out
-    with catalog_edited(repo, "maxReplicas: 10", "maxReplicas: 12"):
-        assert main(["diff", "--project-dir", str(repo), "--stack", "prod", "--base", "main"]) == 1
-        out = capsys.readouterr().out
-        assert "spec.maxReplicaCount: 10 -> 12  [capacity]" in out
-        assert "model review-sentiment" in out
+    result = make_diff(repo, "STACK=prod", "BASE=HEAD")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [f"stack 'prod': no changes against HEAD ({head(repo)[:12]})"]
+    assert len(worktrees(repo)) == 1, "the base worktree was not removed"
+
+
+def head(repo: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+
+def test_make_diff_shows_a_max_replicas_change_with_its_capacity_and_flags_a_deleted_model(repo):
+    """The issue's acceptance through `make diff STACK=prod BASE=HEAD`: one model's maximum raised (exactly that
+    field flagged, and the GPU plan before and after), another model deleted (every object flagged). mlserve diff
+    exits 1; GNU make reports any failing command as its own exit 2, so the last line names mlserve's status."""
+    catalog = repo / "models.yaml"
+    original = catalog.read_text(encoding="utf-8")
+    scaling = "      minReplicas: 2\n      maxReplicas: 4\n      metric: concurrency"
+    start, end = original.index("  # Text sentiment"), original.index("  # Our own Python service")
+    assert scaling in original
+    try:
+        catalog.write_text((original[:start] + original[end:]).replace(scaling, scaling.replace(": 4", ": 6")))
+        result = make_diff(repo, "STACK=prod", "BASE=HEAD")
+    finally:
+        catalog.write_text(original, encoding="utf-8")
+    assert (result.returncode, result.stderr.splitlines()[0]) == (2, "make diff: changes found (mlserve diff exit 1)")
+    out = result.stdout
+    summary = out.splitlines()[1]
+    assert summary.startswith("stack 'prod': 4 changed, 0 added, 10 removed against HEAD (")
+    assert summary.endswith("[review: deletion 10, capacity 1]")
+    llama = out[out.index("  model llama3-70b\n") : out.index("  model review-sentiment\n")]
+    flagged = [line.strip() for line in llama.splitlines() if "[capacity]" in line]
+    assert flagged == ["~ ScaledObject ml-prod/llama3-70b  [capacity]", "spec.maxReplicaCount: 4 -> 6  [capacity]"]
+    assert "    nvidia-h100: GPUs at max replicas *: 8 -> 12\n" in out
+    group = out[out.index("  model review-sentiment\n") :].split("\n  (stack-wide)\n")[0].splitlines()[1:]
+    objects = [line for line in group if line.startswith("    ") and not line.startswith("     ")]
+    assert "    - Deployment ml-prod/review-sentiment  [deletion]" in objects
+    assert "    - Service ml-prod/review-sentiment  [deletion]" in objects
+    assert all(line.startswith("    - ") and line.endswith("[deletion]") for line in objects), objects
     assert len(worktrees(repo)) == 1, "the base worktree was not removed"
 
 
@@ -234,3 +272,33 @@ def test_the_command_exits_2_on_a_bad_ref_or_stack_or_invalid_catalog(repo, caps
         err = capsys.readouterr().err
         assert "in the working tree: the stack does not render" in err and "maxReplicas" in err
     assert len(worktrees(repo)) == 1
+
+
+def test_json_output_without_and_with_changes_and_on_a_bad_ref(repo, capsys):
+    from tests.test_json_output import assert_valid
+
+    args = ["diff", "--project-dir", str(repo), "--stack", "dev", "--json"]
+    assert main([*args, "--base", "HEAD"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    assert document["stacks"] == ["dev"] and document["diffs"][0]["changed"] is False
+    with catalog_edited(repo, "      target: 40\n", "      target: 50\n"):
+        assert main([*args, "--base", "main"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    (dev,) = document["diffs"]
+    fields = [(c["object"], f["path"], f["before"], f["after"]) for c in dev["changes"] for f in c["fields"]]
+    assert fields == [
+        (
+            "ConfigMap ml-dev-monitoring/dashboard-review-sentiment",
+            'data["review-sentiment.json"]{json}.panels[4].targets[1].expr',
+            "vector(40)",
+            "vector(50)",
+        ),
+        ("ScaledObject ml-dev/review-sentiment", "spec.triggers[0].metadata.threshold", "40", "50"),
+    ]
+    assert dev["counts"]["changed"] == 2 and {c["model"] for c in dev["changes"]} == {"review-sentiment"}
+    assert main([*args, "--base", "no-such-ref"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    assert "unknown git ref 'no-such-ref'" in document["error"]

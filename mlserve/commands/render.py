@@ -18,9 +18,10 @@ ORDER = 10
 def run(args: argparse.Namespace) -> int:
     if args.all:
         return render_all(args)
+    args.stack = args.stack or "dev"
+    cli.read_inputs(args)
     from ..render import render
 
-    args.stack = args.stack or "dev"
     summary = render(cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog)
     print("\n".join(summary.lines(args.stack)))
     if args.timings is not None:
