@@ -13,9 +13,9 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from platform_data.accelerators import ACCELERATORS
-from platform_data.metrics import RUNTIME_SCALING_SIGNALS
 from platform_data.image_pinning import POLICY_RULE as PIN_RULE
 from platform_data.image_pinning import pinned_by_digest
+from platform_data.metrics import RUNTIME_SCALING_SIGNALS
 
 from .build_contexts import dockerfile_problem, scan_context
 from .catalog import LoadedCatalog, load_catalog
