@@ -13,6 +13,7 @@
 #   tools/e2e/build.sh [component...]     build what is missing (all components by default); prints the bin dir
 #   tools/e2e/build.sh --print-bin        print the bin dir only (no build)
 #   tools/e2e/build.sh --times            print each built component's wall, user and system seconds
+#   tools/e2e/build.sh --built component...  exit 0 if every one named is built (cached), 1 otherwise; builds nothing
 # Components: kubernetes etcd kwok pulumi provider.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,6 +51,13 @@ component_key() {  # what decides a component's binaries, hashed
 
 case "${1:-}" in
   --print-bin) echo "$bin"; exit 0 ;;
+  --built)
+    shift
+    for c in "$@"; do
+      [[ -n "${DIR[$c]:-}" ]] || { echo "build.sh: unknown component '$c'; allowed: ${!DIR[*]}" >&2; exit 2; }
+      [[ -e "$root/stamps/$c-$(component_key "$c")" ]] || exit 1
+    done
+    exit 0 ;;
   --times)
     for f in "$root"/stamps/*; do [[ -e "$f" ]] && echo "$(basename "$f"): $(cat "$f")"; done; exit 0 ;;
 esac
