@@ -26,7 +26,7 @@ E2E_NODES_STACK ?= e2e
 E2E_BIN = $(shell tools/e2e/build.sh --print-bin)
 
 .PHONY: help venv render validate capacity plan forecast forecast-demo diff policy policy-all policy-pack-test \
-	lint-workflows test lint schema golden check-manifests check-all bench bench-plan lock clean dev-cluster dev-images \
+	lint-workflows test lint schema golden check-manifests check-all examples bench bench-plan lock clean dev-cluster dev-images \
 	e2e-build cluster-up cluster-down e2e-dry-run e2e e2e-bench crds fuzz
 
 help: ## list targets
@@ -117,6 +117,9 @@ check-manifests: venv $(CHECKOV_VENV)/.installed ## render STACK, validate it (K
 
 check-all: ## check-manifests for every stack
 	@for s in $(STACKS); do $(MAKE) --no-print-directory check-manifests STACK=$$s || exit 1; done
+
+examples: venv $(CHECKOV_VENV)/.installed ## render each examples/<name>/ for prod into build/examples/<name>/ and check it (NAME=<name> for one)
+	$(MLSERVE) examples $(if $(NAME),--name $(NAME)) --checkov $(CHECKOV_VENV)/bin/checkov
 
 crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-checked; for a clone without ../shared/crds)
 	$(PY) -m mlserve.crds

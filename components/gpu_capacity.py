@@ -19,6 +19,7 @@ The placement model, stated once (docs/gpu-node-pools.md explains it at length):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from model_catalog.quantities import byte_count, cpu_millicores
@@ -139,6 +140,9 @@ class AcceleratorPlan:
     headroom_percent: int
     placements: dict[str, Placement]
     """Per model, where its replicas go (provider karpenter only; empty for existing nodes)."""
+    planned_gpus: int | None = None
+    """Physical GPUs of the capacity planner's nodes (``gpuNodePool.limits: plan``): the pool's limit instead of the
+    catalog's arithmetic below. None: the catalog limit."""
 
     # --- what the catalog asks for ---------------------------------------------------------------------------------
     def units_at(self, which: str) -> int:
@@ -172,6 +176,8 @@ class AcceleratorPlan:
 
     @property
     def physical_gpu_limit(self) -> int:
+        if self.planned_gpus is not None:
+            return self.planned_gpus
         return max(self.catalog_gpu_limit, self.node_gpu_floor)
 
     @property
@@ -214,8 +220,12 @@ def _replicas(m: ModelDemand, which: str) -> int:
     return {"min": m.min_replicas, "max": m.max_replicas}[which]
 
 
-def plan_capacity(settings: StackSettings, models: dict[str, ModelSpec]) -> dict[str, AcceleratorPlan]:
-    """Per accelerator the stack's enabled models use (and only those), sorted by name, its plan."""
+def plan_capacity(
+    settings: StackSettings, models: dict[str, ModelSpec], planned_gpus: Mapping[str, int] | None = None
+) -> dict[str, AcceleratorPlan]:
+    """Per accelerator the stack's enabled models use (and only those), sorted by name, its plan. ``planned_gpus``:
+    per accelerator, the GPUs of the capacity planner's nodes, which replace the catalog limit (computed above the
+    components, by planning/limits.py, for ``gpuNodePool.limits: plan``)."""
     pools = settings.gpu_node_pool
     by_accelerator: dict[str, list[ModelDemand]] = {}
     for model in sorted(models):
@@ -233,5 +243,6 @@ def plan_capacity(settings: StackSettings, models: dict[str, ModelSpec]) -> dict
             if pools.provider == "karpenter"
             else {}
         )
-        plans[name] = AcceleratorPlan(accelerator, demands, slices, pools.headroom_percent, placements)
+        planned = None if planned_gpus is None else planned_gpus[name]
+        plans[name] = AcceleratorPlan(accelerator, demands, slices, pools.headroom_percent, placements, planned)
     return plans

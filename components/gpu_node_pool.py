@@ -225,6 +225,9 @@ class GpuNodePoolArgs:
     """The stack's settings (provider, capacity type, headroom, node role, sharing, disruption)."""
     models: dict[str, ModelSpec]
     """The stack's models as effective in this stack; the enabled GPU models size the pools."""
+    planned_gpus: dict[str, int] | None = None
+    """Per accelerator, the GPUs of the capacity planner's nodes (``gpuNodePool.limits: plan``); None: the catalog
+    limits."""
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -233,7 +236,7 @@ class GpuNodePool(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         settings = args.settings
-        self.plans = plan_capacity(settings, args.models)
+        self.plans = plan_capacity(settings, args.models, args.planned_gpus)
         self.node_classes: dict[str, pulumi.CustomResource] = {}
         self.node_pools: dict[str, pulumi.CustomResource] = {}
         if settings.gpu_node_pool.provider == "karpenter":

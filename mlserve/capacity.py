@@ -13,6 +13,7 @@ from components.gpu_capacity import AcceleratorPlan, plan_capacity
 from components.gpu_node_pool import pool_name
 from model_catalog.environment import Environment
 from platform_data.prices import PRICE_CAPACITY_TYPE, PRICE_DATE, PRICE_REGION, PRICE_SOURCE
+from stacks.program import planned_limits
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -41,7 +42,7 @@ def capacity_report(env: Environment) -> list[str]:
     settings = env.settings
     pools = settings.gpu_node_pool
     stack = env.stack
-    plans = plan_capacity(settings, env.models)
+    plans = plan_capacity(settings, env.models, planned_limits(env))
     if not plans:
         reason = "gpuNodePool.provider is 'none'" if pools.provider == "none" else "no enabled model asks for a GPU"
         return [f"GPU capacity, stack '{stack}': no GPUs needed ({reason}); no node pools, no device plugin."]
@@ -101,10 +102,16 @@ def capacity_report(env: Environment) -> list[str]:
         + (" (time-sliced GPUs packed full)." if any(p.slices_per_gpu > 1 for p in plans.values()) else ".")
     )
     if karpenter:
+        limit_note = (
+            "Pool limit (gpuNodePool.limits: plan): the GPUs of the capacity planner's cheapest nodes for every model "
+            "at max replicas plus one rollout surge (mlserve plan; docs/capacity-planning.md)."
+            if pools.limits == "plan"
+            else f"Pool limit: the larger of GPUs at max replicas plus {pools.headroom_percent}% headroom, and the GPUs "
+            "of the whole instances that hold every model at max replicas plus one rollout surge (Karpenter never "
+            "launches an instance that would cross the limit)."
+        )
         notes += [
-            f"Pool limit: the larger of GPUs at max replicas plus {pools.headroom_percent}% headroom, and the GPUs of the "
-            "whole instances that hold every model at max replicas plus one rollout surge (Karpenter never launches an "
-            "instance that would cross the limit).",
+            limit_note,
             "Nodes and cost: each model's first minReplicas replicas on nodes of their own (hostname anti-affinity), "
             "further replicas packed into free room first, each node the cheapest allowed instance type that fits a "
             f"replica; {PRICE_CAPACITY_TYPE} list prices in {PRICE_REGION} of {PRICE_DATE} ({PRICE_SOURCE}). Other "
@@ -132,7 +139,7 @@ def capacity_data(env: Environment) -> dict[str, Any]:
     settings = env.settings
     pools = settings.gpu_node_pool
     karpenter = pools.provider == "karpenter"
-    plans = plan_capacity(settings, env.models)
+    plans = plan_capacity(settings, env.models, planned_limits(env))
     accelerators = []
     for name, plan in plans.items():
         models = []

@@ -21,11 +21,12 @@ def capacity_summary(project_dir: Path, stack: str, catalog: str | None) -> dict
     """Per accelerator: GPUs at min and max replicas, the node pool limit, nodes and hourly cost at min and max."""
     from components.gpu_capacity import plan_capacity
     from mlserve.render import validate
+    from stacks.program import planned_limits
 
     env = validate(project_dir, stack, catalog)
     karpenter = env.settings.gpu_node_pool.provider == "karpenter"
     pools = {}
-    for name, plan in plan_capacity(env.settings, env.models).items():
+    for name, plan in plan_capacity(env.settings, env.models, planned_limits(env)).items():
         pools[name] = {
             "gpusMin": plan.gpus_at("min"),
             "gpusMax": plan.gpus_at("max"),

@@ -168,6 +168,11 @@ class GpuNodePoolSettings(CatalogModel):
     """Karpenter capacity type; prod must use on-demand."""
     headroom_percent: Annotated[int, Field(ge=0, le=400)] = 20
     """Karpenter GPU limit = sum over models of maxReplicas x GPUs per replica, plus this much."""
+    limits: Literal["catalog", "plan"] = Field("catalog", examples=["plan"])
+    """How each NodePool's GPU limit is computed (provider karpenter). `catalog`: maxReplicas x GPUs plus
+    `headroomPercent`, at least the whole instances that hold every model at maxReplicas plus a rollout's surge;
+    `plan`: the GPUs of the capacity planner's cheapest nodes for every model at maxReplicas plus that surge (exact
+    MILP, `mlserve plan`; docs/capacity-planning.md), so the pool may not grow past the cost-optimal fleet."""
     node_role: str | None = None
     """IAM role for the Karpenter nodes (EC2NodeClass.spec.role)."""
     discovery_tag: str | None = None
@@ -754,6 +759,14 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
     if s.environment.tier == "prod" and gpu.provider == "karpenter" and gpu.capacity_type == "spot":
         found.append(
             (("gpuNodePool", "capacityType"), "a prod stack must use 'on-demand' GPUs: spot reclaims evict models")
+        )
+    if gpu.limits == "plan" and gpu.provider != "karpenter":
+        found.append(
+            (
+                ("gpuNodePool", "limits"),
+                f"'limits: plan' sizes Karpenter node pools, so it is only for provider 'karpenter' (got "
+                f"'{gpu.provider}')",
+            )
         )
     if gpu.sharing and gpu.provider != "karpenter":
         found.append(

@@ -47,6 +47,9 @@ def varied_catalog(models: int, seed: int = SEED) -> dict:
     rng = random.Random(seed)
     for name in sorted(catalog["models"], key=lambda n: int(n.rsplit("-", 1)[1])):
         entry = catalog["models"][name]
+        exposure = entry.get("exposure") or {}
+        if exposure.get("path"):  # one public route per model: the copies get their own paths
+            exposure["path"] = f"/v1/models/{name}"
         resources = entry["resources"]
         gpu = resources.get("gpu")
         if gpu is None:

@@ -17,6 +17,7 @@ same requests are interchangeable, and so are replicas of different models with 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from components.gpu_capacity import replica_shape
@@ -116,32 +117,40 @@ def replicas_at(spec: ModelSpec, at: str, model: str, replicas: dict[str, int] |
 
 
 def demands_of(
-    env: Environment, at: str, capacity: str | None = None, replicas: dict[str, int] | None = None
+    env: Environment, at: str, capacity: str | None = None, replicas: dict[str, int] | None = None, surge: int = 0
 ) -> list[Demand]:
+    """Per model its replicas at the point; with ``surge``, that many more per model, not spread: a rollout's extra
+    pod, which the scheduler puts on any node with room (the anti-affinity is a preference; only Karpenter, launching
+    nodes for pending pods, treats it as required)."""
     result = []
     for model in sorted(env.models):
         spec = env.models[model]
         shape = replica_shape(spec)
         gpu = spec.resources.gpu
         size = (shape.cpu_millicores, -(-shape.memory_bytes // MIB), shape.gpu_units, 1)
-        result.append(
-            Demand(
-                model=model,
-                pool=gpu.accelerator if gpu is not None else CPU_POOL,
-                replicas=replicas_at(spec, at, model, replicas),
-                size=size,
-                capacity=model_capacity(spec, env, capacity),
-                spread=spec.scaling.min_replicas >= 2,
-            )
+        demand = Demand(
+            model=model,
+            pool=gpu.accelerator if gpu is not None else CPU_POOL,
+            replicas=replicas_at(spec, at, model, replicas),
+            size=size,
+            capacity=model_capacity(spec, env, capacity),
+            spread=spec.scaling.min_replicas >= 2,
         )
+        result.append(demand)
+        if surge:
+            result.append(dataclasses.replace(demand, model=f"{model} (rollout surge)", replicas=surge, spread=False))
     return result
 
 
 def build_pools(
-    env: Environment, at: str, capacity: str | None = None, replicas: dict[str, int] | None = None
+    env: Environment,
+    at: str,
+    capacity: str | None = None,
+    replicas: dict[str, int] | None = None,
+    surge: int = 0,
 ) -> list[Pool]:
     """Every pool of the stack at the chosen point, by name (accelerators, then ``cpu``)."""
-    demands = demands_of(env, at, capacity, replicas)
+    demands = demands_of(env, at, capacity, replicas, surge)
     by_pool: dict[str, list[Demand]] = {}
     for d in demands:
         by_pool.setdefault(d.pool, []).append(d)

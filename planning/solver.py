@@ -53,6 +53,10 @@ MIP_RELATIVE_GAP = 1e-6
 ENUMERATION_LIMIT = 20_000
 #: Share of the remaining time the first plan's leftover replicas may take (their own, much smaller, problem).
 RESIDUAL_SHARE = 0.25
+#: Without a time limit (a render's ``gpuNodePool.limits: plan``), work limits instead, which do not depend on the
+#: machine: column-generation rounds, and branch-and-bound nodes of the integer phase.
+WORK_LIMIT_ITERATIONS = 2_000
+WORK_LIMIT_MIP_NODES = 20_000
 
 
 @dataclass(frozen=True)
@@ -218,12 +222,13 @@ class _Pricer:
 def solve(
     classes: Sequence[ItemClass],
     kinds: Sequence[NodeKind],
-    time_limit: float = 60.0,
+    time_limit: float | None = 60.0,
     _depth: int = 0,
 ) -> Solution:
-    """Cheapest set of nodes holding every replica (see the module docstring)."""
+    """Cheapest set of nodes holding every replica (see the module docstring). ``time_limit`` None: bounded by work
+    limits instead of time, so the same problem gives the same plan on any machine, however loaded."""
     started = time.perf_counter()
-    deadline = started + time_limit
+    deadline = math.inf if time_limit is None else started + time_limit
     kind_index = {k.name: j for j, k in enumerate(kinds)}
     if not classes:
         return Solution([], 0.0, 0.0, 0.0, True, True, True, 0, 0, 0.0)
@@ -286,11 +291,11 @@ def solve(
     best_bound = 0.0
     converged = False
     iterations = 0
-    cg_deadline = started + time_limit * COLUMN_GENERATION_SHARE
+    cg_deadline = math.inf if time_limit is None else started + time_limit * COLUMN_GENERATION_SHARE
     lp_value = math.inf
     while True:
         iterations += 1
-        master.setOptionValue("time_limit", max(0.01, deadline - time.perf_counter()))
+        _set_time_limit(master, deadline, 0.01)
         master.run()
         status = master.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
@@ -336,7 +341,7 @@ def solve(
             converged = True
             best_bound = max(best_bound, lp_value)
             break
-        if time.perf_counter() > cg_deadline:
+        if time.perf_counter() > cg_deadline or (time_limit is None and iterations >= WORK_LIMIT_ITERATIONS):
             break
     cg_seconds = time.perf_counter() - started
 
@@ -360,7 +365,7 @@ def solve(
                 ItemClass(classes[i].name, residual[i], classes[i].size, classes[i].kinds, classes[i].per_node)
                 for i in left
             ]
-            budget = max(0.5, (deadline - time.perf_counter()) * RESIDUAL_SHARE)
+            budget = None if time_limit is None else max(0.5, (deadline - time.perf_counter()) * RESIDUAL_SHARE)
             sub = solve(sub_classes, kinds, budget, _depth=1)
             for pattern, count in sub.nodes:
                 k = kind_index[pattern.kind]
@@ -379,7 +384,9 @@ def solve(
             artificial, np.arange(artificial, dtype=np.int32), np.zeros(artificial), np.zeros(artificial)
         )
     master.setOptionValue("mip_rel_gap", MIP_RELATIVE_GAP)
-    master.setOptionValue("time_limit", max(0.5, deadline - time.perf_counter()))
+    _set_time_limit(master, deadline, 0.5)
+    if time_limit is None:
+        master.setOptionValue("mip_max_nodes", WORK_LIMIT_MIP_NODES)
     if start_counts:
         start = highspy.HighsSolution()
         start.col_value = [float(start_counts.get(j, 0)) for j in range(n)]
@@ -419,6 +426,11 @@ def solve(
         seconds=time.perf_counter() - started,
         stats={"column_generation_seconds": round(cg_seconds, 3), "mip_nodes": int(info.mip_node_count)},
     )
+
+
+def _set_time_limit(h: highspy.Highs, deadline: float, least: float) -> None:
+    if math.isfinite(deadline):
+        h.setOptionValue("time_limit", max(least, deadline - time.perf_counter()))
 
 
 def _round_up_to_price_unit(bound: float, kinds: Sequence[NodeKind]) -> float:

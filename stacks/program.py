@@ -157,7 +157,8 @@ def build(env: Environment) -> None:
     # GPU capacity sized from the catalog; GPU models wait for it so their pods never sit pending for a pool.
     gpu_capacity: list[pulumi.Resource] = []
     if settings.gpu_node_pool.provider != "none" and env.gpu_models:
-        gpu_capacity.append(GpuNodePool("gpu-nodes", GpuNodePoolArgs(settings=settings, models=env.models), k8s_opts))
+        args = GpuNodePoolArgs(settings=settings, models=env.models, planned_gpus=planned_limits(env))
+        gpu_capacity.append(GpuNodePool("gpu-nodes", args, k8s_opts))
     monitoring = (
         MonitoringStack("monitoring", MonitoringStackArgs(settings=settings, models=env.models), opts=k8s_opts)
         if settings.monitoring.enabled
@@ -208,6 +209,16 @@ def build(env: Environment) -> None:
         pulumi.export(
             "monitoring", {"namespace": settings.monitoring.namespace, "prometheus": monitoring.prometheus_url}
         )
+
+
+def planned_limits(env: Environment) -> dict[str, int] | None:
+    """``gpuNodePool.limits: plan``: the capacity planner's GPUs per accelerator (planning/limits.py; the solver is
+    imported only for a stack that opts in)."""
+    if env.settings.gpu_node_pool.limits != "plan":
+        return None
+    from planning.limits import planned_gpus
+
+    return planned_gpus(env)
 
 
 def run(catalog_path: str | None = None, project_dir: Path = PROJECT_DIR) -> Environment:

@@ -3,6 +3,7 @@ the bound, spreading, time-slicing, spot, bad input and deterministic output."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -19,7 +20,7 @@ from planning.solver import ItemClass, NodeKind, UnplaceableError, solve
 from platform_data.accelerators import ACCELERATORS
 from platform_data.cpu_instances import CPU_INSTANCE_TYPES
 from platform_data.prices import hourly_usd
-from tests.helpers import ROOT, write_catalog
+from tests.helpers import ROOT, run_catalog, write_catalog
 
 L4 = ACCELERATORS["nvidia-l4"].instance_types
 
@@ -283,3 +284,61 @@ def test_the_catalogs_capacity_field_puts_a_model_on_spot(tmp_path):
     assert (models["steady"]["capacity"], models["steady"]["spotShare"]) == ("on-demand", 0.0)
     bad = write_catalog(tmp_path / "bad.yaml", SPOT_CATALOG.replace("capacity: spot", "capacity: cheap"))
     assert main(["plan", "--stack", "staging", "--catalog", str(bad), "--out", str(out)]) == 2
+
+
+# --- gpuNodePool.limits: plan ------------------------------------------------------------------------------------
+
+LIMITS_CATALOG = """
+models:
+  detector:
+    runtime: triton
+    weights: {uri: "s3://bucket/detector/", sizeGiB: 1}
+    resources: {cpu: "4", memory: 16Gi, gpu: {accelerator: nvidia-l4}}
+    scaling: {minReplicas: 2, maxReplicas: 6}
+  chat:
+    runtime: vllm
+    weights: {uri: "s3://bucket/chat/", sizeGiB: 40}
+    resources: {cpu: "16", memory: 200Gi, gpu: {accelerator: nvidia-h100, tensorParallelism: 2}}
+    scaling: {minReplicas: 2, maxReplicas: 2}
+  tagger:
+    runtime: tensorflow-serving
+    weights: {uri: "s3://bucket/tagger/", sizeGiB: 1}
+    resources: {cpu: "1", memory: 2Gi}
+"""
+KARPENTER = {"provider": "karpenter", "nodeRole": "KarpenterNodeRole-test", "headroomPercent": 25}
+
+
+def pool_limits(run) -> dict[str, int]:
+    return {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]["limits"]["nvidia.com/gpu"]
+        for r in run.registrations
+        if r.custom and r.inputs.get("kind") == "NodePool"
+    }
+
+
+def test_limits_plan_sets_each_pool_limit_to_the_planned_gpus(tmp_path):
+    catalog = run_catalog(tmp_path, LIMITS_CATALOG, gpuNodePool=KARPENTER)
+    planned = run_catalog(tmp_path, LIMITS_CATALOG, gpuNodePool={**KARPENTER, "limits": "plan"})
+    # The catalog's arithmetic: detector ceil(6 x 1.25) = 8; chat's two replicas on two p5.48xlarge (16 GPUs).
+    assert pool_limits(catalog) == {"ml-test-nvidia-h100": 16, "ml-test-nvidia-l4": 8}
+    # The plan: detector's 6 spread replicas need 6 nodes, each with one L4 used (g6.2xlarge, the cheapest that fits
+    # 4 CPU); the rollout's seventh pod needs a seventh GPU, cheapest as a seventh g6.2xlarge: 7 GPUs. chat's surge
+    # fits beside a replica on one of the two p5.48xlarge: 16 GPUs.
+    assert pool_limits(planned) == {"ml-test-nvidia-h100": 16, "ml-test-nvidia-l4": 7}
+
+
+def test_limits_plan_is_the_planner_at_max_replicas_plus_the_rollout_surge(tmp_path):
+    from planning.limits import planned_gpus
+
+    write_catalog(tmp_path / "models.yaml", LIMITS_CATALOG.replace("maxReplicas: 6", "maxReplicas: 9"))
+    env = validate(ROOT, "staging", str(tmp_path / "models.yaml"))
+    assert planned_gpus(env) is None  # staging does not opt in
+    opted = dataclasses.replace(
+        env,
+        settings=env.settings.model_copy(
+            update={"gpu_node_pool": env.settings.gpu_node_pool.model_copy(update={"limits": "plan"})}
+        ),
+    )
+    assert planned_gpus(opted) == {"nvidia-h100": 16, "nvidia-l4": 10}
+    # Deterministic: no time limit, work limits only; the same numbers again.
+    assert planned_gpus(opted) == planned_gpus(opted)

@@ -27,10 +27,10 @@ def _seconds(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     try:
         from planning.cli import run_plan
-    except ModuleNotFoundError as exc:  # highspy is a tool dependency (requirements-dev.txt), not the program's
+    except ModuleNotFoundError as exc:  # highspy (requirements.txt) missing from a hand-made environment
         if exc.name not in ("highspy", "numpy"):
             raise
-        raise cli.EnvironmentProblemError(f"{exc}; install the tool dependencies: make venv") from None
+        raise cli.EnvironmentProblemError(f"{exc}; install the pinned dependencies: make venv") from None
 
     from ..render import validate
 
