@@ -19,7 +19,7 @@ def project_with_long_names(tmp_path):
     """The real project with every model renamed to a name of the longest length allowed."""
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+    for name in ("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "Pulumi.e2e.yaml"):
         shutil.copy(ROOT / name, project / name)
     shutil.copytree(ROOT / "images", project / "images")
     text = (ROOT / "models.yaml").read_text(encoding="utf-8")

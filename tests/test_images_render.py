@@ -55,7 +55,7 @@ def test_no_registry_secret_appears_anywhere_under_the_output_directory(tmp_path
     """A staging stack on an external registry with its password set the way `pulumi config set --secret` does."""
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.e2e.yaml"):
         shutil.copy(ROOT / name, project / name)
     shutil.copytree(ROOT / "images", project / "images")
     stack = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())

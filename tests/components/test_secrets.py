@@ -86,7 +86,7 @@ def test_an_external_secret_is_created_through_the_operator_and_awaited(tmp_path
 def prod_project_without_secrets(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "Pulumi.e2e.yaml"):
         text = (ROOT / name).read_text(encoding="utf-8")
         if name == "Pulumi.prod.yaml":
             text = text[: text.index("  # Every Secret the models reference")]

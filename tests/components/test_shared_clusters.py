@@ -129,7 +129,7 @@ def second_staging_stack(tmp_path, namespace, monitoring):
     """The project with a second stack in staging's cluster (same kube-system UID)."""
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+    for name in ("models.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "Pulumi.e2e.yaml"):
         (project / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
     shutil.copytree(ROOT / "images", project / "images")  # build contexts must be inside the project
     staging = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text(encoding="utf-8"))["config"]
