@@ -162,7 +162,7 @@ e2e-dry-run: venv ## server-side dry-run of dev, staging and prod's rendered man
 	$(MLSERVE) e2e-dry-run --stack dev --stack staging --stack prod \
 		--kubectl $(E2E_BIN)/kubectl --kubeconfig $(E2E_STATE)/kubeconfig
 
-e2e: venv ## the e2e stack under the real Pulumi engine on the local control plane: up, empty preview, change, destroy, rebuild (up passes; the rest is not yet proven: docs/e2e.md)
+e2e: venv ## the e2e stack under the real Pulumi engine on the local control plane: up, empty preview, change, destroy, rebuild
 	tools/e2e/build.sh kubernetes pulumi provider >/dev/null
 	$(MLSERVE) e2e --bin $(E2E_BIN) --state $(E2E_STATE)
 
