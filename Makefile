@@ -151,7 +151,7 @@ e2e-build: ## build the e2e toolchain from Go modules: control plane, pulumi CLI
 	tools/e2e/build.sh kubernetes etcd kwok pulumi provider
 
 cluster-up: venv ## start the local control plane (etcd, apiserver, controller-manager, scheduler, kwok) and its nodes
-	tools/e2e/cluster.sh up
+	E2E_CRDS="$$($(PY) -c 'from mlserve.manifest_checks import crd_dir; print(crd_dir())')" tools/e2e/cluster.sh up
 	$(MLSERVE) e2e-nodes --stack $(E2E_NODES_STACK) > $(E2E_STATE)/nodes.yaml
 	tools/e2e/cluster.sh nodes $(E2E_STATE)/nodes.yaml
 
@@ -162,7 +162,7 @@ e2e-dry-run: venv ## server-side dry-run of dev, staging and prod's rendered man
 	$(MLSERVE) e2e-dry-run --stack dev --stack staging --stack prod \
 		--kubectl $(E2E_BIN)/kubectl --kubeconfig $(E2E_STATE)/kubeconfig
 
-e2e: venv ## the e2e stack under the real Pulumi engine on the local control plane: up, empty preview, change, destroy, rebuild (not passing yet: docs/e2e.md)
+e2e: venv ## the e2e stack under the real Pulumi engine on the local control plane: up, empty preview, change, destroy, rebuild
 	tools/e2e/build.sh kubernetes pulumi provider >/dev/null
 	$(MLSERVE) e2e --bin $(E2E_BIN) --state $(E2E_STATE)
 

@@ -150,9 +150,18 @@ up() {
   # The controller manager's service-account controller makes the default ServiceAccount of each namespace.
   wait_for "the default ServiceAccount" kube-controller-manager "$bin/kubectl" -n default get serviceaccount default
 
+  # The CRDs of E2E_CRDS (a directory; `make cluster-up` passes ../shared/crds): installed before kwok starts, so that
+  # kwok can stand in for KEDA's status too (kwok-keda-stage.yaml).
+  local stages=(--config "$bin/kwok-stages.yaml" --config "$here/kwok-ingress-stage.yaml")
+  if [[ -n "${E2E_CRDS:-}" ]]; then
+    [[ -d "$E2E_CRDS" ]] || die "E2E_CRDS=$E2E_CRDS is not a directory"
+    log "CRDs of $E2E_CRDS"
+    "$bin/kubectl" apply --server-side --field-manager ml-serving-e2e -f "$E2E_CRDS" >/dev/null
+    "$bin/kubectl" wait --for=condition=Established --timeout="${wait_seconds}s" crd --all >/dev/null
+    stages+=(--config "$here/kwok-keda-stage.yaml")
+  fi
   log "kwok (fake nodes and pods)"
-  start kwok "$bin/kwok" --kubeconfig "$state/kubeconfig" --config "$bin/kwok-stages.yaml" \
-    --config "$here/kwok-ingress-stage.yaml" --manage-all-nodes=false \
+  start kwok "$bin/kwok" --kubeconfig "$state/kubeconfig" "${stages[@]}" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --cidr 10.244.0.0/16 --node-ip 10.0.0.1 --node-lease-duration-seconds 40
   trap - ERR EXIT
