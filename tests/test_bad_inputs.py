@@ -78,8 +78,9 @@ def test_a_secret_value_is_never_echoed_back(tmp_path, capsys, monkeypatch):
 
 def test_an_unknown_stack_is_a_located_error(capsys):
     assert main(["validate", "--stack", "qa"]) == EXIT_INVALID
-    assert "Pulumi.qa.yaml:1:1: no stack 'qa': Pulumi.qa.yaml does not exist (stacks: 'dev', 'prod', 'staging');" in (
-        capsys.readouterr().err
+    assert (
+        "Pulumi.qa.yaml:1:1: no stack 'qa': Pulumi.qa.yaml does not exist (stacks: 'dev', 'e2e', 'prod', 'staging');"
+        in (capsys.readouterr().err)
     )
 
 
