@@ -112,7 +112,7 @@ schema: venv ## regenerate schema/*.json and the docs/*-reference.md files
 	$(MLSERVE) schema
 
 golden: venv ## re-render the golden files under tests/golden (review the diff!)
-	$(MLSERVE) render --all --out tests/golden
+	@for s in $(STACKS); do $(MLSERVE) render --stack $$s --out tests/golden/$$s || exit 1; done
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
