@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     _sync_await(run_pulumi_func(body))
     phases["registrations_s"] = time.perf_counter() - begun - phases["program_s"]
     phases["resources"] = len(resources)
+    phases["peak_rss_mb"] = interpreter.peak_rss_mb()
     args.timings.write_text(json.dumps(phases, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -39,3 +39,16 @@ def exit_now(code: int) -> None:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident set in MB (Linux ``VmHWM``). Unlike ``ru_maxrss``, it starts afresh at
+    ``exec``: a child's figure never includes the memory of the process that started it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None

@@ -25,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
     summary = render(cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog)
     print("\n".join(summary.lines(args.stack)))
     if args.timings is not None:
+        from ..interpreter import peak_rss_mb
+
         timings = {"resources": summary.resources, "objects": sum(summary.objects.values()), **summary.phases}
+        timings["peak_rss_mb"] = peak_rss_mb()
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return cli.EXIT_OK
 
