@@ -133,7 +133,7 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)
-        if spec.weights.cache and settings.weights_cache is None:
+        if spec.weights.cache and settings.weights_cache.storage_class is None:
             report(
                 ("weights", "cache"),
                 f"stack '{stack}' has no shared weights cache; set ml-serving:weightsCache.storageClass (a "

@@ -336,8 +336,9 @@ class WeightsCacheSettings(CatalogModel):
     `weights.cache: true`, a ReadWriteMany volume filled once by a Job and mounted read-only by every replica, so a
     scale-up or a replaced pod starts without a download."""
 
-    storage_class: K8sName = Field(examples=["efs-sc"])
-    """A storage class that provisions ReadWriteMany volumes (EFS, Filestore, Azure Files, CephFS, NFS)."""
+    storage_class: K8sName | None = Field(None, examples=["efs-sc"])
+    """A storage class that provisions ReadWriteMany volumes (EFS, Filestore, Azure Files, CephFS, NFS); unset:
+    the stack has no cache, and a model with `weights.cache: true` is an error."""
 
 
 class NetworkSettings(CatalogModel):
@@ -384,8 +385,8 @@ class StackSettings(CatalogModel):
         {}, examples=[{"huggingface-token": {"source": "stack", "keys": ["token"]}}]
     )
     """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
-    weights_cache: WeightsCacheSettings | None = Field(None, examples=[{"storageClass": "efs-sc"}])
-    """The shared weights cache for models with `weights.cache: true`; omit for none."""
+    weights_cache: WeightsCacheSettings = Field(WeightsCacheSettings(), examples=[{"storageClass": "efs-sc"}])
+    """The shared weights cache for models with `weights.cache: true` (docs/big-models.md)."""
 
     @model_validator(mode="before")
     @classmethod
