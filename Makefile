@@ -25,7 +25,8 @@ E2E_NODES_STACK ?= prod
 E2E_BIN = $(shell tools/e2e/build.sh --print-bin)
 
 .PHONY: help venv render validate capacity plan forecast forecast-demo diff policy policy-all policy-pack-test \
-	lint-workflows test lint schema golden check-manifests check-all examples bench bench-plan lock clean dev-cluster dev-images \
+	lint-workflows test lint schema golden check-manifests check-all examples bench bench-inputs bench-plan lock clean \
+	dev-cluster dev-images \
 	e2e-build cluster-up cluster-down e2e-dry-run crds fuzz
 
 help: ## list targets
@@ -61,8 +62,14 @@ forecast: venv ## forecast STACK's request rates from PROMETHEUS=url or HISTORY=
 forecast-demo: venv ## `make forecast` against a local Prometheus backfilled with 4 weeks of synthetic traffic (needs Debian's prometheus)
 	$(PY) -m forecasting.demo --stack $(STACK) $(CATALOG_ARG) $(FORECAST_ARGS)
 
+DIFF_CMD = $(MLSERVE) diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
+# GNU make exits 2 whenever a command fails, whatever its status: the last line says which status mlserve diff gave
+# (1: changes, 2: invalid input); scripts and CI call mlserve diff itself for its 0/1/2 (docs/cli.md).
 diff: venv ## what the working tree changes against BASE (default main), per object; STACK= one stack, FORMAT=markdown
-	$(MLSERVE) diff $(STACK_ARG) --base $(BASE) $(CATALOG_ARG) $(if $(FORMAT),--format $(FORMAT))
+	@echo '$(DIFF_CMD)'
+	@$(DIFF_CMD) || { status=$$?; \
+	  if [ $$status -eq 1 ]; then echo "make diff: changes found (mlserve diff exit 1)" >&2; \
+	  else echo "make diff: nothing compared (mlserve diff exit $$status)" >&2; fi; exit $$status; }
 
 policy: venv ## the policy pack's rules (policy/) over STACK's offline render; fails on a mandatory violation
 	$(MLSERVE) policy --stack $(STACK) $(CATALOG_ARG)
@@ -125,6 +132,9 @@ crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-check
 
 bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
 	$(MLSERVE) bench
+
+bench-inputs: venv ## how fast validate and render refuse each hostile YAML catalog (tests/bad_inputs), vs the default catalog
+	$(PY) -m mlserve.bench_inputs
 
 bench-plan: venv ## planner time and gap for 20, 200 and 1000-model catalogs (targets in planning/bench.py)
 	$(PY) -m planning.bench

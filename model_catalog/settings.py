@@ -337,8 +337,8 @@ class WeightsCacheSettings(CatalogModel):
     scale-up or a replaced pod starts without a download."""
 
     storage_class: K8sName | None = Field(None, examples=["efs-sc"])
-    """A storage class that provisions ReadWriteMany volumes (EFS, Filestore, Azure Files, CephFS, NFS); unset:
-    the stack has no cache, and a model with `weights.cache: true` is an error."""
+    """A storage class that provisions ReadWriteMany volumes (EFS, Filestore, Azure Files, CephFS, NFS); omit for
+    no shared cache (models with `weights.cache: true` are then an error in this stack)."""
 
 
 class NetworkSettings(CatalogModel):
@@ -386,7 +386,7 @@ class StackSettings(CatalogModel):
     )
     """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
     weights_cache: WeightsCacheSettings = Field(WeightsCacheSettings(), examples=[{"storageClass": "efs-sc"}])
-    """The shared weights cache for models with `weights.cache: true` (docs/big-models.md)."""
+    """The shared weights cache for models with `weights.cache: true`."""
 
     @model_validator(mode="before")
     @classmethod

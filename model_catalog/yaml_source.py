@@ -23,6 +23,7 @@ as numbers (as the 1.2 core schema says) where we want an error; PyYAML is alrea
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -426,4 +427,11 @@ def load_yaml(path: FsPath | str, shown_as: str | None = None) -> SourceDocument
         raise ConfigurationError([Problem(file, 1, 1, "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError([Problem(file, 1, 1, "", f"cannot read file: {exc}")]) from None
-    return parse_yaml(text, file)
+    return _parse_cached(text, file)
+
+
+#: The last few documents parsed from files, keyed by their text and shown name: a run reads a stack file several
+#: times (its config, its settings, the other stacks' clusters) and the CLI reads the inputs once before the full
+#: read (model_catalog/inputs.py). Keyed by content, so an edited file is parsed again. Callers treat a
+#: SourceDocument as read-only (none changes one after parsing). Errors are not cached.
+_parse_cached = functools.lru_cache(maxsize=8)(parse_yaml)

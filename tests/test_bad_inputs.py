@@ -99,3 +99,55 @@ def test_the_real_process_exits_2_without_a_traceback(args, tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.strip()
     assert not (tmp_path / "out").exists()
+
+
+#: The hostile YAML shapes issue 9 names: each is refused by the reader, before any schema or Pulumi code runs.
+HOSTILE = (
+    "billion-laughs",
+    "recursive-alias",
+    "deep-nesting",
+    "huge-integer",
+    "python-tag",
+    "int-tag",
+    "bool-tag",
+    "timestamp-tag",
+    "custom-tag",
+)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_catalog_exits_2_in_the_real_process_with_its_located_message(name, tmp_path):
+    """What the user runs: its own interpreter, no traceback, the case's located message, nothing written. (How long
+    it takes is measured by `make bench-inputs`, not here.)"""
+    shown = f"tests/bad_inputs/catalogs/{name}.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "mlserve", "render", "--catalog", shown, "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == EXIT_INVALID, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [*expectations(CASES / "catalogs" / f"{name}.yaml", shown)] + [
+        "1 problem found; nothing was rendered or deployed."
+    ]
+    assert result.stdout == "" and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "render"])
+def test_hostile_yaml_is_refused_before_the_validation_layer_and_pulumi_are_imported(command, tmp_path):
+    """The reason bad input is refused in a fraction of a second: the CLI reads the files as YAML first
+    (model_catalog/inputs.py): neither pydantic (the schema) nor the Pulumi SDK is imported for a file that does not
+    read as YAML."""
+    code = (
+        "import sys\n"
+        "from mlserve.__main__ import main\n"
+        f"status = main([{command!r}, '--catalog', 'tests/bad_inputs/catalogs/billion-laughs.yaml'"
+        + (f", '--out', {str(tmp_path / 'out')!r}" if command == "render" else "")
+        + "])\n"
+        "print(status, sorted(m for m in ('pydantic', 'pulumi', 'pulumi_kubernetes', 'stacks') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.stdout.strip() == "2 []", result.stdout + result.stderr
+    assert "billion-laughs.yaml:15:12: aliases expand the document past 50000 values" in result.stderr

@@ -213,14 +213,54 @@ def catalog_edited(repo: Path, old: str, new: str):
         catalog.write_text(original, encoding="utf-8")
 
 
-def test_the_command_exits_0_without_changes_and_1_with_them(repo, capsys):
+def make_diff(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    """`make diff` in the scratch repository, with this checkout's virtualenv (never re-created from there)."""
+    venv = ROOT / ".venv"
+    command = ["make", "--no-print-directory", "-o", f"{venv}/.installed", f"VENV={venv}", "diff", *args]
+    return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=False)
+
+
+def test_the_command_exits_0_without_changes(repo, capsys):
     assert main(["diff", "--project-dir", str(repo), "--stack", "dev", "--base", "HEAD"]) == 0
     assert "stack 'dev': no changes against" in capsys.readouterr().out
-    with catalog_edited(repo, "maxReplicas: 10", "maxReplicas: 12"):
-        assert main(["diff", "--project-dir", str(repo), "--stack", "prod", "--base", "main"]) == 1
-        out = capsys.readouterr().out
-        assert "spec.maxReplicaCount: 10 -> 12  [capacity]" in out
-        assert "model review-sentiment" in out
+    result = make_diff(repo, "STACK=prod", "BASE=HEAD")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [f"stack 'prod': no changes against HEAD ({head(repo)[:12]})"]
+    assert len(worktrees(repo)) == 1, "the base worktree was not removed"
+
+
+def head(repo: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+
+def test_make_diff_shows_a_max_replicas_change_with_its_capacity_and_flags_a_deleted_model(repo):
+    """The issue's acceptance through `make diff STACK=prod BASE=HEAD`: one model's maximum raised (exactly that
+    field flagged, and the GPU plan before and after), another model deleted (every object flagged). mlserve diff
+    exits 1; GNU make reports any failing command as its own exit 2, so the last line names mlserve's status."""
+    catalog = repo / "models.yaml"
+    original = catalog.read_text(encoding="utf-8")
+    scaling = "      minReplicas: 2\n      maxReplicas: 4\n      metric: concurrency"
+    start, end = original.index("  # Text sentiment"), original.index("  # Our own Python service")
+    assert scaling in original
+    try:
+        catalog.write_text((original[:start] + original[end:]).replace(scaling, scaling.replace(": 4", ": 6")))
+        result = make_diff(repo, "STACK=prod", "BASE=HEAD")
+    finally:
+        catalog.write_text(original, encoding="utf-8")
+    assert (result.returncode, result.stderr.splitlines()[0]) == (2, "make diff: changes found (mlserve diff exit 1)")
+    out = result.stdout
+    summary = out.splitlines()[1]
+    assert summary.startswith("stack 'prod': 4 changed, 0 added, 10 removed against HEAD (")
+    assert summary.endswith("[review: deletion 10, capacity 1]")
+    llama = out[out.index("  model llama3-70b\n") : out.index("  model review-sentiment\n")]
+    flagged = [line.strip() for line in llama.splitlines() if "[capacity]" in line]
+    assert flagged == ["~ ScaledObject ml-prod/llama3-70b  [capacity]", "spec.maxReplicaCount: 4 -> 6  [capacity]"]
+    assert "    nvidia-h100: GPUs at max replicas *: 8 -> 12\n" in out
+    group = out[out.index("  model review-sentiment\n") :].split("\n  (stack-wide)\n")[0].splitlines()[1:]
+    objects = [line for line in group if line.startswith("    ") and not line.startswith("     ")]
+    assert "    - Deployment ml-prod/review-sentiment  [deletion]" in objects
+    assert "    - Service ml-prod/review-sentiment  [deletion]" in objects
+    assert all(line.startswith("    - ") and line.endswith("[deletion]") for line in objects), objects
     assert len(worktrees(repo)) == 1, "the base worktree was not removed"
 
 

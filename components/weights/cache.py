@@ -87,7 +87,7 @@ def cache_volume(model: str, spec: ModelSpec) -> tuple[Manifest, Manifest]:
 
 def cache_claim(model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]) -> Manifest:
     cache = settings.weights_cache
-    assert cache.storage_class is not None, "the validation refuses weights.cache without a storage class"
+    assert cache.storage_class is not None
     size_mib = math.ceil(cache_bytes(spec) / 2**20)
     return {
         "apiVersion": "v1",

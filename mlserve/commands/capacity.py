@@ -10,6 +10,7 @@ ORDER = 40
 
 
 def run(args: argparse.Namespace) -> int:
+    cli.read_inputs(args)
     from ..capacity import capacity_data, capacity_report
     from ..render import validate
 

@@ -25,6 +25,7 @@ def _checkov_problem(path: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    cli.read_inputs(args)
     from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 
     from ..crds import MISSING

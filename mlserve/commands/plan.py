@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise cli.EnvironmentProblemError(f"{exc}; install the pinned dependencies: make venv") from None
 
+    cli.read_inputs(args)
     from ..render import validate
 
     project = cli.project_dir(args)

@@ -10,6 +10,7 @@ ORDER = 47
 
 
 def run(args: argparse.Namespace) -> int:
+    cli.read_inputs(args)
     from ..policy_check import check_policy
 
     status, lines = check_policy(cli.project_dir(args), args.stack, args.catalog)

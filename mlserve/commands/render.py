@@ -10,6 +10,7 @@ ORDER = 10
 
 
 def run(args: argparse.Namespace) -> int:
+    cli.read_inputs(args)
     from ..render import render
 
     summary = render(cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog)

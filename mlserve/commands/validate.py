@@ -10,11 +10,13 @@ ORDER = 20
 
 
 def run(args: argparse.Namespace) -> int:
+    cli.read_inputs(args)
     from ..render import validate
-    from ..secrets_report import secrets_data
 
     env = validate(cli.project_dir(args), args.stack, args.catalog)
     if args.json:
+        from ..secrets_report import secrets_data  # imports the components (pulumi_kubernetes): only once valid
+
         cli.print_json(
             cli.envelope(
                 "validate",
