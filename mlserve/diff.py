@@ -575,6 +575,51 @@ def markdown_report(diffs: list[StackDiff]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _json_field(fc: FieldChange) -> dict[str, Any]:
+    """A field change; ``before`` or ``after`` is left out where the field is absent on that side."""
+    out: dict[str, Any] = {"path": fc.path}
+    if fc.before is not _MISSING:
+        out["before"] = fc.before
+    if fc.after is not _MISSING:
+        out["after"] = fc.after
+    out["flags"] = fc.flags
+    if fc.lines:
+        out["lines"] = fc.lines
+    return out
+
+
+def json_stack(d: StackDiff) -> dict[str, Any]:
+    """One stack's diff for ``--json`` (schema/cli/diff.schema.json): counts, every change with its fields and flags,
+    grouped order as in the text report, and the GPU capacity plan before and after."""
+    changes = [
+        {
+            "status": c.status,
+            "object": c.item.label,
+            "kind": c.item.kind,
+            "model": c.item.model,
+            "urn": c.item.urn,
+            "flags": c.flags,
+            "fields": [_json_field(fc) for fc in c.fields],
+        }
+        for _, group in _groups(d.changes)
+        for c in group
+    ]
+    rows = [{"figure": n, "before": b, "after": a} for n, b, a in _capacity_rows(d)] if d.capacity_changed else []
+    return {
+        "stack": d.stack,
+        "base": d.base,
+        "changed": not d.empty,
+        "counts": d.counts(),
+        "changes": changes,
+        "capacity": {
+            "changed": d.capacity_changed,
+            "before": d.capacity_before,
+            "after": d.capacity_after,
+            "rows": rows,
+        },
+    }
+
+
 # --- command line --------------------------------------------------------------------------------------------------
 
 
@@ -585,24 +630,30 @@ def run_diff_command(args: Any) -> int:
 
     project_dir = cli.project_dir(args)
     stacks = args.stack or list(known_stacks(project_dir))
+
+    def invalid(message: str) -> int:
+        if args.json:
+            cli.print_json(cli.envelope("diff", cli.EXIT_INVALID, stacks=stacks, problems=[], error=message))
+        print(f"mlserve diff: {message}\nnothing was compared.", file=sys.stderr)
+        return cli.EXIT_INVALID
+
     unknown = [s for s in stacks if s not in known_stacks(project_dir)]
-    problem = None
     if unknown:
-        problem = f"--stack: no stack {unknown[0]!r} (stacks: {', '.join(known_stacks(project_dir))})"
+        return invalid(f"--stack: no stack {unknown[0]!r} (stacks: {', '.join(known_stacks(project_dir))})")
     catalog = args.catalog
     if catalog is not None and not Path(catalog).is_file():
-        problem = f"--catalog: no such file {catalog!r}"
-    if problem:
-        print(f"mlserve diff: {problem}\nnothing was compared.", file=sys.stderr)
-        return 2
+        return invalid(f"--catalog: no such file {catalog!r}")
     catalog = str(Path(catalog).resolve()) if catalog else None
     try:
         diffs = run_diff(project_dir, stacks, args.base, catalog)
     except (DiffInputError, RuntimeError) as exc:
-        print(f"mlserve diff: {exc}\nnothing was compared.", file=sys.stderr)
-        return 2
+        return invalid(str(exc))
     report = markdown_report(diffs) if args.format == "markdown" else text_report(diffs)
     if args.output:
         Path(args.output).write_text(report, encoding="utf-8")
-    sys.stdout.write(report)
-    return 0 if all(d.empty for d in diffs) else 1
+    status = cli.EXIT_OK if all(d.empty for d in diffs) else cli.EXIT_FINDINGS
+    if args.json:
+        cli.print_json(cli.envelope("diff", status, stacks=stacks, diffs=[json_stack(d) for d in diffs]))
+    else:
+        sys.stdout.write(report)
+    return status

@@ -43,18 +43,28 @@ PROBLEM = _object(
 )
 
 
-def envelope_schema(command: str, title: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """A command's document: the common envelope, then either its fields (exitCode != 2) or ``problems``."""
+def envelope_schema(command: str, title: str, fields: dict[str, Any], stacks: bool = False) -> dict[str, Any]:
+    """A command's document: the common envelope, then either its fields (exitCode != 2) or ``problems`` (located
+    problems of the inputs; empty when the error is not in a file) and, for such an error, ``error``. ``stacks``:
+    the command takes several stacks (a list of names) rather than one."""
     common = {
         "schemaVersion": {"const": JSON_SCHEMA_VERSION},
         "command": {"const": command},
         "ok": {"type": "boolean", "description": "exitCode == 0"},
         "exitCode": {"enum": [0, 1, 2, 3], "description": "the process exit code (docs/cli.md#exit-codes)"},
-        "stack": {"type": "string"},
     }
-    invalid = _object(
-        {**common, "exitCode": {"const": 2}, "ok": {"const": False}, "problems": {"type": "array", "items": PROBLEM}}
-    )
+    if stacks:
+        common["stacks"] = {**STRINGS, "description": "the stacks compared, as given or every stack"}
+    else:
+        common["stack"] = {"type": "string"}
+    invalid_fields = {
+        **common,
+        "exitCode": {"const": 2},
+        "ok": {"const": False},
+        "problems": {"type": "array", "items": PROBLEM},
+        "error": {"type": "string", "description": "an invalid input that is not in a file (a git ref, a model name)"},
+    }
+    invalid = _object(invalid_fields, required=sorted(set(invalid_fields) - {"error"}))
     result = _object({**common, **fields})
     result["properties"]["exitCode"] = {"enum": [0, 1, 3], "description": common["exitCode"]["description"]}
     return {
@@ -133,6 +143,34 @@ def capacity_schema() -> dict[str, Any]:
                 _object({"region": {"type": "string"}, "date": {"type": "string"}, "capacityType": {"type": "string"}})
             ),
             "accelerators": {"type": "array", "items": accelerator},
+            "pools": {
+                "type": "array",
+                "description": "Karpenter NodePools per accelerator and capacity type (components/capacity_pools.py)",
+                "items": _object(
+                    {
+                        "nodePool": {"type": "string"},
+                        "accelerator": {"type": "string"},
+                        "capacityType": {"enum": ["on-demand", "spot"]},
+                        "weight": _nullable(COUNT),
+                        "limit": COUNT,
+                        "models": STRINGS,
+                    }
+                ),
+            },
+            "hourlyUsdByCapacity": _nullable(
+                _object(
+                    {
+                        which: _object(
+                            {
+                                "onDemand": {"type": "number", "minimum": 0},
+                                "spot": {"type": "number", "minimum": 0},
+                                "spotShort": {"type": "number", "minimum": 0},
+                            }
+                        )
+                        for which in ("min", "max")
+                    },
+                )
+            ),
         },
     )
 
@@ -263,6 +301,109 @@ def plan_schema() -> dict[str, Any]:
     )
 
 
+def diff_schema() -> dict[str, Any]:
+    flags = {"type": "array", "items": {"enum": ["deletion", "replacement", "protected", "image", "capacity"]}}
+    field = _object(
+        {
+            "path": {"type": "string", "description": "e.g. spec.maxReplicaCount; {json} marks JSON inside a text"},
+            "before": {"description": "the value before; absent when the field is new"},
+            "after": {"description": "the value after; absent when the field was removed"},
+            "flags": flags,
+            "lines": {**STRINGS, "description": "a multi-line text's changed lines (unified diff, no context)"},
+        },
+        required=["path", "flags"],
+    )
+    change = _object(
+        {
+            "status": {"enum": ["added", "removed", "changed"]},
+            "object": {"type": "string", "description": "kind namespace/name, or a non-Kubernetes type and name"},
+            "kind": {"type": "string"},
+            "model": {"type": "string", "description": "the model it belongs to, or (stack-wide)"},
+            "urn": _nullable({"type": "string"}),
+            "flags": flags,
+            "fields": {"type": "array", "items": field, "description": "empty for an added or removed object"},
+        }
+    )
+    capacity = _object(
+        {
+            "changed": {"type": "boolean"},
+            "before": {"type": "object", "description": "the GPU capacity plan at the base (per accelerator)"},
+            "after": {"type": "object", "description": "the GPU capacity plan in the working tree"},
+            "rows": {
+                "type": "array",
+                "description": "each figure of a changed accelerator, as the text report shows it",
+                "items": _object(
+                    {"figure": {"type": "string"}, "before": {"type": "string"}, "after": {"type": "string"}}
+                ),
+            },
+        }
+    )
+    stack_diff = _object(
+        {
+            "stack": {"type": "string"},
+            "base": {"type": "string", "description": "the ref and its commit"},
+            "changed": {"type": "boolean"},
+            "counts": {
+                "type": "object",
+                "additionalProperties": COUNT,
+                "description": "added, removed, changed, and objects per flag",
+            },
+            "changes": {"type": "array", "items": change},
+            "capacity": capacity,
+        }
+    )
+    return envelope_schema(
+        "diff", "mlserve diff --json", {"diffs": {"type": "array", "items": stack_diff}}, stacks=True
+    )
+
+
+def policy_schema() -> dict[str, Any]:
+    return envelope_schema(
+        "policy",
+        "mlserve policy --json",
+        {
+            "tier": {"enum": ["dev", "staging", "prod"]},
+            "resources": {**COUNT, "description": "resources judged (created by the stack, not read)"},
+            "rules": {
+                "type": "array",
+                "items": _object({"name": {"type": "string"}, "mandatory": {"type": "boolean"}}),
+            },
+            "mandatoryViolations": COUNT,
+            "advisoryViolations": COUNT,
+            "violations": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "rule": {"type": "string"},
+                        "mandatory": {"type": "boolean"},
+                        "urn": {"type": "string"},
+                        "message": {"type": "string"},
+                    }
+                ),
+            },
+        },
+    )
+
+
+def promote_schema() -> dict[str, Any]:
+    return envelope_schema(
+        "promote",
+        "mlserve promote --json",
+        {
+            "model": {"type": "string"},
+            "from": _nullable({"type": "string"}),
+            "field": {
+                "type": "string",
+                "description": "the catalog field written: models.<m>.overrides.<stack>.image.ref",
+            },
+            "catalog": {"type": "string", "description": "the catalog file"},
+            "image": {"type": "string", "description": "the reference the stack runs now (by digest)"},
+            "previous": _nullable({"type": "string", "description": "what it ran before; null: nothing changed"}),
+            "written": {"type": "boolean", "description": "false when the stack already ran that image"},
+        },
+    )
+
+
 def cli_schemas() -> dict[str, dict[str, Any]]:
     """Committed path -> schema."""
     return {
@@ -270,4 +411,7 @@ def cli_schemas() -> dict[str, dict[str, Any]]:
         "schema/cli/capacity.schema.json": capacity_schema(),
         "schema/cli/check-manifests.schema.json": check_manifests_schema(),
         "schema/cli/plan.schema.json": plan_schema(),
+        "schema/cli/diff.schema.json": diff_schema(),
+        "schema/cli/policy.schema.json": policy_schema(),
+        "schema/cli/promote.schema.json": promote_schema(),
     }

@@ -9,6 +9,7 @@ with its ``protect`` option. Exit 0 when no mandatory rule is violated (advisory
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from policy.rules import RULES, Context, Resource, Violation, evaluate
 
@@ -48,7 +49,29 @@ def policy_report(violations: list[Violation], resources: int, context: Context)
     return lines
 
 
-def check_policy(project_dir: Path, stack: str, catalog: str | None = None) -> tuple[int, list[str]]:
+def policy_data(violations: list[Violation], resources: int, context: Context) -> dict[str, Any]:
+    """The ``--json`` fields (schema/cli/policy.schema.json): the rules that ran and every violation."""
+    return {
+        "tier": context.tier,
+        "resources": resources,
+        "rules": [{"name": r.name, "mandatory": r.mandatory} for r in RULES],
+        "mandatoryViolations": sum(1 for v in violations if v.mandatory),
+        "advisoryViolations": sum(1 for v in violations if not v.mandatory),
+        "violations": [
+            {"rule": v.rule, "mandatory": v.mandatory, "urn": v.urn, "message": v.message} for v in violations
+        ],
+    }
+
+
+def evaluate_stack(
+    project_dir: Path, stack: str, catalog: str | None = None
+) -> tuple[int, list[Violation], int, Context]:
+    """(exit status, violations, resources judged, context): 1 when a mandatory rule is violated."""
     resources, context = stack_resources(project_dir, stack, catalog)
     violations = evaluate(resources, context)
-    return (1 if any(v.mandatory for v in violations) else 0), policy_report(violations, len(resources), context)
+    return (1 if any(v.mandatory for v in violations) else 0), violations, len(resources), context
+
+
+def check_policy(project_dir: Path, stack: str, catalog: str | None = None) -> tuple[int, list[str]]:
+    status, violations, resources, context = evaluate_stack(project_dir, stack, catalog)
+    return status, policy_report(violations, resources, context)

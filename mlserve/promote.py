@@ -15,19 +15,18 @@ input (nothing written).
 from __future__ import annotations
 
 import io
-import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from model_catalog.errors import ConfigurationError
+from platform_data.image_pinning import pinned_by_digest
 
 from .output import is_kubernetes_object, manifest
 from .render import run_stack, validate
 
 SERVER_CONTAINER = "server"
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 class PromoteError(Exception):
@@ -101,7 +100,7 @@ def promote(
         if from_stack is None:
             raise PromoteError("give --from STACK (promote what it runs) or --image REF (e.g. a rollback)")
         image = running_image(project_dir, from_stack, model)
-    if not DIGEST.search(image):
+    if not pinned_by_digest(image):
         raise PromoteError(f"'{image}' is not pinned by digest (name[:tag]@sha256:<64 hex>); promote exact images")
     current = running_image(project_dir, to_stack, model)
     if current == image:
@@ -120,20 +119,31 @@ def promote(
 
 
 def run_promote_command(args: Any) -> int:
-    try:
-        from . import cli
+    from . import cli
 
+    field = f"models.{args.model}.overrides.{args.to_stack}.image.ref"
+    fields = {"stack": args.to_stack, "model": args.model, "from": args.from_stack, "field": field}
+    try:
         path, image, previous = promote(cli.project_dir(args), args.model, args.to_stack, args.from_stack, args.image)
-    except PromoteError as exc:
-        print(f"mlserve promote: {exc}\nnothing was written.", file=sys.stderr)
-        return 2
+    except (PromoteError, ConfigurationError) as exc:
+        located = isinstance(exc, ConfigurationError)
+        if args.json:
+            problems = cli.problems_json(exc) if located else []
+            extra = {} if located else {"error": str(exc)}
+            cli.print_json(cli.envelope("promote", cli.EXIT_INVALID, stack=args.to_stack, problems=problems, **extra))
+        print(exc.render() if located else f"mlserve promote: {exc}\nnothing was written.", file=sys.stderr)
+        return cli.EXIT_INVALID
+    if args.json:
+        written = {"catalog": path, "image": image, "previous": previous, "written": previous is not None}
+        cli.print_json(cli.envelope("promote", cli.EXIT_OK, **fields, **written))
+        return cli.EXIT_OK
     if previous is None:
         print(f"'{args.to_stack}' already runs {image} for {args.model}; nothing to change")
-        return 0
+        return cli.EXIT_OK
     print(
-        f"{path}: models.{args.model}.overrides.{args.to_stack}.image.ref = {image}\n"
+        f"{path}: {field} = {image}\n"
         f"  was {previous}\n"
         f"Review with `make diff STACK={args.to_stack} BASE=HEAD` (one image change of Deployment {args.model}), "
         "commit and open a pull request. Roll back with --image <previous reference> or `git revert`."
     )
-    return 0
+    return cli.EXIT_OK

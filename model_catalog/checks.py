@@ -192,6 +192,41 @@ def _runtime(spec: ModelSpec) -> Iterator[Finding]:
             ("server",),
             (f"'server' is only for runtime 'custom'; runtime '{spec.runtime}' supplies its ports, probes and metrics"),
         )
+    if spec.adapters and spec.runtime != "vllm":
+        yield (
+            ("adapters",),
+            f"LoRA adapters are served by runtime 'vllm' (--enable-lora); runtime '{spec.runtime}' cannot load them",
+        )
+    for name, adapter in sorted(spec.adapters.items()):
+        scheme = adapter.uri.split("://", 1)[0]
+        pattern, shape = _URI_SHAPES[scheme]
+        if not pattern.match(adapter.uri) and credential_kind(adapter.uri, entropy=False) is None:
+            yield ("adapters", name, "uri"), f"got '{adapter.uri}'; a {scheme} URI looks like {shape}"
+    canary = spec.rollout.canary
+    if canary is not None:
+        if canary.image is None and canary.weights is None and not canary.args:
+            yield ("rollout", "canary"), "a canary tries something: give 'image', 'weights' or 'args'"
+        if canary.image is not None and spec.image is not None and spec.image.build is not None:
+            yield (
+                ("rollout", "canary", "image"),
+                "the model's image is built from this repository; a canary of a built image changes the build "
+                "context instead (a canary image is a prebuilt reference)",
+            )
+        stable_scheme = spec.weights.uri.split("://", 1)[0] if spec.weights.uri else None
+        if canary.weights is not None:
+            scheme = canary.weights.uri.split("://", 1)[0] if canary.weights.uri else None
+            if scheme != stable_scheme:
+                yield (
+                    ("rollout", "canary", "weights"),
+                    f"the canary's weights must come like the stable ones ({stable_scheme or 'baked'}, got "
+                    f"{scheme or 'baked'}): both pods share the model's ConfigMap and credentials",
+                )
+    if spec.priority is not None and spec.runtime != "vllm":
+        yield (
+            ("priority",),
+            f"'priority' orders requests in a vLLM model's endpoint picker (gateway-inference routing); runtime "
+            f"'{spec.runtime}' has none",
+        )
     gpu = spec.resources.gpu
     if gpu is not None and gpu.tensor_parallelism > 1 and not preset.supports_tensor_parallelism:
         supported = sorted(name for name, row in RUNTIMES.items() if row.supports_tensor_parallelism)
@@ -354,6 +389,13 @@ def _credentials(spec: ModelSpec) -> Iterator[Finding]:
             uri,
             "give the URI without credentials and put them in the Secret named by 'weights.credentialsSecret' "
             "(key 'token' for hf://, 'authorization' for https://, or workload identity for s3:// and gs://)",
+            entropy=False,
+        )
+    for name, adapter in sorted(spec.adapters.items()):
+        yield from _credential(
+            ("adapters", name, "uri"),
+            adapter.uri,
+            "give the URI without credentials; an adapter fetched like the weights uses 'weights.credentialsSecret'",
             entropy=False,
         )
     build = spec.image.build if spec.image is not None else None

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# platform_data is the bottom layer (stdlib only): the catalog check uses the same definition of "pinned".
+from platform_data.image_pinning import pinned
+
 UNKNOWN_TEXT = "[unknown]"
 SECRET_TEXT = "[secret]"
 
 POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 GPU_RESOURCE = "nvidia.com/gpu"
-#: A digest, or the content-addressed tag of an image this repository builds (``ctx-`` + sha256 prefix).
-PINNED_IMAGE = re.compile(r"(@sha256:[0-9a-f]{64}|:ctx-[0-9a-f]{16,64})$")
 #: Shapes of real credentials (cloud keys, tokens, private keys).
 CREDENTIAL_PATTERNS = {
     "an AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -192,7 +193,8 @@ def pod_security_restricted(resource: Resource, context: Context) -> list[str]:
 
 
 def image_pinned(resource: Resource, context: Context) -> list[str]:
-    """Staging and prod run images pinned by digest (``@sha256:``) or by this repository's content tag (``ctx-``)."""
+    """Staging and prod run images pinned by digest (``@sha256:``) or by this repository's content tag (``ctx-``):
+    platform_data/image_pinning.py, which the catalog check applies to ``image.ref`` before anything renders."""
     spec = pod_spec(resource)
     if spec is None or context.tier == "dev":
         return []
@@ -200,7 +202,7 @@ def image_pinned(resource: Resource, context: Context) -> list[str]:
         f"{_name(c)}: image '{c['image']}' is not pinned by digest (@sha256:...) or content tag (:ctx-...) "
         f"in {context.tier} stack '{context.stack}'"
         for c in containers(spec)
-        if _known(c.get("image")) and not PINNED_IMAGE.search(c["image"])
+        if _known(c.get("image")) and not pinned(c["image"])
     ]
 
 

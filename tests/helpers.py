@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -128,3 +130,13 @@ def metric_names(expr: str) -> set[str]:
 
     promql_parser.walk(promql_parser.parse(expr), visit)
     return names
+
+
+def run_make(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`make ARGS` in ``cwd`` as a user would run it, with this checkout's virtualenv (never re-created from a test:
+    ``-o``), and without the variables of a `make test` this suite may run under (MAKEFLAGS would pass its
+    command-line variables on)."""
+    venv = ROOT / ".venv"
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    command = ["make", "--no-print-directory", "-o", f"{venv}/.installed", f"VENV={venv}", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)

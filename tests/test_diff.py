@@ -4,6 +4,7 @@ end to end (a temporary git worktree for the base, always removed; exit 0 / 1 / 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from mlserve.__main__ import main
 from mlserve.diff import Item, compare, field_changes, format_path, load_side, markdown_report, text_report
 from mlserve.render import render
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_make
 
 CATALOG = (ROOT / "models.yaml").read_text(encoding="utf-8")
 
@@ -214,10 +215,7 @@ def catalog_edited(repo: Path, old: str, new: str):
 
 
 def make_diff(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    """`make diff` in the scratch repository, with this checkout's virtualenv (never re-created from there)."""
-    venv = ROOT / ".venv"
-    command = ["make", "--no-print-directory", "-o", f"{venv}/.installed", f"VENV={venv}", "diff", *args]
-    return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=False)
+    return run_make(repo, "diff", *args)
 
 
 def test_the_command_exits_0_without_changes(repo, capsys):
@@ -274,3 +272,33 @@ def test_the_command_exits_2_on_a_bad_ref_or_stack_or_invalid_catalog(repo, caps
         err = capsys.readouterr().err
         assert "in the working tree: the stack does not render" in err and "maxReplicas" in err
     assert len(worktrees(repo)) == 1
+
+
+def test_json_output_without_and_with_changes_and_on_a_bad_ref(repo, capsys):
+    from tests.test_json_output import assert_valid
+
+    args = ["diff", "--project-dir", str(repo), "--stack", "dev", "--json"]
+    assert main([*args, "--base", "HEAD"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    assert document["stacks"] == ["dev"] and document["diffs"][0]["changed"] is False
+    with catalog_edited(repo, "      target: 40\n", "      target: 50\n"):
+        assert main([*args, "--base", "main"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    (dev,) = document["diffs"]
+    fields = [(c["object"], f["path"], f["before"], f["after"]) for c in dev["changes"] for f in c["fields"]]
+    assert fields == [
+        (
+            "ConfigMap ml-dev-monitoring/dashboard-review-sentiment",
+            'data["review-sentiment.json"]{json}.panels[4].targets[1].expr',
+            "vector(40)",
+            "vector(50)",
+        ),
+        ("ScaledObject ml-dev/review-sentiment", "spec.triggers[0].metadata.threshold", "40", "50"),
+    ]
+    assert dev["counts"]["changed"] == 2 and {c["model"] for c in dev["changes"]} == {"review-sentiment"}
+    assert main([*args, "--base", "no-such-ref"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("diff", document)
+    assert "unknown git ref 'no-such-ref'" in document["error"]

@@ -101,3 +101,21 @@ def test_plan_json(stack, capsys, tmp_path):
     assert code == 0
     assert_valid("plan", document)
     assert json.loads((tmp_path / "plan.json").read_text()) == document
+
+
+def test_policy_json_lists_rules_and_violations(capsys):
+    code, document = run_json(capsys, "policy", "--stack", "dev")
+    assert code == 0
+    assert_valid("policy", document)
+    assert document["tier"] == "dev" and document["mandatoryViolations"] == 0
+    assert {"name": "image-pinned", "mandatory": True} in document["rules"]
+    assert document["advisoryViolations"] == len(document["violations"])
+
+
+def test_policy_json_on_invalid_input_has_the_located_problems(capsys):
+    code, document = run_json(
+        capsys, "policy", "--stack", "prod", "--catalog", "tests/bad_inputs/catalogs/billion-laughs.yaml"
+    )
+    assert code == 2
+    assert_valid("policy", document)
+    assert document["problems"][0]["line"] == 15 and "aliases expand" in document["problems"][0]["message"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 from pathlib import Path
 
@@ -91,3 +92,25 @@ def test_an_override_is_created_where_none_existed():
     text = "version: 1\n# models\nmodels:\n  m:  # mine\n    runtime: vllm\n"
     out = set_override_image(text, "m", "prod", NEW)
     assert out == text + f"    overrides:\n      prod:\n        image:\n          ref: {NEW}\n"
+
+
+def test_json_output_of_a_promotion_a_repeat_and_a_bad_request(project, capsys):
+    from tests.test_json_output import assert_valid
+
+    args = ["promote", "object-detector", "--to", "prod", "--project-dir", str(project), "--json"]
+    assert main([*args, "--from", "staging"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("promote", document)
+    assert (document["stack"], document["model"], document["from"]) == ("prod", "object-detector", "staging")
+    assert (document["image"], document["previous"], document["written"]) == (NEW, OLD, True)
+    assert document["field"] == "models.object-detector.overrides.prod.image.ref"
+    assert main([*args, "--image", NEW]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert_valid("promote", document)
+    assert (document["previous"], document["written"]) == (None, False)
+    assert main([*args, "--image", "nvcr.io/nvidia/tritonserver:25.09-py3"]) == 2
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert_valid("promote", document)
+    assert (document["exitCode"], document["problems"]) == (2, [])
+    assert "not pinned by digest" in document["error"] and "nothing was written" in captured.err

@@ -24,7 +24,8 @@ def register(subparsers) -> None:
         "and without credentials, and prints per object: added, removed or changed with field changes (path,\n"
         "before, after), grouped by model. Flags deletions, replacements (immutable fields, replaceOnChanges),\n"
         "protected resources, image changes and capacity changes (with the GPU plan's cost before and after).\n"
-        "Exit 0 no changes, 1 changes, 2 invalid input (unknown ref or stack, a side that does not render).",
+        "Exit 0 no changes, 1 changes, 2 invalid input (unknown ref or stack, a side that does not render).\n"
+        "--json prints the changes as one document instead (--output still writes the text or markdown report).",
     )
     parser.add_argument(
         "--stack",
@@ -39,4 +40,5 @@ def register(subparsers) -> None:
         "--format", choices=("text", "markdown"), default="text", help="text, or markdown for a PR comment"
     )
     parser.add_argument("--output", help="also write the report to this file, e.g. a PR comment body (default: none)")
+    cli.add_json_option(parser)
     parser.set_defaults(func=run)

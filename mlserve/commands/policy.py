@@ -11,10 +11,13 @@ ORDER = 47
 
 def run(args: argparse.Namespace) -> int:
     cli.read_inputs(args)
-    from ..policy_check import check_policy
+    from ..policy_check import evaluate_stack, policy_data, policy_report
 
-    status, lines = check_policy(cli.project_dir(args), args.stack, args.catalog)
-    print("\n".join(lines))
+    status, violations, resources, context = evaluate_stack(cli.project_dir(args), args.stack, args.catalog)
+    if args.json:
+        cli.print_json(cli.envelope("policy", status, stack=args.stack, **policy_data(violations, resources, context)))
+    else:
+        print("\n".join(policy_report(violations, resources, context)))
     return status
 
 
@@ -27,4 +30,5 @@ def register(subparsers) -> None:
         "names its rule and the resource's URN. Exit 1 on a mandatory violation (advisory ones are listed only).",
     )
     cli.add_stack_options(parser)
+    cli.add_json_option(parser)
     parser.set_defaults(func=run)

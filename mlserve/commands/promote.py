@@ -30,4 +30,5 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--image", help="an exact image reference by digest instead of --from, e.g. to roll back (default: none)"
     )
+    cli.add_json_option(parser)
     parser.set_defaults(func=run)

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from mlserve.bench_inputs import HOSTILE  # the hostile shapes, also timed by make bench-inputs
 from model_catalog import yaml_source
 from model_catalog.errors import ConfigurationError
 from model_catalog.yaml_source import MAX_DEPTH, MAX_VALUES, load_yaml, parse_yaml
@@ -166,19 +167,6 @@ def test_a_named_pipe_is_refused_not_read_forever(tmp_path):
 def test_a_directory_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="not a regular file"):
         load_yaml(tmp_path, shown_as="d")
-
-
-HOSTILE = [
-    "billion-laughs",
-    "recursive-alias",
-    "deep-nesting",
-    "huge-integer",
-    "python-tag",
-    "int-tag",
-    "bool-tag",
-    "timestamp-tag",
-    "custom-tag",
-]
 
 
 @pytest.mark.parametrize("command", ["validate", "render"])

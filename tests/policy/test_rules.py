@@ -3,6 +3,7 @@ Then the offline check (`mlserve policy`) over real renders: every committed sta
 
 from __future__ import annotations
 
+import json
 import shutil
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from mlserve.__main__ import main
 from mlserve.policy_check import check_policy, stack_resources
 from policy.rules import RULES, Context, Resource, evaluate, stack_of, tier_of
-from tests.helpers import ROOT, STACKS
+from tests.helpers import ROOT, STACKS, run_make
 
 PROD = Context("prod", "prod")
 DEV = Context("dev", "dev")
@@ -293,16 +294,71 @@ def test_the_command_fails_on_prod_with_a_public_model_without_tls_naming_rule_a
     ingress = "urn:pulumi:prod::ml-serving::ml-serving:models:ModelService$kubernetes:networking.k8s.io/v1:Ingress::resnet50-ingress"
     assert f"mandatory public-exposure-tls: {ingress}: host 'vision.api.acme.example' is exposed without TLS" in out
     assert "1 mandatory violations" in out
+    assert main(["policy", "--stack", "prod", "--project-dir", str(tmp_path), "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert (document["exitCode"], document["ok"], document["mandatoryViolations"]) == (1, False, 1)
+    (violation,) = [v for v in document["violations"] if v["mandatory"]]
+    assert violation == {
+        "rule": "public-exposure-tls",
+        "mandatory": True,
+        "urn": ingress,
+        "message": "host 'vision.api.acme.example' is exposed without TLS (not in spec.tls)",
+    }
+
+
+UNPINNED = PUBLIC.replace(
+    "runtime: tensorflow-serving", "runtime: tensorflow-serving\n    image: {ref: 'tensorflow/serving:2.14.1'}"
+)
 
 
 def test_the_command_fails_on_a_catalog_with_an_unpinned_prod_image_before_anything_renders(tmp_path, capsys):
+    """The catalog check is the policy rule applied to the catalog (one definition, platform_data/image_pinning.py):
+    it refuses the image before anything renders or registers, naming the rule and the model's field, exit 2. (No
+    catalog the validator accepts puts an unpinned image into a staging or prod render: the rule's cases on
+    rendered objects are the unit tests above.)"""
     catalog = tmp_path / "models.yaml"
-    catalog.write_text(
-        PUBLIC.replace(
-            "runtime: tensorflow-serving", "runtime: tensorflow-serving\n    image: {ref: 'tensorflow/serving:2.14.1'}"
-        )
-    )
-    # The catalog validator already refuses it (exit 2, located); the policy rule is the net under every other path.
+    catalog.write_text(UNPINNED, encoding="utf-8")
     assert main(["policy", "--stack", "prod", "--catalog", str(catalog)]) == 2
-    err = capsys.readouterr().err
-    assert "models.tagger.image.ref" in err and "pinned by digest" in err
+    (problem, summary) = capsys.readouterr().err.splitlines()
+    assert (
+        problem.startswith(f"{catalog}:6:")
+        and ": models.tagger.image.ref: got 'tensorflow/serving:2.14.1'; " in problem
+    )
+    assert problem.endswith("(policy rule image-pinned, checked here before anything renders)")
+    assert summary == "1 problem found; nothing was rendered or deployed."
+
+
+def test_make_policy_fails_on_an_unpinned_prod_image_naming_rule_and_model(tmp_path):
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text(UNPINNED, encoding="utf-8")
+    result = run_make(ROOT, "policy", "STACK=prod", f"CATALOG={catalog}")
+    assert result.returncode == 2  # make's own code for a failing command; mlserve policy exited 2
+    assert "models.tagger.image.ref: got 'tensorflow/serving:2.14.1'" in result.stderr
+    assert "(policy rule image-pinned, checked here before anything renders)" in result.stderr
+    assert "Error 2" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("ref", "catalog_accepts", "policy_accepts"),
+    [
+        ("tensorflow/serving:2.14.1", False, False),
+        ("tensorflow/serving", False, False),
+        (f"tensorflow/serving:2.14.1{DIGEST}", True, True),
+        (f"tensorflow/serving{DIGEST}", True, True),
+        # A content tag is what a build here pushes (image.build); a catalog names other images by digest.
+        ("registry.example.com/m:ctx-ca3fe5d56bbb6173", False, True),
+    ],
+)
+def test_the_catalog_check_and_the_policy_rule_share_one_definition(ref, catalog_accepts, policy_accepts, tmp_path):
+    from mlserve.render import validate
+    from model_catalog.errors import ConfigurationError
+
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text(UNPINNED.replace("tensorflow/serving:2.14.1", ref), encoding="utf-8")
+    try:
+        validate(ROOT, "prod", str(catalog))
+        refused = []
+    except ConfigurationError as exc:
+        refused = [p for p in exc.problems if p.path == "models.tagger.image.ref"]
+    assert (refused == []) is catalog_accepts, refused
+    assert (violations(with_container(image=ref), PROD, "image-pinned") == []) is policy_accepts
