@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_catalog.checks import scaling_target
+from model_catalog.checks import WHOLE_MODEL_METRICS, scaling_target
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 from platform_data import metrics as table
@@ -136,7 +136,16 @@ def model_panels(model: str, spec: ModelSpec, settings: StackSettings) -> list[P
             "Desired is what the autoscaler asks for." if has_autoscaler(spec) else "A fixed number of replicas.",
         ),
     ]
-    if uses_keda(spec):
+    if uses_keda(spec) and scaling.metric in WHOLE_MODEL_METRICS:
+        panels.append(
+            PanelSpec(
+                f"Scaling signal ({scaling.metric})",
+                "s",
+                (Target(scaling.metric, s.scaling_signal(scaling.metric)), _constant("target", scaling_target(spec))),
+                "What KEDA scales on (a latency of the whole model), against the catalog's target.",
+            )
+        )
+    elif uses_keda(spec):
         panels.append(
             PanelSpec(
                 f"Scaling signal per replica ({scaling.metric})",

@@ -16,7 +16,7 @@ from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 
 from .kube import register
-from .workload import AUTOSCALED_FIELDS, build_model_objects, has_autoscaler
+from .workload import AUTOSCALED_FIELDS, build_model_objects, has_autoscaler, weights_cache_objects
 
 TYPE = "ml-serving:models:ModelService"
 
@@ -63,6 +63,19 @@ class ModelService(pulumi.ComponentResource):
         if objects.config_map is not None:
             self.config_map = register(f"{name}-config", objects.config_map, child)
             prerequisites.append(self.config_map)
+        # A cached model (components/weights/cache.py): claim, fill Job, the Job's NetworkPolicy; the Deployment
+        # waits for the fill, so its pods mount a full cache.
+        labels = objects.deployment["metadata"]["labels"]
+        self.weights_cache = []
+        for manifest in weights_cache_objects(args.model, args.spec, args.settings, labels):
+            role = {"PersistentVolumeClaim": "weights-cache", "Job": "weights-fill"}.get(
+                manifest["kind"], "weights-fill-network-policy"
+            )
+            resource = register(
+                f"{name}-{role}", manifest, pulumi.ResourceOptions(parent=self, depends_on=list(prerequisites))
+            )
+            self.weights_cache.append(resource)
+            prerequisites.append(resource)
         self.deployment = register(
             f"{name}-deployment",
             objects.deployment,

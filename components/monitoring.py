@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from model_catalog.checks import scaling_target
+from model_catalog.checks import WHOLE_MODEL_METRICS, scaling_target
 from model_catalog.quantities import byte_count
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
@@ -47,7 +47,7 @@ DASHBOARD_LABEL_VALUE = "1"
 SCALER_WINDOW = "1m"
 ALERT_WINDOW = "5m"
 #: Scaling metrics KEDA reads from Prometheus (cpu and memory stay with the HPA in components/workload.py).
-KEDA_METRICS = ("requests-per-second", "concurrency", "gpu-utilization")
+KEDA_METRICS = ("requests-per-second", "concurrency", "gpu-utilization", *table.RUNTIME_SCALING_SIGNALS)
 #: How long `pulumi up` waits for KEDA to report a ScaledObject Ready.
 SCALED_OBJECT_READY_SECONDS = 300
 #: Alert thresholds that are not per model.
@@ -204,13 +204,22 @@ class ModelSignals:
         return self._fill(table.CPU_CORES_USED, window)
 
     def scaling_signal(self, metric: str, window: str = SCALER_WINDOW) -> str:
-        """The autoscaler's query for ``metric``: a sum over replicas (KEDA's AverageValue divides it by them)."""
+        """The autoscaler's query for ``metric``: a sum over replicas (KEDA's AverageValue divides it by them), or
+        for the whole-model latencies (WHOLE_MODEL_METRICS) one value compared as is (KEDA's Value)."""
         if metric == "requests-per-second":
             return self.requests(window)
         if metric == "concurrency":
             return self.in_flight(window)
         if metric == "gpu-utilization":
             return self._fill(table.GPU_UTILIZATION_SUM_OF_REPLICAS, window)
+        if metric == "queue-depth" and self.row.queue_depth is not None:
+            return self._fill(self.row.queue_depth, window)
+        # Whole-model latencies: an idle model has no requests, and 0/0 (or a quantile of no observations) is NaN,
+        # which KEDA cannot compare; `> 0 or vector(0)` turns "no wait measured" into 0.
+        if metric == "queue-time" and self.row.queue_time is not None:
+            return f"({self._fill(self.row.queue_time, window)}) > 0 or vector(0)"
+        if metric == "ttft-p90" and self.row.ttft_quantile is not None:
+            return f"({self._fill(self.row.ttft_quantile, window, table.TTFT_QUANTILE)}) > 0 or vector(0)"
         raise ValueError(f"'{metric}' is not read from Prometheus")
 
 
@@ -418,8 +427,9 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
         {
             "type": "prometheus",
             "name": scaling.metric,
-            # AverageValue: the query is a sum over replicas; the HPA divides it by the replica count.
-            "metricType": "AverageValue",
+            # AverageValue: the query is a sum over replicas; the HPA divides it by the replica count. Value (a
+            # latency of the whole model): desired = ceil(current replicas x value / target).
+            "metricType": "Value" if scaling.metric in WHOLE_MODEL_METRICS else "AverageValue",
             "metadata": {
                 "serverAddress": prometheus_url(settings),
                 "query": signals.scaling_signal(scaling.metric),

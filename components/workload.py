@@ -20,6 +20,7 @@ from model_catalog.checks import scaling_target
 from model_catalog.quantities import byte_count, format_mebibytes
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
+from model_catalog.tier_rules import exceptions_annotation
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
@@ -27,6 +28,8 @@ from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, 
 from .labels import model_labels, selector_labels
 from .namespace import DNS_EGRESS, ip_peers
 from .suppressions import checkov_annotations
+from .weights import cache
+from .weights.fetch import fetch_options
 
 #: Non-root identity every model container runs as (>= 10000 so it maps to no host user).
 RUN_AS_USER = 10001
@@ -42,6 +45,8 @@ FETCH_RESOURCES = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}
 GPU_NODE_AND_PULL_SECONDS = 900
 
 FETCHER_SOURCE = Path(__file__).with_name("scripts") / FETCHER_FILE
+#: The existing claim a pvc:// model mounts, as the catalog declares it (access mode, storage class, pinning).
+WEIGHTS_CLAIM_ANNOTATION = "ml-serving.dev/weights-claim"
 #: Labels the Prometheus operator puts on every Prometheus pod: what may scrape a model.
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
@@ -90,17 +95,19 @@ def gpus_per_pod(spec: ModelSpec) -> int:
 
 
 def startup_budget_seconds(spec: ModelSpec) -> int:
-    """Worst-case seconds from server start to ready: the catalog's, else base + per-GiB load time, doubled."""
+    """Worst-case seconds from server start to ready: the catalog's, else base + per-GiB load time (plus reading
+    a cached model's weights over the network), doubled."""
     if spec.weights.load_timeout_seconds is not None:
         return spec.weights.load_timeout_seconds
     preset = RUNTIMES[spec.runtime]
     size = spec.weights.size_gib or 0
-    return 2 * (preset.load_seconds_base + math.ceil(preset.load_seconds_per_gib * size))
+    warm_read = cache.warm_read_seconds(spec) if cache.is_cached(spec) else 0
+    return 2 * (preset.load_seconds_base + math.ceil(preset.load_seconds_per_gib * size) + warm_read)
 
 
 def weights_volume_bytes(spec: ModelSpec) -> int:
-    """Size of the download volume (0 when weights are baked in or mounted from a PVC)."""
-    if spec.weights.uri is None or spec.weights.uri.startswith("pvc://"):
+    """Size of the pod's download volume (0 when weights are baked in, mounted from a PVC, or cached)."""
+    if spec.weights.uri is None or spec.weights.uri.startswith("pvc://") or cache.is_cached(spec):
         return 0
     return math.ceil((spec.weights.size_gib or 1) * WEIGHTS_VOLUME_HEADROOM * 2**30)
 
@@ -228,8 +235,11 @@ def _downloader(spec: ModelSpec):
     return DOWNLOADERS[uri.split("://", 1)[0]]
 
 
-def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], list[Manifest], list[Manifest]]:
-    """Pod volumes, the server's mounts and the fetcher's mounts."""
+def _volumes_and_mounts(
+    model: str, spec: ModelSpec, download: bool = True
+) -> tuple[list[Manifest], list[Manifest], list[Manifest]]:
+    """Pod volumes, the server's mounts and the fetcher's mounts. ``download``: the pod fetches the weights itself
+    (False for a cached model: its server mounts the cache, the fill Job fetches)."""
     volumes: list[Manifest] = [
         {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
         {"name": "cache", "emptyDir": {"sizeLimit": spec.resources.ephemeral_storage}},
@@ -250,8 +260,13 @@ def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], li
         if sub_path.strip("/"):
             mount["subPath"] = sub_path.strip("/")
         server.append(mount)
+    elif uri is not None and not download:
+        volume, mount = cache.cache_volume(model, spec)
+        volumes.append(volume)
+        server.append(mount)
     elif uri is not None:
-        volumes.append({"name": "models", "emptyDir": {"sizeLimit": format_mebibytes(weights_volume_bytes(spec))}})
+        size = weights_volume_bytes(spec) or cache.cache_bytes(spec)  # the fill Job's view sizes its own limit
+        volumes.append({"name": "models", "emptyDir": {"sizeLimit": format_mebibytes(size)}})
         server.append({"name": "models", "mountPath": MODEL_ROOT, "readOnly": True})
         fetch.append({"name": "models", "mountPath": MODEL_ROOT})
         if spec.weights.credentials_secret:
@@ -268,7 +283,7 @@ def _volumes_and_mounts(model: str, spec: ModelSpec) -> tuple[list[Manifest], li
     # One ConfigMap, two views of it: the server sees its config files, the init container only the fetcher.
     for volume, files, mounts, path in (
         ("config", runtime_files, server, CONFIG_DIR),
-        ("fetcher", [FETCHER_FILE] if FETCHER_FILE in data else [], fetch, FETCHER_DIR),
+        ("fetcher", [FETCHER_FILE] if FETCHER_FILE in data and download else [], fetch, FETCHER_DIR),
     ):
         if files:
             items = [{"key": name, "path": name} for name in files]
@@ -297,14 +312,19 @@ def _fetch_container(model: str, spec: ModelSpec) -> Manifest | None:
     if downloader is None:
         return None
     assert spec.weights.uri is not None
-    command = [
-        part.replace("{uri}", spec.weights.uri).replace("{dest}", model_dir(model)) for part in downloader.command
-    ]
+    command: list[str] = []
+    for part in downloader.command:
+        if part == "{uri}":  # the fetcher's options (filters, checksum, limit) go before the URI
+            command += fetch_options(spec, weights_volume_bytes(spec))
+        command.append(part.replace("{uri}", spec.weights.uri).replace("{dest}", model_dir(model)))
     container: Manifest = {
         "name": "fetch-weights",
         "image": downloader.image,
         "imagePullPolicy": "IfNotPresent",
         "command": command,
+        # The fetcher's last lines (why it failed: size, checksum, HTTP status) become the container's termination
+        # message, shown by `kubectl describe pod` and kube-state-metrics.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "env": [{"name": k, "value": v} for k, v in downloader.env],
         "resources": {"requests": dict(FETCH_RESOURCES), "limits": dict(FETCH_RESOURCES)},
         "securityContext": container_security_context(),
@@ -372,6 +392,70 @@ def _spread(model: str) -> list[Manifest]:
     ]
 
 
+def _fetch_with_mounts(model: str, spec: ModelSpec, settings: StackSettings) -> Manifest | None:
+    """The fetch container with its mounts and the stack's egress proxy (for the pod, or the cache's fill Job)."""
+    fetch = _fetch_container(model, spec)
+    if fetch is None:
+        return None
+    fetch["volumeMounts"] = _volumes_and_mounts(model, spec)[2]
+    proxy = settings.network.weights_proxy
+    if proxy is not None:
+        # Only the download goes through the egress proxy; the server gets no proxy settings.
+        fetch["env"] = sorted(
+            [*fetch["env"], {"name": "HTTPS_PROXY", "value": proxy}, {"name": "https_proxy", "value": proxy}],
+            key=lambda e: e["name"],
+        )
+    return fetch
+
+
+def weights_cache_objects(
+    model: str, spec: ModelSpec, settings: StackSettings, labels: dict[str, str]
+) -> list[Manifest]:
+    """A cached model's claim, fill Job and the Job's NetworkPolicy (components/weights/cache.py); [] otherwise."""
+    if not cache.is_cached(spec):
+        return []
+    fetch = _fetch_with_mounts(model, spec, settings)
+    assert fetch is not None
+    mounted = {m["name"] for m in fetch["volumeMounts"]}
+    volumes = [v for v in _volumes_and_mounts(model, spec)[0] if v["name"] in mounted]
+    return [
+        cache.cache_claim(model, spec, settings, labels),
+        cache.fill_job(model, spec, settings, labels, fetch, volumes, pod_security_context()),
+        cache.fill_network_policy(model, settings, labels, [dict(DNS_EGRESS), weights_egress(settings)]),
+    ]
+
+
+def weights_egress(settings: StackSettings) -> Manifest:
+    """Egress to where weights come from (the stack's weight CIDRs, on the proxy's port or 443)."""
+    proxy = settings.network.weights_proxy
+    port = int(proxy.rsplit(":", 1)[1]) if proxy is not None else 443
+    return {"to": ip_peers(settings.network.weights_egress_cidrs), "ports": [{"protocol": "TCP", "port": port}]}
+
+
+def same_node_affinity(model: str) -> Manifest:
+    return {
+        "podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector_labels(model)}}
+            ]
+        }
+    }
+
+
+def workload_annotations(spec: ModelSpec, settings: StackSettings) -> dict[str, str]:
+    """Annotations every workload of the model carries: tier-rule exceptions in effect, the declared claim."""
+    annotations = exceptions_annotation(spec, settings.environment.tier)
+    weights = spec.weights
+    if weights.access_mode is not None:
+        claim = {
+            "accessMode": weights.access_mode,
+            "storageClass": weights.storage_class,
+            "sameNode": weights.same_node,
+        }
+        annotations[WEIGHTS_CLAIM_ANNOTATION] = json.dumps(claim, sort_keys=True, separators=(",", ":"))
+    return annotations
+
+
 def pod_template(
     model: str,
     spec: ModelSpec,
@@ -381,17 +465,9 @@ def pod_template(
     image_pull_secrets: Sequence[Manifest] = (),
 ) -> Manifest:
     view = effective_runtime(spec)
-    volumes, server_mounts, fetch_mounts = _volumes_and_mounts(model, spec)
-    fetch = _fetch_container(model, spec)
-    if fetch is not None:
-        fetch["volumeMounts"] = fetch_mounts
-        proxy = settings.network.weights_proxy
-        if proxy is not None:
-            # Only the download goes through the egress proxy; the server gets no proxy settings.
-            fetch["env"] = sorted(
-                [*fetch["env"], {"name": "HTTPS_PROXY", "value": proxy}, {"name": "https_proxy", "value": proxy}],
-                key=lambda e: e["name"],
-            )
+    download = not cache.is_cached(spec)
+    volumes, server_mounts, _ = _volumes_and_mounts(model, spec, download)
+    fetch = _fetch_with_mounts(model, spec, settings) if download else None
     pod: Manifest = {
         "serviceAccountName": model,
         "automountServiceAccountToken": False,
@@ -416,6 +492,10 @@ def pod_template(
             }
         },
     }
+    if spec.weights.same_node:
+        # A ReadWriteOnce claim attaches to one node: every replica goes where the first one runs.
+        pod["affinity"] = same_node_affinity(model)
+        pod["topologySpreadConstraints"] = _spread(model)[:1]
     if fetch is not None:
         pod["initContainers"] = [fetch]
     if image_pull_secrets:
@@ -482,6 +562,7 @@ def build_model_objects(
     view = effective_runtime(spec)
     timeout = deployment_timeout_seconds(spec)
     deployment_annotations = checkov_annotations(suppression_cases(spec, settings, built_image))
+    deployment_annotations.update(workload_annotations(spec, settings))
     if spec.resources.gpu is not None:
         # `pulumi up` waits for the rollout; GPU nodes, multi-GB images and model loads outlast its 10-minute default.
         deployment_annotations["pulumi.com/timeoutSeconds"] = str(timeout)
@@ -659,14 +740,7 @@ def network_policy(
     if weights_volume_bytes(spec):
         # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
         # destinations too, which is why prod must declare them (docs/security.md#networking).
-        proxy = settings.network.weights_proxy
-        port = int(proxy.rsplit(":", 1)[1]) if proxy is not None else 443
-        egress.append(
-            {
-                "to": ip_peers(settings.network.weights_egress_cidrs),
-                "ports": [{"protocol": "TCP", "port": port}],
-            }
-        )
+        egress.append(weights_egress(settings))
     for rule in spec.egress:
         if rule.cidr is not None:
             peer: Manifest = {"ipBlock": {"cidr": rule.cidr}}

@@ -12,7 +12,9 @@ after) computed by DeepDiff, grouped by model, and flags for what a reviewer mus
 - ``protected``: a change to a resource with ``protect``;
 - ``image``: a model's container image changes (a rollout; a rollback shows the same way);
 - ``capacity``: replicas, autoscaler bounds, GPU requests or node pool limits change; with the GPU capacity plan
-  (GPUs at max replicas, pool limits, hourly cost) before and after.
+  (GPUs at max replicas, pool limits, hourly cost) before and after;
+- ``policy-exception``: a model's waived tier rules (annotation ``ml-serving.dev/policy-exceptions``) change, or an
+  added object carries some.
 
 Exit 0 no changes, 1 changes, 2 invalid input (unknown ref, invalid catalog or settings on either side).
 """
@@ -42,7 +44,9 @@ MODEL_COMPONENTS = (
 )
 MODEL_LABEL = "ml-serving.dev/model"
 STACK_WIDE = "(stack-wide)"
-FLAGS = ("deletion", "replacement", "protected", "image", "capacity")
+FLAGS = ("deletion", "replacement", "protected", "image", "capacity", "policy-exception")
+#: The annotation listing a model's tier-rule exceptions (model_catalog/tier_rules.py EXCEPTIONS_ANNOTATION).
+EXCEPTIONS_ANNOTATION = "ml-serving.dev/policy-exceptions"
 VALUE_WIDTH = 100
 
 #: Fields whose change makes Kubernetes (or Pulumi's provider) replace the object rather than update it, by kind.
@@ -333,7 +337,7 @@ def _replace_on_changes(options: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     return tuple(paths)
 
 
-def _field_flags(item: Item, parts: list[Any], before: Any) -> list[str]:
+def _field_flags(item: Item, parts: list[Any], before: Any, after: Any = None) -> list[str]:
     flags = []
     immutable = IMMUTABLE_PATHS.get(item.kind, ()) + IMMUTABLE_INPUTS.get(item.kind, ())
     immutable += _replace_on_changes(item.options)
@@ -347,6 +351,22 @@ def _field_flags(item: Item, parts: list[Any], before: Any) -> list[str]:
         item.kind == "NodePool" and parts[:2] == ["spec", "limits"]
     ):
         flags.append("capacity")
+    if EXCEPTIONS_ANNOTATION in parts or (
+        parts[-1:] == ["annotations"] and (_has_exceptions(before) or _has_exceptions(after))
+    ):
+        flags.append("policy-exception")
+    return flags
+
+
+def _has_exceptions(value: Any) -> bool:
+    return isinstance(value, dict) and EXCEPTIONS_ANNOTATION in value
+
+
+def _added_flags(item: Item) -> list[str]:
+    flags = ["capacity"] if item.kind == "NodePool" else []
+    metadata = item.body.get("metadata") if isinstance(item.body, dict) else None
+    if isinstance(metadata, dict) and _has_exceptions(metadata.get("annotations")):
+        flags.append("policy-exception")
     return flags
 
 
@@ -355,7 +375,7 @@ def compare(before: dict[str, Item], after: dict[str, Item]) -> list[Change]:
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old is None:
-            changes.append(Change("added", new, flags=["capacity"] if new.kind == "NodePool" else []))
+            changes.append(Change("added", new, flags=_added_flags(new)))
             continue
         if new is None:
             flags = ["deletion"] + (["protected"] if old.options.get("protect") else [])
@@ -365,7 +385,9 @@ def compare(before: dict[str, Item], after: dict[str, Item]) -> list[Change]:
             continue
         fields = []
         for parts, b, a in field_changes(old.body, new.body):
-            fields.append(FieldChange(format_path(parts), b, a, _field_flags(new, parts, b), text_lines_changed(b, a)))
+            fields.append(
+                FieldChange(format_path(parts), b, a, _field_flags(new, parts, b, a), text_lines_changed(b, a))
+            )
         for parts, b, a in field_changes(old.options, new.options):
             fields.append(FieldChange("options." + format_path(parts), b, a))
         if not fields:

@@ -137,6 +137,18 @@ class RenderSummary:
         return lines
 
 
+def exception_notes(env: Any) -> list[str]:
+    """One line per tier rule a model waives in this stack (model_catalog/tier_rules.py), with its reason."""
+    from model_catalog.tier_rules import exceptions_in_effect
+
+    tier = env.settings.environment.tier
+    return [
+        f"policy exception: model '{model}' waives '{rule}': {reason}"
+        for model, spec in env.models.items()
+        for rule, reason in exceptions_in_effect(spec, tier)
+    ]
+
+
 def _outside_manifests(reg: Registration) -> bool:
     """Resources whose content is not in manifests/: cloud resources, image builds, and Helm charts (a chart is
     one resource offline; its objects are only known when Helm renders it at deploy time)."""
@@ -174,5 +186,5 @@ def write_render(
     files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"
     replace_owned_directory(out_dir, files, project_dir, progress)
     others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
-    notes = (identity_note(run.environment.settings),) if run.environment is not None else ()
+    notes = (identity_note(run.environment.settings), *exception_notes(run.environment)) if run.environment else ()
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)

@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterator
 
 from platform_data.accelerators import ACCELERATORS
+from platform_data.metrics import RUNTIME_SCALING_SIGNALS, runtimes_with_signal
 from platform_data.runtimes import RUNTIMES
 
 from .credentials import credential_kind, is_credential_name
 from .quantities import byte_count
 from .schema import ModelSpec
+from .tier_rules import TIER_RULES, WAIVABLE
 
 FieldPath = tuple[str | int, ...]
 Finding = tuple[FieldPath | tuple[FieldPath, ...], str]
@@ -27,8 +29,13 @@ DEFAULT_TARGETS: dict[str, float | None] = {
     "gpu-utilization": 80,
     "requests-per-second": None,
     "concurrency": None,
+    "queue-depth": None,
+    "queue-time": None,
+    "ttft-p90": None,
 }
 PERCENT_METRICS = ("cpu", "memory", "gpu-utilization")
+#: Metrics whose target is a value for the whole model (a latency), not a per-replica share of a sum.
+WHOLE_MODEL_METRICS = ("queue-time", "ttft-p90")
 #: Metrics that can be read while no replica runs, so the model may scale to zero on them.
 SCALE_FROM_ZERO_METRICS = ("requests-per-second", "concurrency")
 
@@ -54,6 +61,7 @@ def check_model(spec: ModelSpec) -> list[Finding]:
         *_egress(spec),
         *_env(spec),
         *_credentials(spec),
+        *_policy_exceptions(spec),
     ]
 
 
@@ -88,8 +96,68 @@ def _weights(spec: ModelSpec) -> Iterator[Finding]:
             yield ("weights", "uri"), f"got '{weights.uri}'; a {scheme} URI looks like {shape}"
         if scheme == "pvc" and weights.credentials_secret is not None:
             yield ("weights", "credentialsSecret"), "a pvc:// volume is mounted, not downloaded; remove it"
+        if scheme == "pvc":
+            yield from _claim(spec)
     elif weights.credentials_secret is not None:
         yield ("weights", "credentialsSecret"), "baked-in weights are not downloaded; remove it"
+    scheme = (weights.uri or "").split("://", 1)[0]
+    for field, attribute, wanted in (
+        ("include", "include", "hf"),
+        ("exclude", "exclude", "hf"),
+        ("sha256", "sha256", "https"),
+    ):
+        if getattr(weights, attribute) is not None and scheme != wanted:
+            yield (
+                ("weights", field),
+                f"'{field}' is for {wanted}:// weights; this model's come from {scheme or 'the image'}",
+            )
+    for field in ("include", "exclude"):
+        for i, pattern in enumerate(getattr(weights, field) or []):
+            if ".." in pattern.split("/"):
+                yield ("weights", field, i), f"got '{pattern}'; a pattern names paths inside the repository, no '..'"
+    if weights.cache and scheme in ("", "pvc"):
+        yield (
+            ("weights", "cache"),
+            "only downloaded weights (s3, gs, hf, https) are cached; this model's are not downloaded",
+        )
+    if not (weights.uri or "").startswith("pvc://"):
+        for field in ("accessMode", "storageClass", "sameNode"):
+            if getattr(weights, _snake(field)) not in (None, False):
+                yield ("weights", field), f"'{field}' describes an existing claim; it only goes with a pvc:// URI"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def _claim(spec: ModelSpec) -> Iterator[Finding]:
+    """An existing claim's declared access mode against the replicas that mount it."""
+    weights, replicas = spec.weights, spec.scaling.max_replicas
+    mode = weights.access_mode
+    if mode is None:
+        yield (
+            ("weights", "accessMode"),
+            "a pvc:// claim must declare its access mode (ReadOnlyMany, ReadWriteMany, ReadWriteOnce or "
+            "ReadWriteOncePod), as set on the claim: ReadWriteOnce attaches to one node only",
+        )
+    elif mode == "ReadWriteOncePod":
+        yield (
+            ("weights", "accessMode"),
+            "a ReadWriteOncePod claim admits one pod, but a rolling update starts the new pod before the old one "
+            "stops, so it would never start; use a ReadOnlyMany or ReadWriteMany claim",
+        )
+    elif mode == "ReadWriteOnce" and replicas > 1 and not weights.same_node:
+        yield (
+            (("weights", "accessMode"), ("scaling", "maxReplicas")),
+            f"a ReadWriteOnce claim attaches to one node, but up to {replicas} replicas (maxReplicas) may land on "
+            "different nodes, and every one after the first would wait at attach forever; use a ReadOnlyMany or "
+            "ReadWriteMany claim, or set 'weights.sameNode: true' to run every replica on one node",
+        )
+    if weights.same_node and mode != "ReadWriteOnce":
+        yield (
+            ("weights", "sameNode"),
+            f"'sameNode' is for ReadWriteOnce claims; a {mode or 'claim without accessMode'} needs no pinning",
+        )
 
 
 def _runtime(spec: ModelSpec) -> Iterator[Finding]:
@@ -172,6 +240,14 @@ def _scaling(spec: ModelSpec) -> Iterator[Finding]:
         yield ("scaling", "target"), f"got {s.target:g}; a '{s.metric}' target is a percentage, 1 to 100"
     if s.metric == "gpu-utilization" and spec.resources.gpu is None:
         yield ("scaling", "metric"), "'gpu-utilization' needs 'resources.gpu'; scale a CPU model on another metric"
+    if s.metric in RUNTIME_SCALING_SIGNALS and spec.runtime not in runtimes_with_signal(s.metric):
+        yield (
+            ("scaling", "metric"),
+            (
+                f"runtime '{spec.runtime}' exposes no '{s.metric}' signal; runtimes that do: "
+                f"{', '.join(runtimes_with_signal(s.metric))} (docs/metrics-reference.md)"
+            ),
+        )
     if s.min_replicas == 0 and s.metric not in SCALE_FROM_ZERO_METRICS:
         yield (
             ("scaling", "minReplicas"),
@@ -180,6 +256,21 @@ def _scaling(spec: ModelSpec) -> Iterator[Finding]:
                 f"'{s.metric}' is measured on running pods"
             ),
         )
+
+
+def _policy_exceptions(spec: ModelSpec) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for i, exception in enumerate(spec.policy_exceptions):
+        rule = TIER_RULES[exception.rule]
+        if not rule.waivable:
+            yield (
+                ("policyExceptions", i, "rule"),
+                f"rule '{rule.name}' cannot be waived ({rule.why_not}); waivable rules: {', '.join(WAIVABLE)}",
+            )
+        if exception.rule in seen:
+            yield ("policyExceptions", i, "rule"), f"rule '{exception.rule}' is waived twice; keep one entry"
+        seen.add(exception.rule)
+        yield from _credential(("policyExceptions", i, "reason"), exception.reason, _NOT_SECRET_HINT)
 
 
 def _exposure(spec: ModelSpec) -> Iterator[Finding]:

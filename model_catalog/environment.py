@@ -15,6 +15,7 @@ from typing import Any
 from platform_data.accelerators import ACCELERATORS
 from platform_data.image_pinning import POLICY_RULE as PIN_RULE
 from platform_data.image_pinning import pinned_by_digest
+from platform_data.metrics import RUNTIME_SCALING_SIGNALS
 
 from .build_contexts import dockerfile_problem, scan_context
 from .catalog import LoadedCatalog, load_catalog
@@ -24,10 +25,11 @@ from .quantities import byte_count, cpu_millicores, format_mebibytes
 from .schema import ModelSpec
 from .secrets import secret_problems
 from .settings import StackSettings, parse_settings, stack_file_name
+from .tier_rules import rule_bites, waives
 from .yaml_source import SourceDocument, load_yaml
 
 #: Scaling metrics read from Prometheus (through the monitoring stack) rather than from the metrics server.
-MONITORED_METRICS = ("gpu-utilization", *SCALE_FROM_ZERO_METRICS)
+MONITORED_METRICS = ("gpu-utilization", *SCALE_FROM_ZERO_METRICS, *RUNTIME_SCALING_SIGNALS)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,12 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
                 report(path, message)
+        if spec.weights.cache and settings.weights_cache.storage_class is None:
+            report(
+                ("weights", "cache"),
+                f"stack '{stack}' has no shared weights cache; set ml-serving:weightsCache.storageClass (a "
+                "ReadWriteMany class) in its settings, or override 'weights.cache: false' for it",
+            )
         downloads = spec.weights.uri is not None and not spec.weights.uri.startswith("pvc://")
         open_cidrs = [c for c in settings.network.weights_egress_cidrs if c.endswith("/0")]
         if tier == "prod" and downloads and open_cidrs:
@@ -152,11 +160,19 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 "ml-serving:ingress.tlsClusterIssuer (cert-manager); set one, or state why plain HTTP is right here "
                 "in ml-serving:ingress.plainHttpReason (e.g. TLS ends at the load balancer)",
             )
-        if tier == "prod" and spec.scaling.min_replicas < 2:
+        if waives(spec, "prod-min-replicas") and not rule_bites(spec, "prod-min-replicas", tier) and tier == "prod":
+            index = next(i for i, e in enumerate(spec.policy_exceptions) if e.rule == "prod-min-replicas")
+            report(
+                ("policyExceptions", index, "rule"),
+                f"waives 'prod-min-replicas', but minReplicas is {spec.scaling.min_replicas} in stack '{stack}': the "
+                "exception waives nothing; remove it (a stale exception hides the next real one)",
+            )
+        if rule_bites(spec, "prod-min-replicas", tier) and not waives(spec, "prod-min-replicas"):
             report(
                 ("scaling", "minReplicas"),
                 f"got {spec.scaling.min_replicas}; a prod stack runs every model with minReplicas >= 2 so that one "
-                "node's loss or a rollout never takes it down",
+                "node's loss or a rollout never takes it down (or waive it with its reason: policyExceptions: "
+                "[{rule: prod-min-replicas, reason: ...}])",
             )
         if spec.scaling.metric in MONITORED_METRICS and not settings.monitoring.enabled:
             report(

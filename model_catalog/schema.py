@@ -19,6 +19,7 @@ from platform_data.runtimes import RUNTIME_NAMES
 
 from .kubernetes_names import Cidr, Labels
 from .quantities import BYTES_PATTERN, CPU_PATTERN
+from .tier_rules import RULE_NAMES
 
 #: Model names become Kubernetes object names (Service names are DNS-1035 labels). 40 characters leave room for
 #: the suffixes derived objects get (``-weights``, ``-config``, ...) within the 63-character limit.
@@ -51,8 +52,16 @@ LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_len
 
 RuntimeName = Literal[RUNTIME_NAMES]  # type: ignore[valid-type]
 AcceleratorName = Literal[ACCELERATOR_NAMES]  # type: ignore[valid-type]
-ScalingMetric = Literal["cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency"]
+ScalingMetric = Literal[
+    "cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency", "queue-depth", "queue-time", "ttft-p90"
+]
 CapacityChoice = Literal["on-demand", "spot", "spot-fallback"]
+AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
+TierRuleName = Literal[RULE_NAMES]  # type: ignore[valid-type]
+#: A glob over a Hugging Face repository's paths: no leading `/`, path characters and glob syntax only.
+HfPattern = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_.*?\[\]!+=@-][A-Za-z0-9_.*?\[\]/!+=@-]*$", max_length=200)
+]
 
 
 #: A Kubernetes label value: alphanumeric at both ends, [A-Za-z0-9._-] between, at most 63 characters.
@@ -110,13 +119,42 @@ class Weights(CatalogModel):
     baked: bool = Field(False, examples=[True])
     """The image already contains the weights under `/models/<model>`."""
     size_gib: Annotated[float, Field(gt=0, le=2048)] | None = Field(default=None, alias="sizeGiB", examples=[72])
-    """Approximate size of the weights; sizes the download volume and the start-up budget."""
+    """Size of the weights as served (an archive's unpacked contents; for hf://, the files the filters select);
+    sizes the volume (x1.25), the start-up budget and the fetch's limit: a fetch that would write more stops with
+    a message naming this field."""
     load_timeout_seconds: Annotated[int, Field(ge=30, le=7200)] | None = Field(None, examples=[1200])
     """Worst-case time from container start to ready; overrides the estimate derived from `sizeGiB`."""
     credentials_secret: K8sName | None = Field(None, examples=["huggingface-token"])
     """Secret (in the stack's namespace) with the downloader's credentials, mounted as files: key `credentials`
     (AWS shared-credentials file) for s3, `key.json` for gs, `token` for hf, `authorization` (a header value) for
     https. Prefer workload identity (the stack's service-account annotations) over static keys."""
+    include: Annotated[list[HfPattern], Field(max_length=50)] | None = Field(
+        None, examples=[["*.safetensors", "*.json", "tokenizer.model"]]
+    )
+    """`hf://` only: fetch only the repository paths matching one of these glob patterns (fnmatch: `*` crosses `/`;
+    a pattern ending in `/` means everything under it). Default: every file."""
+    exclude: Annotated[list[HfPattern], Field(max_length=50)] | None = Field(None, examples=[["original/", "*.onnx"]])
+    """`hf://` only: leave out the paths matching these patterns. Default: the runtime's (vllm: `original/`, ONNX,
+    OpenVINO, Core ML, GGUF, TensorFlow and Flax files; docs/big-models.md); `[]` fetches everything included."""
+    sha256: Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{64}$")] | None = Field(
+        None, examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+    """`https://` only: the sha256 of the file (the archive, for an archive) as its publisher states it; checked
+    after the download, and a mismatch fails the fetch (unpacked files removed)."""
+    cache: bool = Field(False, examples=[True])
+    """Fetch once into the stack's shared weights cache (`ml-serving:weightsCache`) instead of into every pod: a
+    ReadWriteMany volume per model filled by a Job, mounted read-only by every replica, so a scale-up starts
+    without a download. s3, gs, hf and https weights."""
+    access_mode: AccessMode | None = Field(None, examples=["ReadOnlyMany"])
+    """`pvc://` only, and required there: the existing claim's access mode, as declared on it. `ReadWriteOnce`
+    attaches to one node, so more than one replica needs `sameNode: true`; `ReadWriteOncePod` admits one pod, which
+    a rolling update (new pod before old) cannot respect."""
+    storage_class: K8sName | None = Field(None, examples=["efs-sc"])
+    """`pvc://` only: the claim's storage class, recorded on the workload (annotation `ml-serving.dev/weights-claim`)
+    for reviewers; not read from the cluster."""
+    same_node: bool = Field(False, examples=[True])
+    """`pvc://` with `ReadWriteOnce`: pin every replica to one node (the one the volume is attached to), so more
+    than one replica can mount it. They share that node's failure."""
 
 
 class Gpu(CatalogModel):
@@ -154,7 +192,11 @@ class Scaling(CatalogModel):
     """Most replicas."""
     metric: ScalingMetric = Field("cpu", examples=["concurrency"])
     """Signal to scale on: `cpu`/`memory` (% of request), `gpu-utilization` (%), `requests-per-second` or
-    `concurrency` (in-flight or queued requests) per replica."""
+    `concurrency` (in-flight or queued requests) per replica; for queue-bound models, `queue-depth` (requests
+    waiting per replica: vLLM `num_requests_waiting`, Triton pending requests, TorchServe queue) or `queue-time`
+    (mean seconds a request waits: Triton queue duration, TorchServe queue latency, vLLM queue time); for LLM
+    latency SLOs, `ttft-p90` (time to first token, p90 seconds, from vLLM's histogram). The runtime's series are in
+    docs/metrics-reference.md."""
     target: Annotated[float, Field(gt=0, le=100_000)] | None = Field(None, examples=[24])
     """Target per replica for `metric`; default 70 for cpu, 80 for memory and gpu-utilization; required for
     requests-per-second and concurrency."""
@@ -268,6 +310,17 @@ class Alerts(CatalogModel):
     """Share of requests failing on the server's side above which `ModelHighErrorRate` fires."""
 
 
+class PolicyException(CatalogModel):
+    """A tier rule this model waives, with the reason (docs/catalog-reference.md#tier-rules)."""
+
+    rule: TierRuleName = Field(examples=["prod-min-replicas"])
+    """The rule's name; only waivable rules are accepted."""
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=500)] = Field(
+        examples=["235B on 8 H100: a second idle replica costs $110/hour; a node loss is an accepted outage"]
+    )
+    """Why the rule is wrong for this model, for reviewers (rendered on the workload and in the summary)."""
+
+
 class ModelSpec(CatalogModel):
     """One served model, as effective in one stack (overrides already applied)."""
 
@@ -317,6 +370,12 @@ class ModelSpec(CatalogModel):
     (spot preferred, on-demand when spot is short). Default: the stack's `gpuNodePool.capacityType` (`spot` there
     means `spot-fallback`). Read today by the capacity planner (`mlserve plan`, docs/capacity-planning.md) to price
     and place each model; the node pools still follow the stack's `gpuNodePool.capacityType`."""
+    policy_exceptions: list[PolicyException] = Field(
+        [], examples=[[{"rule": "prod-min-replicas", "reason": "one replica of 8 H100s is all we can afford"}]]
+    )
+    """Tier rules this model waives, each with its reason; rendered as the annotation
+    `ml-serving.dev/policy-exceptions`, listed by `mlserve render` and flagged by `mlserve diff`. Rules protecting
+    the cluster or secrets (Pod Security, credentials, image pinning, TLS, egress) cannot be waived."""
 
 
 class Model(ModelSpec):

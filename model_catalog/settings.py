@@ -331,6 +331,16 @@ class SecretDeclaration(CatalogModel):
     """source external: create an External Secrets Operator `ExternalSecret` for it (awaited until Ready)."""
 
 
+class WeightsCacheSettings(CatalogModel):
+    """The stack's shared weights cache (docs/big-models.md#a-shared-weights-cache): for each model with
+    `weights.cache: true`, a ReadWriteMany volume filled once by a Job and mounted read-only by every replica, so a
+    scale-up or a replaced pod starts without a download."""
+
+    storage_class: K8sName | None = Field(None, examples=["efs-sc"])
+    """A storage class that provisions ReadWriteMany volumes (EFS, Filestore, Azure Files, CephFS, NFS); omit for
+    no shared cache (models with `weights.cache: true` are then an error in this stack)."""
+
+
 class NetworkSettings(CatalogModel):
     """Egress the models' pods may use."""
 
@@ -375,6 +385,8 @@ class StackSettings(CatalogModel):
         {}, examples=[{"huggingface-token": {"source": "stack", "keys": ["token"]}}]
     )
     """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
+    weights_cache: WeightsCacheSettings = Field(WeightsCacheSettings(), examples=[{"storageClass": "efs-sc"}])
+    """The shared weights cache for models with `weights.cache: true`."""
 
     @model_validator(mode="before")
     @classmethod

@@ -30,6 +30,34 @@ class Downloader:
     that variable."""
 
 
+#: hf:// files a runtime never reads, left out unless the catalog's `weights.exclude` says otherwise: second
+#: checkpoint formats (Llama cards say to skip `original/`: Meta's consolidated .pth shards, as large as the
+#: safetensors), ONNX/OpenVINO/Core ML exports, GGUF quantisations, TensorFlow/Flax weights. PyTorch pickles next
+#: to safetensors are dropped by HF_PREFER_SAFETENSORS instead (a repository with only pickles keeps them).
+HF_DEFAULT_EXCLUDE: dict[str, tuple[str, ...]] = {
+    "vllm": (
+        "original/",
+        "onnx/",
+        "openvino/",
+        "coreml/",
+        "*.onnx",
+        "*.onnx_data",
+        "*.gguf",
+        "*.h5",
+        "*.msgpack",
+        "*.ckpt",
+        "*.tflite",
+        "*.ot",
+    ),
+}
+#: Runtimes that load safetensors when a repository has both: the fetcher leaves out `*.bin`, `*.pt`, `*.pth`.
+HF_PREFER_SAFETENSORS = frozenset({"vllm"})
+
+
+def hf_default_exclude(runtime: str) -> tuple[str, ...]:
+    return HF_DEFAULT_EXCLUDE.get(runtime, ())
+
+
 DOWNLOADERS: dict[str, Downloader] = {
     row.scheme: row
     for row in (

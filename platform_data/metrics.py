@@ -175,7 +175,12 @@ class RuntimeMetrics:
     latency_quantiles: tuple[float, ...] | None = None
     """The quantiles ``latency_quantile`` can answer (a summary's); None: any (a histogram)."""
     queue_depth: str | None = None
-    """Requests waiting for the model, summed over replicas, where the runtime exposes it."""
+    """Requests waiting for the model, summed over replicas, where the runtime exposes it: the `queue-depth` scaling
+    signal."""
+    queue_time: str | None = None
+    """Mean seconds a request waits before the model starts on it (all replicas): the `queue-time` scaling signal."""
+    ttft_quantile: str | None = None
+    """Time-to-first-token quantile ``{q}``, seconds, from a histogram (LLM servers): the `ttft-p90` signal."""
     kv_cache_usage: str | None = None
     """KV-cache usage of the fullest replica (0-1), for LLM servers."""
     gpu_memory_pressure: str | None = None
@@ -196,6 +201,10 @@ class RuntimeMetrics:
 #: INVALID_ARGUMENT or NOT_FOUND and does not count).
 _TF_SERVER_ERRORS = "INTERNAL|UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|UNKNOWN|DATA_LOSS|ABORTED|UNIMPLEMENTED"
 _VLLM_INFERENCE_HANDLERS = "/v1/(chat/completions|completions|embeddings)"
+#: Triton's cumulative queue duration over successful requests: the mean queue wait (microseconds -> seconds).
+_TRITON_QUEUE_TIME = (
+    "sum(rate(nv_inference_queue_duration_us{{sel}}[{w}])) / sum(rate(nv_inference_request_success{{sel}}[{w}])) / 1e6"
+)
 
 RUNTIME_METRICS: dict[str, RuntimeMetrics] = {
     "tensorflow-serving": RuntimeMetrics(
@@ -232,13 +241,8 @@ RUNTIME_METRICS: dict[str, RuntimeMetrics] = {
         in_flight="sum(rate(nv_inference_request_duration_us{{sel}}[{w}])) / 1e6",
         in_flight_note="Little's law on the cumulative request duration (queue plus compute)",
         queue_depth="sum(nv_inference_pending_request_count{{sel}})",
-        extra_graphs=(
-            Graph(
-                "Queue time (mean)",
-                "s",
-                "sum(rate(nv_inference_queue_duration_us{{sel}}[{w}])) / sum(rate(nv_inference_request_success{{sel}}[{w}])) / 1e6",
-            ),
-        ),
+        queue_time=_TRITON_QUEUE_TIME,
+        extra_graphs=(Graph("Queue time (mean)", "s", _TRITON_QUEUE_TIME),),
         exposes=frozenset(
             {
                 "nv_inference_request_success",
@@ -275,6 +279,13 @@ RUNTIME_METRICS: dict[str, RuntimeMetrics] = {
         in_flight="sum(vllm:num_requests_running{{sel}}) + sum(vllm:num_requests_waiting{{sel}})",
         in_flight_note="requests in the running batch plus requests waiting for it",
         queue_depth="sum(vllm:num_requests_waiting{{sel}})",
+        queue_time=(
+            "sum(rate(vllm:request_queue_time_seconds_sum{{sel}}[{w}]))"
+            " / sum(rate(vllm:request_queue_time_seconds_count{{sel}}[{w}]))"
+        ),
+        ttft_quantile=(
+            "histogram_quantile({q}, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{{sel}}[{w}])))"
+        ),
         kv_cache_usage="max(vllm:kv_cache_usage_perc{{sel}})",
         gpu_memory_pressure="max(vllm:kv_cache_usage_perc{{sel}})",
         extra_graphs=(
@@ -314,6 +325,10 @@ RUNTIME_METRICS: dict[str, RuntimeMetrics] = {
         in_flight="sum(rate(ts_inference_latency_microseconds{{sel}}[{w}])) / 1e6",
         in_flight_note="Little's law on the cumulative inference latency counter",
         queue_depth="sum(rate(ts_queue_latency_microseconds{{sel}}[{w}])) / 1e6",
+        queue_time=(
+            "sum(rate(ts_queue_latency_microseconds{{sel}}[{w}]))"
+            " / sum(rate(ts_inference_requests_total{{sel}}[{w}])) / 1e6"
+        ),
         exposes=frozenset(
             {
                 "ts_inference_requests_total",
@@ -369,6 +384,18 @@ def custom_metrics(
         | histogram_series(latency_histogram),
         source="declared by the model's catalog entry (server.metrics)",
     )
+
+
+#: Scaling metrics a runtime serves only if its row has the signal: metric -> the RuntimeMetrics field.
+RUNTIME_SCALING_SIGNALS = {"queue-depth": "queue_depth", "queue-time": "queue_time", "ttft-p90": "ttft_quantile"}
+#: The quantile of the `ttft-p90` signal.
+TTFT_QUANTILE = 0.9
+
+
+def runtimes_with_signal(metric: str) -> list[str]:
+    """Runtimes whose row serves a runtime-specific scaling signal (``RUNTIME_SCALING_SIGNALS``), sorted."""
+    attribute = RUNTIME_SCALING_SIGNALS[metric]
+    return sorted(name for name, row in RUNTIME_METRICS.items() if getattr(row, attribute) is not None)
 
 
 assert set(RUNTIME_METRICS) | {"custom"} == set(RUNTIMES), "every runtime preset needs a row of the metric table"

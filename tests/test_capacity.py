@@ -18,7 +18,7 @@ models:
     scaling: {minReplicas: 2, maxReplicas: 6}
   captioner:
     runtime: triton
-    weights: {uri: "pvc://models/captioner"}
+    weights: {uri: "pvc://models/captioner", accessMode: ReadOnlyMany}
     resources: {cpu: 500m, memory: 2Gi, gpu: {accelerator: nvidia-t4}}
     scaling: {minReplicas: 1, maxReplicas: 3}
 """

@@ -53,7 +53,7 @@ class Hub:
                     self.send_response(401)
                     self.end_headers()
                     return
-                if self.path == "/api/models/org/model/revision/v1":
+                if self.path.split("?")[0] == "/api/models/org/model/revision/v1":
                     body = json.dumps({"siblings": [{"rfilename": n} for n in sorted(hub.files)]}).encode()
                 elif self.path.startswith("/org/model/resolve/v1/"):
                     body = hub.files.get(self.path.removeprefix("/org/model/resolve/v1/"))
