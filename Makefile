@@ -9,7 +9,8 @@ MLSERVE := $(VENV)/bin/mlserve
 STACK ?= dev
 OUT ?= build/$(STACK)
 CATALOG ?=
-STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
+# Every environment's stack; e2e (the local control plane of `make e2e`) is checked by the API server, not here.
+STACKS := $(filter-out e2e,$(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)))
 CATALOG_ARG := $(if $(CATALOG),--catalog $(CATALOG))
 BASE ?= main
 # STACK given on the command line or in the environment: that stack only; otherwise every stack (diff, policy).
@@ -20,14 +21,14 @@ HISTORY ?=
 FORECAST_ARGS ?=
 
 E2E_STATE := build/e2e
-# The stack whose models the e2e control plane's fake nodes are sized for.
-E2E_NODES_STACK ?= prod
+# The stack whose models the e2e control plane's fake nodes are sized for (and labelled for: its node pools).
+E2E_NODES_STACK ?= e2e
 E2E_BIN = $(shell tools/e2e/build.sh --print-bin)
 
 .PHONY: help venv render validate capacity plan forecast forecast-demo diff policy policy-all policy-pack-test \
 	lint-workflows test lint schema golden check-manifests check-all examples bench bench-inputs bench-plan lock clean \
 	dev-cluster dev-images \
-	e2e-build cluster-up cluster-down e2e-dry-run crds fuzz
+	e2e-build cluster-up cluster-down e2e-dry-run e2e e2e-bench crds fuzz
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -130,8 +131,8 @@ examples: venv $(CHECKOV_VENV)/.installed ## render each examples/<name>/ for pr
 crds: venv ## download the pinned upstream CRD schemas into .crds/ (sha256-checked; for a clone without ../shared/crds)
 	$(PY) -m mlserve.crds
 
-bench: venv ## render time and peak memory for 5, 50 and 200-model catalogs (targets in mlserve/bench.py; exit 1 if missed)
-	$(MLSERVE) bench
+bench: venv ## render time and memory of 10, 100 and 1000-model fleets next to the Pulumi floor (BENCH_ARGS="--sizes 10 100 1000 5000"); build/bench/results.json
+	nice -n 10 $(MLSERVE) bench $(BENCH_ARGS)
 
 bench-inputs: venv ## how fast validate and render refuse each hostile YAML catalog (tests/bad_inputs), vs the default catalog
 	$(PY) -m mlserve.bench_inputs
@@ -146,8 +147,8 @@ lock: ## re-resolve constraints.txt from requirements*.txt in a scratch venv
 	  .venv-lock/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)=='; } > constraints.txt
 	rm -rf .venv-lock
 
-e2e-build: ## build the control plane's binaries from Go modules (pinned in tools/e2e/; cached outside the repo)
-	tools/e2e/build.sh kubernetes etcd kwok
+e2e-build: ## build the e2e toolchain from Go modules: control plane, pulumi CLI, Kubernetes provider (pinned in tools/e2e/; cached)
+	tools/e2e/build.sh kubernetes etcd kwok pulumi provider
 
 cluster-up: venv ## start the local control plane (etcd, apiserver, controller-manager, scheduler, kwok) and its nodes
 	tools/e2e/cluster.sh up
@@ -160,6 +161,15 @@ cluster-down: ## stop the local control plane and remove its state
 e2e-dry-run: venv ## server-side dry-run of dev, staging and prod's rendered manifests on the local control plane
 	$(MLSERVE) e2e-dry-run --stack dev --stack staging --stack prod \
 		--kubectl $(E2E_BIN)/kubectl --kubeconfig $(E2E_STATE)/kubeconfig
+
+e2e: venv ## the e2e stack under the real Pulumi engine on the local control plane: up, empty preview, change, destroy, rebuild (not passing yet: docs/e2e.md)
+	tools/e2e/build.sh kubernetes pulumi provider >/dev/null
+	$(MLSERVE) e2e --bin $(E2E_BIN) --state $(E2E_STATE)
+
+E2E_BENCH_SIZES ?= 10 100 500
+e2e-bench: venv ## real-engine preview/up/destroy wall time for 10, 100, 500-model catalogs on the local control plane (E2E_BENCH_SIZES)
+	tools/e2e/build.sh kubernetes pulumi provider >/dev/null
+	$(PY) -m mlserve.e2e_bench --bin $(E2E_BIN) --state $(E2E_STATE) --sizes $(E2E_BENCH_SIZES)
 
 clean: ## remove build output and virtualenvs
 	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) $(WORKFLOWS_VENV) .pytest_cache .ruff_cache

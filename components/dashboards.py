@@ -30,6 +30,7 @@ from .monitoring import (
     signals_for,
     uses_keda,
 )
+from .routing.peers import routed_by_gateway
 from .workload import has_autoscaler
 
 Manifest = dict[str, Any]
@@ -184,6 +185,44 @@ def model_panels(model: str, spec: ModelSpec, settings: StackSettings) -> list[P
         PanelSpec(g.title, g.unit, (Target(g.title, fill(g.expr, **s.selectors, w=ALERT_WINDOW)),))
         for g in s.row.extra_graphs
     ]
+    panels += adapter_panels(model, spec, settings, s)
+    return panels
+
+
+def adapter_panels(model: str, spec: ModelSpec, settings: StackSettings, s: ModelSignals) -> list[PanelSpec]:
+    """Per LoRA adapter: how many replicas are running its requests (vLLM's `vllm:lora_requests_info`, whose
+    `running_lora_adapters` label lists them), and with gateway routing the request rate per served name as the
+    endpoint picker counts it (`inference_objective_request_total` by `model_name`: the base model or an adapter)."""
+    if not spec.adapters:
+        return []
+    sel = s.selectors["sel"]
+    running = tuple(
+        Target(
+            name,
+            f"count(vllm:lora_requests_info{{{sel},running_lora_adapters=~{promql_string(f'(.*,)?{name}(,.*)?')}}})"
+            " or vector(0)",
+        )
+        for name in sorted(spec.adapters)
+    )
+    panels = [
+        PanelSpec(
+            "LoRA adapters: replicas running each",
+            "short",
+            running,
+            "Replicas with requests of the adapter in their running batch (vLLM reports adapters, not per-adapter "
+            "request counts).",
+        )
+    ]
+    if routed_by_gateway(spec, settings):
+        expr = f"sum by (model_name) (rate(inference_objective_request_total{{{sel}}}[{ALERT_WINDOW}]))"
+        panels.append(
+            PanelSpec(
+                "Requests per second by served name (endpoint picker)",
+                "reqps",
+                (Target("{{model_name}}", expr),),
+                "The base model and each adapter, as the request's `model` names them.",
+            )
+        )
     return panels
 
 

@@ -28,6 +28,8 @@ from model_catalog.settings import StackSettings
 from platform_data.accelerators import ACCELERATORS, Accelerator, InstanceType
 from platform_data.prices import ON_DEMAND_USD_PER_HOUR
 
+from .lora import adapters_volume_bytes
+from .multinode.lws import group_size
 from .workload import FETCH_RESOURCES, deployment_timeout_seconds, drain_seconds, gpus_per_pod, weights_volume_bytes
 
 #: Extra replicas a rollout runs at once (the Deployment strategy's maxSurge in components/workload.py).
@@ -61,6 +63,8 @@ class ModelDemand:
     worst_start_seconds: int
     """Node, image pull, weight download and load budget, plus the drain: how long a replacement replica may take
     before the one it replaces is killed."""
+    group_size: int = 1
+    """Pods per catalog replica (a multi-node LeaderWorkerSet group); min/max_replicas above count pods."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,8 @@ def replica_shape(spec: ModelSpec) -> ReplicaShape:
     res = spec.resources
     cpu = cpu_millicores(res.cpu)
     memory = byte_count(res.memory)
-    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec)
-    if weights_volume_bytes(spec):
+    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec) + adapters_volume_bytes(spec)
+    if weights_volume_bytes(spec) or spec.adapters:
         cpu = max(cpu, cpu_millicores(FETCH_RESOURCES["cpu"]))
         memory = max(memory, byte_count(FETCH_RESOURCES["memory"]))
         ephemeral = max(ephemeral, byte_count(FETCH_RESOURCES["ephemeral-storage"]))
@@ -100,12 +104,32 @@ def replica_shape(spec: ModelSpec) -> ReplicaShape:
 
 
 def model_demand(model: str, spec: ModelSpec) -> ModelDemand:
+    # A multi-node replica is a group of pods, one per node (components/multinode/lws.py): capacity, pool limits and
+    # cost count every pod of every group, so a group is never half-provisioned.
+    pods = group_size(spec)
     return ModelDemand(
         model=model,
         shape=replica_shape(spec),
-        min_replicas=spec.scaling.min_replicas,
-        max_replicas=spec.scaling.max_replicas,
+        min_replicas=spec.scaling.min_replicas * pods,
+        max_replicas=spec.scaling.max_replicas * pods,
         worst_start_seconds=deployment_timeout_seconds(spec) + drain_seconds(spec),
+        group_size=pods,
+    )
+
+
+def canary_demand(model: str, spec: ModelSpec) -> ModelDemand:
+    """A model's canary (components/canary.py): its own fixed replicas, as its own row of the plan."""
+    from .canary import canary_name, canary_spec  # canary builds on the workload, as this module does
+
+    canary = spec.rollout.canary
+    assert canary is not None
+    tried = canary_spec(spec)
+    return ModelDemand(
+        model=canary_name(model),
+        shape=replica_shape(tried),
+        min_replicas=canary.replicas,
+        max_replicas=canary.replicas,
+        worst_start_seconds=deployment_timeout_seconds(tried) + drain_seconds(tried),
     )
 
 
@@ -232,6 +256,8 @@ def plan_capacity(
         spec = models[model]
         if spec.enabled and spec.resources.gpu is not None:
             by_accelerator.setdefault(spec.resources.gpu.accelerator, []).append(model_demand(model, spec))
+            if spec.rollout.canary is not None:
+                by_accelerator[spec.resources.gpu.accelerator].append(canary_demand(model, spec))
     plans: dict[str, AcceleratorPlan] = {}
     for name in sorted(by_accelerator):
         accelerator = ACCELERATORS[name]

@@ -25,6 +25,7 @@ from model_catalog.settings import StackSettings
 from platform_data import pins
 from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
+from .capacity_pools import PoolPlan, pool_plans, pool_suffix
 from .device_plugin import CONFIG_LABEL, RELEASE_SUFFIX, DevicePlugin, DevicePluginArgs
 from .gpu_capacity import AcceleratorPlan, plan_capacity
 from .kube import await_ready, register
@@ -71,17 +72,14 @@ def node_labels(settings: StackSettings, plan: AcceleratorPlan) -> dict[str, str
     return labels
 
 
-def capacity_types(settings: StackSettings) -> list[str]:
-    """Spot stacks allow on-demand as fallback (Karpenter prefers spot when both are allowed): scarce GPU spot
-    capacity must not leave a model pending. On-demand stacks allow nothing else."""
-    if settings.gpu_node_pool.capacity_type == "spot":
-        return ["spot", "on-demand"]
-    return ["on-demand"]
-
-
-def node_pool_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manifest:
+def node_pool_manifest(
+    settings: StackSettings, plan: AcceleratorPlan, capacity_type: str = "on-demand", weight: int | None = None
+) -> Manifest:
+    """One accelerator's pool of one capacity type (components/capacity_pools.py): on-demand ``<ns>-<accelerator>``,
+    spot ``<ns>-<accelerator>-spot``; ``weight``: Karpenter's preference between the two (spot higher)."""
     accelerator = plan.accelerator
-    name = pool_name(settings, accelerator.name)
+    node_class = pool_name(settings, accelerator.name)
+    name = node_class + pool_suffix(capacity_type)
     pools = settings.gpu_node_pool
     requirements = [
         # Exactly the instance types that hold a replica within the limit; also tells a100 from a100-80gb.
@@ -92,7 +90,7 @@ def node_pool_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manife
             "operator": "In",
             "values": [str(accelerator.karpenter_gpu_memory_mib)],
         },
-        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": capacity_types(settings)},
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [capacity_type]},
         {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
     ]
@@ -106,7 +104,7 @@ def node_pool_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manife
                 "duration": DRIFT_FREEZE_DURATION,
             }
         )
-    return {
+    pool: Manifest = {
         "apiVersion": "karpenter.sh/v1",
         "kind": "NodePool",
         "metadata": await_ready(
@@ -117,7 +115,7 @@ def node_pool_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manife
             "template": {
                 "metadata": {"labels": node_labels(settings, plan)},
                 "spec": {
-                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": name},
+                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class},
                     "requirements": requirements,
                     "taints": [{"key": GPU_TAINT_KEY, "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}],
                     "expireAfter": pools.expire_after,
@@ -134,6 +132,9 @@ def node_pool_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manife
             },
         },
     }
+    if weight is not None:
+        pool["spec"]["weight"] = weight
+    return pool
 
 
 def node_class_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manifest:
@@ -188,12 +189,18 @@ def node_class_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manif
     }
 
 
-def device_plugin_args(settings: StackSettings, plans: dict[str, AcceleratorPlan]) -> DevicePluginArgs:
+def device_plugin_args(
+    settings: StackSettings, plans: dict[str, AcceleratorPlan], pools_by_type: dict[str, tuple[PoolPlan, ...]]
+) -> DevicePluginArgs:
     """Where the device plugin runs: the stack's Karpenter pools by name, or the declared existing GPU nodes."""
     pools = settings.gpu_node_pool
     tolerations: list[Manifest] = []
     if pools.provider == "karpenter":
-        names = [pool_name(settings, accelerator) for accelerator in sorted(plans)]
+        names = [
+            pool_name(settings, accelerator) + pool_suffix(p.capacity_type)
+            for accelerator in sorted(pools_by_type)
+            for p in pools_by_type[accelerator]
+        ]
         terms = [{"matchExpressions": [{"key": NODEPOOL_LABEL, "operator": "In", "values": names}]}]
     else:
         terms = []
@@ -237,33 +244,39 @@ class GpuNodePool(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         settings = args.settings
         self.plans = plan_capacity(settings, args.models, args.planned_gpus)
+        self.pool_plans = pool_plans(settings, args.models, args.planned_gpus)
         self.node_classes: dict[str, pulumi.CustomResource] = {}
         self.node_pools: dict[str, pulumi.CustomResource] = {}
         if settings.gpu_node_pool.provider == "karpenter":
             for accelerator, plan in self.plans.items():
+                # One node class per accelerator, sized for every model on it; its pools share it.
                 node_class = register(
                     f"{name}-{accelerator}-node-class",
                     node_class_manifest(settings, plan),
                     pulumi.ResourceOptions(parent=self),
                 )
                 self.node_classes[accelerator] = node_class
-                self.node_pools[accelerator] = register(
-                    f"{name}-{accelerator}-node-pool",
-                    node_pool_manifest(settings, plan),
-                    pulumi.ResourceOptions(parent=self, depends_on=[node_class]),
-                )
+                for pool in self.pool_plans[accelerator]:
+                    key = accelerator + pool_suffix(pool.capacity_type)
+                    self.node_pools[key] = register(
+                        f"{name}-{key}-node-pool",
+                        node_pool_manifest(settings, pool.plan, pool.capacity_type, pool.weight),
+                        pulumi.ResourceOptions(parent=self, depends_on=[node_class]),
+                    )
         self.device_plugin = None
         if settings.gpu_node_pool.install_device_plugin and self.plans:
             self.device_plugin = DevicePlugin(
                 f"{name}-device-plugin",
-                device_plugin_args(settings, self.plans),
+                device_plugin_args(settings, self.plans, self.pool_plans),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs(
             {
                 "accelerators": sorted(self.plans),
                 "gpuLimits": {
-                    a: p.gpu_limit for a, p in self.plans.items() if settings.gpu_node_pool.provider == "karpenter"
+                    a + pool_suffix(p.capacity_type): p.plan.gpu_limit
+                    for a, pools in self.pool_plans.items()
+                    for p in pools
                 },
             }
         )

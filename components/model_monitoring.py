@@ -15,6 +15,7 @@ import pulumi
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 
+from .canary import canary_rules
 from .dashboards import dashboard_config_map, model_dashboard
 from .kube import register
 from .labels import model_labels
@@ -60,6 +61,11 @@ class ModelMonitoring(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=args.stack.dashboards_ready),
         )
+        self.canary_rules = None
+        if spec.rollout.canary is not None:
+            self.canary_rules = register(
+                f"{name}-canary-alert-rules", canary_rules(model, spec, settings, labels), after_operator
+            )
         self.scaled_object = None
         manifest = scaled_object(model, spec, settings, labels)
         if manifest is not None:

@@ -15,6 +15,7 @@ import pulumi
 from model_catalog.schema import ModelSpec
 from model_catalog.settings import StackSettings
 
+from .canary import canary_deployment
 from .kube import register
 from .workload import AUTOSCALED_FIELDS, build_model_objects, has_autoscaler, weights_cache_objects
 
@@ -76,15 +77,36 @@ class ModelService(pulumi.ComponentResource):
             )
             self.weights_cache.append(resource)
             prerequisites.append(resource)
+        # A multi-node model's workload is a LeaderWorkerSet (components/multinode/lws.py).
+        role = "leader-worker-set" if objects.deployment["kind"] == "LeaderWorkerSet" else "deployment"
         self.deployment = register(
-            f"{name}-deployment",
+            f"{name}-{role}",
             objects.deployment,
             pulumi.ResourceOptions(
                 parent=self,
                 depends_on=prerequisites,
-                ignore_changes=AUTOSCALED_FIELDS if has_autoscaler(args.spec) else None,
+                # A spot-fallback model's floor has a fixed size; its spot Deployment is the autoscaled one.
+                ignore_changes=AUTOSCALED_FIELDS if has_autoscaler(args.spec) and objects.spot is None else None,
             ),
         )
+        self.spot_deployment = None
+        if objects.spot is not None:
+            self.spot_deployment = register(
+                f"{name}-spot-deployment",
+                objects.spot.spot_deployment,
+                pulumi.ResourceOptions(parent=self, depends_on=prerequisites, ignore_changes=AUTOSCALED_FIELDS),
+            )
+            register(f"{name}-spot-pdb", objects.spot.spot_pdb, child)
+        self.canary = None
+        if args.spec.rollout.canary is not None:
+            # A second, small Deployment beside the stable one (components/canary.py).
+            self.canary = register(
+                f"{name}-canary-deployment",
+                canary_deployment(
+                    args.model, args.spec, args.image, args.settings, args.release, args.image_pull_secrets
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
+            )
         self.service = register(f"{name}-service", objects.service, child)
         self.network_policy = register(f"{name}-network-policy", objects.network_policy, child)
         after_deployment = pulumi.ResourceOptions(parent=self, depends_on=[self.deployment])

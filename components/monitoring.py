@@ -20,8 +20,10 @@ from platform_data import metrics as table
 from platform_data import pins
 from platform_data.metrics import MODEL_LABEL, RuntimeMetrics, fill, promql_string
 
+from . import capacity_placement
 from .kube import await_ready
 from .labels import platform_labels, selector_labels
+from .multinode import lws
 from .namespace import ip_peers, namespace_manifest, namespace_peer, network_policy, platform_namespace_policies
 from .workload import (
     PROMETHEUS_POD_LABELS,
@@ -246,7 +248,19 @@ def pod_monitor(model: str, spec: ModelSpec, settings: StackSettings, labels: di
                     "port": view.metrics_port,
                     "path": view.metrics_path,
                     "interval": settings.monitoring.scrape_interval,
-                    "relabelings": [{"action": "replace", "targetLabel": MODEL_LABEL, "replacement": model}],
+                    "relabelings": [{"action": "replace", "targetLabel": MODEL_LABEL, "replacement": model}]
+                    + (
+                        # With a canary: series say which pods they come from (rollout="canary", or empty).
+                        [
+                            {
+                                "action": "replace",
+                                "sourceLabels": ["__meta_kubernetes_pod_label_ml_serving_dev_rollout"],
+                                "targetLabel": "rollout",
+                            }
+                        ]
+                        if spec.rollout.canary is not None
+                        else []
+                    ),
                 }
             ],
         },
@@ -423,6 +437,13 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
     signals = signals_for(model, spec, settings.environment.namespace)
     slow_start = spec.resources.gpu is not None
     to_zero = scaling.min_replicas == 0
+    query = signals.scaling_signal(scaling.metric)
+    target, min_replicas, max_replicas = model, scaling.min_replicas, scaling.max_replicas
+    if capacity_placement.has_floor(spec, settings):
+        # Spot with an on-demand floor: KEDA scales the spot Deployment on the load above what the floor carries.
+        target = capacity_placement.spot_deployment_name(model)
+        query = capacity_placement.spot_scaling_query(query, spec)
+        min_replicas, max_replicas = 0, capacity_placement.spot_replicas(spec)
     triggers: list[Manifest] = [
         {
             "type": "prometheus",
@@ -432,7 +453,7 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
             "metricType": "Value" if scaling.metric in WHOLE_MODEL_METRICS else "AverageValue",
             "metadata": {
                 "serverAddress": prometheus_url(settings),
-                "query": signals.scaling_signal(scaling.metric),
+                "query": query,
                 "threshold": f"{scaling_target(spec):g}",
                 # No series is normal at zero replicas; otherwise it means a broken scrape, and an error makes KEDA
                 # fall back (below) instead of scaling down on a missing signal.
@@ -457,15 +478,19 @@ def scaled_object(model: str, spec: ModelSpec, settings: StackSettings, labels: 
             {"name": model, "namespace": settings.environment.namespace, "labels": labels}, SCALED_OBJECT_READY_SECONDS
         ),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
-            "minReplicaCount": scaling.min_replicas,
-            "maxReplicaCount": scaling.max_replicas,
+            "scaleTargetRef": (
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}
+                if target != model
+                else lws.scale_target(model, spec)
+            ),
+            "minReplicaCount": min_replicas,
+            "maxReplicaCount": max_replicas,
             "pollingInterval": 15,
             # Idle time before scaling to zero (only used when minReplicaCount is 0).
             "cooldownPeriod": 600 if slow_start else 300,
             "fallback": {
                 "failureThreshold": 3,
-                "replicas": max(scaling.min_replicas, 1),
+                "replicas": max(min_replicas, 1),
                 "behavior": "currentReplicasIfHigher",
             },
             "advanced": {

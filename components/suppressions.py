@@ -70,6 +70,13 @@ SUPPRESSIONS: dict[str, Suppression] = {
         "dev policy runs a prebuilt image by tag; IfNotPresent lets a local cluster start it without a registry "
         "round-trip (staging and prod run images by digest)",
     ),
+    "epp-api-token": Suppression(
+        "CKV_K8S_38",
+        "Ensure that Service Account Tokens are only mounted where necessary",
+        "the endpoint picker Deployments of gateway-inference routing (`<model>-epp`)",
+        "the endpoint picker watches its InferencePool, the pool's pods and InferenceObjectives through the API "
+        "server, so it needs its token; its Role grants only get/list/watch on those, in the models' namespace",
+    ),
 }
 
 

@@ -25,8 +25,11 @@ from platform_data.accelerators import GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT
 from platform_data.downloaders import CREDENTIALS_DIR, DOWNLOADERS, FETCHER_DIR, FETCHER_FILE
 from platform_data.runtimes import CACHE_DIR, CONFIG_DIR, MODEL_ROOT, RUNTIMES, Port, Probe, RuntimePreset
 
+from . import capacity_placement, lora
 from .labels import model_labels, selector_labels
+from .multinode import lws
 from .namespace import DNS_EGRESS, ip_peers
+from .routing.peers import model_ingress_rules, routed_by_gateway
 from .suppressions import checkov_annotations
 from .weights import cache
 from .weights.fetch import fetch_options
@@ -71,6 +74,8 @@ class ModelObjects:
     hpa: Manifest | None
     pdb: Manifest | None
     ingress: Manifest | None
+    spot: capacity_placement.FloorSplit | None = None
+    """A spot-fallback model's spot Deployment and per-track disruption budgets (components/capacity_placement.py)."""
 
 
 def gpu_placement(settings: StackSettings, accelerator: str) -> GpuPlacement:
@@ -173,6 +178,7 @@ def _fill(template: str, model: str, spec: ModelSpec) -> str:
         template.replace("{model_dir}", model_dir(model))
         .replace("{model}", model)
         .replace("{tensor_parallelism}", str(gpu.tensor_parallelism if gpu else 1))
+        .replace("{pipeline_parallelism}", str(gpu.pipeline_parallelism if gpu else 1))
         .replace("{config_dir}", CONFIG_DIR)
     )
 
@@ -217,7 +223,7 @@ def config_files(model: str, spec: ModelSpec) -> dict[str, str]:
     """The model's ConfigMap data: runtime config files, and the weight fetcher when its scheme uses it."""
     data = {name: _fill(content, model, spec) for name, content in RUNTIMES[spec.runtime].config_files}
     downloader = _downloader(spec)
-    if downloader is not None and downloader.uses_fetcher:
+    if (downloader is not None and downloader.uses_fetcher) or lora.needs_fetcher(spec):
         data[FETCHER_FILE] = _fetcher_source()
     return data
 
@@ -274,6 +280,10 @@ def _volumes_and_mounts(
             secret = {"secretName": spec.weights.credentials_secret, "defaultMode": 0o440}
             volumes.append({"name": "weights-credentials", "secret": secret})
             fetch.append({"name": "weights-credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True})
+    adapters = lora.volume(spec)
+    if adapters is not None:
+        volumes.append(adapters[0])
+        server.append(adapters[1])
     shm = shm_bytes(spec)
     if shm:
         volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": format_mebibytes(shm)}})
@@ -338,7 +348,7 @@ def _fetch_container(model: str, spec: ModelSpec) -> Manifest | None:
 
 def _resources(spec: ModelSpec) -> Manifest:
     res = spec.resources
-    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec)
+    ephemeral = byte_count(res.ephemeral_storage) + weights_volume_bytes(spec) + lora.adapters_volume_bytes(spec)
     # Guaranteed QoS: limits equal requests for cpu and memory. Inference latency suffers from CPU throttling only
     # when requests are undersized; equal limits make the pod's cost predictable, keep it last in line for
     # eviction, and let a static CPU manager pin whole cores. /dev/shm is counted inside the memory figure.
@@ -374,7 +384,7 @@ def _server_container(model: str, spec: ModelSpec, image: Any, view: RuntimePres
     if view.command:
         container["command"] = [_fill(part, model, spec) for part in view.command]
     if view.args:
-        container["args"] = [_fill(part, model, spec) for part in view.args]
+        container["args"] = [_fill(part, model, spec) for part in view.args] + lora.server_args(spec)
     return container
 
 
@@ -498,6 +508,12 @@ def pod_template(
         pod["topologySpreadConstraints"] = _spread(model)[:1]
     if fetch is not None:
         pod["initContainers"] = [fetch]
+    if spec.adapters:
+        # LoRA adapters download beside the weights, each into its own directory (components/lora.py).
+        fetcher = any(v.get("name") == "fetcher" for v in volumes)
+        pod["initContainers"] = pod.get("initContainers", []) + lora.fetch_containers(
+            spec, settings, FETCH_RESOURCES, container_security_context(), fetcher
+        )
     if image_pull_secrets:
         # Only pods whose image lives in a registry that needs credentials (components/registry.py).
         pod["imagePullSecrets"] = list(image_pull_secrets)
@@ -579,6 +595,29 @@ def build_model_objects(
     deployment_spec["replicas"] = (
         max(spec.scaling.min_replicas, 1) if has_autoscaler(spec) else spec.scaling.min_replicas
     )
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(model, namespace, labels, deployment_annotations),
+        "spec": deployment_spec,
+    }
+    where = capacity_placement.placement(spec, settings)
+    disruption_budget = pdb(model, spec, namespace, labels)
+    spot = None
+    if where == capacity_placement.SPOT_FALLBACK and not lws.is_multinode(spec):
+        spot = capacity_placement.split_floor(model, spec, deployment, disruption_budget)
+        disruption_budget = spot.floor_pdb
+    elif where is not None:
+        # (A multi-node spot-fallback model is refused by the catalog checks.)
+        capacity_placement.place_pod(deployment_spec["template"], where)
+    service_selector = selector_labels(model)
+    if lws.is_multinode(spec):
+        # One replica is a group of pods across nodes (components/multinode/lws.py): the Service reaches leaders.
+        deployment_annotations["pulumi.com/waitFor"] = lws.WAIT_FOR_AVAILABLE
+        deployment = lws.leader_worker_set(
+            deployment["metadata"], deployment_spec["template"], spec, deployment_spec["replicas"]
+        )
+        service_selector = {**service_selector, lws.WORKER_INDEX_LABEL: "0"}
     data = config_files(model, spec)
     return ModelObjects(
         service_account=service_account(model, namespace, labels, settings),
@@ -592,19 +631,14 @@ def build_model_objects(
             if data
             else None
         ),
-        deployment={
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _metadata(model, namespace, labels, deployment_annotations),
-            "spec": deployment_spec,
-        },
+        deployment=deployment,
         service={
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": _metadata(model, namespace, labels),
             "spec": {
                 "type": "ClusterIP",
-                "selector": selector_labels(model),
+                "selector": service_selector,
                 "ports": [
                     {"name": p.name, "port": p.number, "targetPort": p.name, "protocol": "TCP"} for p in view.ports
                 ],
@@ -612,8 +646,10 @@ def build_model_objects(
         },
         network_policy=network_policy(model, spec, settings, labels, view),
         hpa=hpa(model, spec, namespace, labels),
-        pdb=pdb(model, spec, namespace, labels),
-        ingress=ingress(model, spec, settings, labels, view),
+        pdb=disruption_budget,
+        # A vLLM model of a gateway-inference stack is public through its HTTPRoute (components/routing/).
+        ingress=None if routed_by_gateway(spec, settings) else ingress(model, spec, settings, labels, view),
+        spot=spot,
     )
 
 
@@ -632,7 +668,7 @@ def hpa(model: str, spec: ModelSpec, namespace: str, labels: dict[str, str]) -> 
         "kind": "HorizontalPodAutoscaler",
         "metadata": _metadata(model, namespace, labels),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model},
+            "scaleTargetRef": lws.scale_target(model, spec),
             "minReplicas": spec.scaling.min_replicas,
             "maxReplicas": spec.scaling.max_replicas,
             "metrics": [
@@ -707,7 +743,11 @@ def network_policy(
             "podSelector": {"matchLabels": dict(client.pod_labels)},
         }
         ingress_rules.append({"from": [peer], "ports": _port_refs(view, *serving)})
-    if spec.exposure.type == "public":
+    if routed_by_gateway(spec, settings):
+        # Requests come through the Gateway's proxies; the model's endpoint picker scrapes its metrics.
+        numbers = {p.name: p.number for p in view.ports}
+        ingress_rules += model_ingress_rules(model, spec, settings, view.ports[0].number, numbers[view.metrics_port])
+    elif spec.exposure.type == "public":
         ingress_rules.append(
             {
                 "from": [
@@ -737,7 +777,11 @@ def network_policy(
             }
         )
     egress: list[Manifest] = [dict(DNS_EGRESS)]
-    if weights_volume_bytes(spec):
+    if lws.is_multinode(spec):
+        within_group = lws.intra_group_rules(selector_labels(model))
+        ingress_rules.append(within_group[0])
+        egress.append(within_group[1])
+    if weights_volume_bytes(spec) or spec.adapters:
         # The download's egress. NetworkPolicy selects pods, not containers: the serving container can reach these
         # destinations too, which is why prod must declare them (docs/security.md#networking).
         egress.append(weights_egress(settings))

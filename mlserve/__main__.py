@@ -80,5 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def console() -> None:
+    """The ``mlserve`` command (and ``python -m mlserve``): ``main()`` as a one-shot process, with the batch
+    interpreter settings (mlserve/interpreter.py: collector thresholds for a render, no teardown once the output is
+    written). Tests call ``main()`` in-process, with the interpreter's defaults."""
+    from . import interpreter
+
+    interpreter.BATCH = True
+    interpreter.exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

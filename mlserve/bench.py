@@ -1,72 +1,306 @@
-"""Benchmark: render time and peak memory against catalog size (``mlserve bench``, ``make bench``).
+"""Benchmark: render time and memory against fleet size, next to the Pulumi floor (``mlserve bench``, ``make bench``).
 
-Each size renders a synthetic catalog (the real models.yaml entries, repeated under new names) for the prod stack
-in a fresh subprocess, so the numbers include interpreter and SDK start-up and nothing is shared between runs.
-Targets (checked here, not in the test suite): a 200-model prod stack renders in under 60 s within 2 GiB.
+Per size, a realistic fleet (mlserve/fleet.py, deterministic by seed) is rendered for the prod stack by
+``mlserve render`` in a fresh process, and the same resources (read back from that render) are registered by the
+two floor programs of mlserve/bench_floor.py in fresh processes: ``typed`` (pulumi_kubernetes classes) and ``raw``
+(plain ``pulumi.CustomResource``), under the same mock engine and interpreter settings, with none of our code.
+
+Runs are interleaved (repetition 1: every size's render, typed floor, raw floor; then repetition 2, ...), so a
+drift of the host's speed hits all of them alike, and each figure is the median over the repetitions (default 3).
+Ratios (ours over the floor, t(1000) over t(100)) are medians of the ratios within each repetition: on a shared
+machine they are far steadier than the absolute times. Wall-clock seconds include interpreter start-up and imports
+for all three; the floor's reading of its input file is subtracted. CPU seconds (user + system of the process) are
+recorded too. Peak RSS is the process's high-water mark (``wait4``).
+
+Results: ``build/bench/results.json`` and a table; targets (TARGETS, issue 16) are checked here, never in tests.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import json
-import resource
+import os
+import platform
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from .fleet import SEED, fleet
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SIZES = (5, 50, 200)
-TARGET_SECONDS = {200: 60.0}
-TARGET_RSS_MIB = {200: 2048}
+SIZES = (10, 100, 1000)
+REPEAT = 3
+STACK = "prod"
+
+#: The targets of issue 16 (2 cores): ratio to the typed floor, peak RSS, seconds, scaling between sizes.
+TARGET_RATIO = {1000: 1.3}
+TARGET_RSS_MB = {1000: 1024, 5000: 3072}
+TARGET_SECONDS = {5000: 180.0}
+TARGET_VALIDATE_SECONDS = {5000: 2.0}
+TARGET_SCALING = ((100, 1000), 10.5)
+TARGET_DEFAULT_SECONDS = 2.0
 
 
-def synthetic_catalog(models: int, project_dir: Path = PROJECT_DIR) -> dict:
-    base = yaml.safe_load((project_dir / "models.yaml").read_text(encoding="utf-8"))
-    entries = list(base["models"].items())
-    catalog = {"version": 1, "models": {}}
-    for i in range(models):
-        name, entry = entries[i % len(entries)]
-        catalog["models"][f"{name[:30]}-{i}"] = copy.deepcopy(entry)
-    return catalog
+@dataclass
+class Sample:
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    phases: dict[str, float]
 
 
-def measure(models: int, stack: str, project_dir: Path = PROJECT_DIR) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        catalog = Path(tmp) / "models.yaml"
-        catalog.write_text(yaml.safe_dump(synthetic_catalog(models, project_dir), sort_keys=False), encoding="utf-8")
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Run ``command``; its wall seconds, CPU seconds and peak RSS (MB) from wait4, and its stderr."""
+    with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mlserve",
-                "render",
-                "--stack",
-                stack,
-                "--catalog",
-                str(catalog),
-                "--out",
-                f"{tmp}/out",
-            ],
-            cwd=project_dir,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
-        rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if result.returncode != 0:
-            raise SystemExit(f"render of {models} models failed:\n{result.stderr}")
-        document = json.loads((Path(tmp) / "out" / "resources.json").read_text())
-        return {
-            "models": models,
-            "resources": len(document["resources"]),
-            "seconds": round(seconds, 2),
-            # ru_maxrss of children is the largest child so far; sizes run in increasing order.
-            "peak_rss_mib": round(max(rss_mib, before / 1024)),
-        }
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        text = errors.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit {process.returncode}):\n{text[-4000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["MLSERVE_PROGRESS"] = "0"
+    env.pop("PULUMI_CONFIG", None)
+    env.pop("PULUMI_CONFIG_SECRET_KEYS", None)
+    return env
+
+
+def render_sample(catalog: Path, out: Path, project_dir: Path, stack: str = STACK) -> Sample:
+    timings = out.parent / f"{out.name}.timings.json"
+    command = [sys.executable, "-m", "mlserve", "render", "--stack", stack, "--catalog", str(catalog)]
+    command += ["--out", str(out), "--timings", str(timings)]
+    seconds, cpu, rss, _ = _run(command, project_dir, _environment())
+    phases = json.loads(timings.read_text(encoding="utf-8"))
+    return Sample(seconds, cpu, rss, phases)
+
+
+def floor_sample(mode: str, floor_input: Path, project_dir: Path, stack: str = STACK) -> Sample:
+    timings = floor_input.parent / f"floor-{mode}.timings.json"
+    command = [sys.executable, "-m", "mlserve.bench_floor", "--mode", mode, "--input", str(floor_input)]
+    from model_catalog.settings import PROJECT
+
+    command += ["--timings", str(timings), "--stack", stack, "--project", PROJECT]
+    seconds, cpu, rss, _ = _run(command, project_dir, _environment())
+    phases = json.loads(timings.read_text(encoding="utf-8"))
+    return Sample(seconds - phases["load_input_s"], cpu, rss, phases)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on: CPU, cores, memory, load, versions."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    with contextlib.suppress(ValueError, OSError):
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)
+    from importlib.metadata import version
+
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "pulumi": version("pulumi"),
+        "pulumi_kubernetes": version("pulumi-kubernetes"),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _phases(samples: list[Sample]) -> dict[str, float]:
+    names = [k for k, v in samples[0].phases.items() if isinstance(v, float)]
+    return {name: round(_median([s.phases[name] for s in samples]), 2) for name in names}
+
+
+def summarize(size: int, ours: list[Sample], typed: list[Sample], raw: list[Sample]) -> dict[str, Any]:
+    first = ours[0].phases
+    return {
+        "models": size,
+        "resources": first["resources"],
+        "objects": first["objects"],
+        "seconds": round(_median([s.seconds for s in ours]), 2),
+        "floor_seconds": round(_median([s.seconds for s in typed]), 2),
+        "raw_floor_seconds": round(_median([s.seconds for s in raw]), 2),
+        "ratio": round(_median([o.seconds / t.seconds for o, t in zip(ours, typed, strict=True)]), 2),
+        "raw_ratio": round(_median([o.seconds / r.seconds for o, r in zip(ours, raw, strict=True)]), 2),
+        "cpu_seconds": round(_median([s.cpu_seconds for s in ours]), 2),
+        "floor_cpu_seconds": round(_median([s.cpu_seconds for s in typed]), 2),
+        "raw_floor_cpu_seconds": round(_median([s.cpu_seconds for s in raw]), 2),
+        "cpu_ratio": round(_median([o.cpu_seconds / t.cpu_seconds for o, t in zip(ours, typed, strict=True)]), 2),
+        "peak_rss_mb": round(max(s.peak_rss_mb for s in ours)),
+        "floor_peak_rss_mb": round(max(s.peak_rss_mb for s in typed)),
+        "raw_floor_peak_rss_mb": round(max(s.peak_rss_mb for s in raw)),
+        "phases": _phases(ours),
+        "floor_phases": _phases(typed),
+        "raw_floor_phases": _phases(raw),
+        "runs": {
+            "seconds": [round(s.seconds, 2) for s in ours],
+            "floor_seconds": [round(s.seconds, 2) for s in typed],
+            "raw_floor_seconds": [round(s.seconds, 2) for s in raw],
+        },
+    }
+
+
+def targets(rows: dict[int, dict[str, Any]], scaling: float | None, default_seconds: float | None) -> list[dict]:
+    """Each target that applies to the sizes measured: what, the measured value, the limit, met or not."""
+    checks: list[dict[str, Any]] = []
+
+    def check(what: str, value: float | None, limit: float) -> None:
+        if value is not None:
+            checks.append({"target": what, "value": value, "limit": limit, "met": value <= limit})
+
+    for size, limit in TARGET_RATIO.items():
+        if size in rows:
+            check(f"{size} models: render / typed floor", rows[size]["ratio"], limit)
+    for size, limit in TARGET_RSS_MB.items():
+        if size in rows:
+            check(f"{size} models: peak RSS MB", rows[size]["peak_rss_mb"], limit)
+    for size, limit in TARGET_SECONDS.items():
+        if size in rows:
+            check(f"{size} models: seconds", rows[size]["seconds"], limit)
+    for size, limit in TARGET_VALIDATE_SECONDS.items():
+        if size in rows:
+            check(f"{size} models: validation seconds", rows[size]["phases"]["validate_s"], limit)
+    (low, high), limit = TARGET_SCALING
+    check(f"t({high}) / t({low}), paired", scaling, limit)
+    check("default catalog (prod), warm, seconds", default_seconds, TARGET_DEFAULT_SECONDS)
+    return checks
+
+
+def run_bench(
+    sizes: list[int],
+    repeat: int = REPEAT,
+    project_dir: Path = PROJECT_DIR,
+    out_dir: Path | None = None,
+    seed: int = SEED,
+    log: Any = None,
+) -> dict[str, Any]:
+    """Measure every size ``repeat`` times, interleaved; return (and write) the results document."""
+
+    def say(text: str) -> None:
+        if log is not None:
+            print(text, file=log, flush=True)
+
+    out_dir = out_dir or project_dir / "build" / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
+    samples: dict[int, dict[str, list[Sample]]] = {n: {"ours": [], "typed": [], "raw": []} for n in sizes}
+    default_runs: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="mlserve-bench-") as tmp:
+        work = Path(tmp)
+        catalogs = {}
+        for size in sizes:
+            catalogs[size] = work / f"fleet-{size}.yaml"
+            catalogs[size].write_text(yaml.safe_dump(fleet(size, seed), sort_keys=False), encoding="utf-8")
+        default_catalog = project_dir / "models.yaml"
+        render_sample(default_catalog, work / "default", project_dir)  # warms the file cache
+        for rep in range(repeat):
+            sample = render_sample(default_catalog, work / "default", project_dir)
+            default_runs.append(sample.seconds)
+            for size in sizes:
+                say(f"repetition {rep + 1}/{repeat}: {size} models: render")
+                out = work / f"render-{size}"
+                samples[size]["ours"].append(render_sample(catalogs[size], out, project_dir))
+                floor_file = work / f"floor-{size}.json"
+                if rep == 0:
+                    from .bench_floor import floor_input
+
+                    floor_file.write_text(json.dumps(floor_input(out)), encoding="utf-8")
+                shutil.rmtree(out, ignore_errors=True)
+                for mode in ("typed", "raw"):
+                    say(f"repetition {rep + 1}/{repeat}: {size} models: {mode} floor")
+                    samples[size][mode].append(floor_sample(mode, floor_file, project_dir))
+                (out_dir / "results.json").write_text(
+                    json.dumps(_document(samples, default_runs, seed, rep + 1, load_before), indent=2) + "\n",
+                    encoding="utf-8",
+                )  # after every run: an interrupted benchmark keeps what it measured
+    return _document(samples, default_runs, seed, repeat, load_before)
+
+
+def _document(
+    samples: dict[int, dict[str, list[Sample]]],
+    default_runs: list[float],
+    seed: int,
+    repeat: int,
+    load_before: tuple[float, float, float],
+) -> dict[str, Any]:
+    done = {size: s for size, s in samples.items() if s["raw"]}
+    rows = {size: summarize(size, s["ours"], s["typed"], s["raw"]) for size, s in done.items()}
+    (low, high), _ = TARGET_SCALING
+    scaling = None
+    if low in done and high in done:
+        pairs = zip(done[high]["ours"], done[low]["ours"][: len(done[high]["ours"])], strict=True)
+        scaling = round(_median([h.seconds / lo.seconds for h, lo in pairs]), 2)
+    default_seconds = round(_median(default_runs), 2) if default_runs else None
+    document = {
+        "stack": STACK,
+        "seed": seed,
+        "repeat": repeat,
+        "machine": {**machine(), "load_before": [round(x, 2) for x in load_before]},
+        "sizes": [rows[size] for size in sorted(rows)],
+        "scaling": {f"t({high})/t({low})": scaling},
+        "default_catalog_seconds": default_seconds,
+    }
+    document["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    document["targets"] = targets(rows, scaling, default_seconds)
+    return document
+
+
+COLUMNS = [
+    ("models", "models"),
+    ("resources", "resources"),
+    ("objects", "objects"),
+    ("seconds", "s"),
+    ("floor_seconds", "floor s"),
+    ("raw_floor_seconds", "raw floor s"),
+    ("ratio", "ratio"),
+    ("cpu_ratio", "CPU ratio"),
+    ("peak_rss_mb", "peak RSS MB"),
+]
+PHASES = ["validate_s", "program_s", "registrations_s", "record_s", "write_s"]
+
+
+def table(document: dict[str, Any], markdown: bool = False) -> str:
+    """The results as a text (or markdown) table, then the phases and the targets."""
+    heads = [head for _, head in COLUMNS] + [p.removesuffix("_s") + " s" for p in PHASES]
+    rows = [
+        [str(row[key]) for key, _ in COLUMNS] + [str(row["phases"].get(p, "")) for p in PHASES]
+        for row in document["sizes"]
+    ]
+    lines = []
+    if markdown:
+        lines.append("| " + " | ".join(heads) + " |")
+        lines.append("|" + "---|" * len(heads))
+        lines.extend("| " + " | ".join(r) + " |" for r in rows)
+    else:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+        lines.append("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
+        lines.extend("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+    lines.append("")
+    for check in document["targets"]:
+        mark = "met" if check["met"] else "MISSED"
+        lines.append(f"{'- ' if markdown else ''}{check['target']}: {check['value']} (<= {check['limit']}): {mark}")
+    return "\n".join(lines)

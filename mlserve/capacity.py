@@ -9,10 +9,21 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from components.gpu_capacity import AcceleratorPlan, plan_capacity
+from components import capacity_placement as cp
+from components.capacity_pools import pool_plans, pool_suffix
+from components.gpu_capacity import AcceleratorPlan, nodes_for, placement_for, plan_capacity, replica_shape
 from components.gpu_node_pool import pool_name
 from model_catalog.environment import Environment
-from platform_data.prices import PRICE_CAPACITY_TYPE, PRICE_DATE, PRICE_REGION, PRICE_SOURCE
+from platform_data.accelerators import ACCELERATORS
+from platform_data.prices import (
+    PRICE_CAPACITY_TYPE,
+    PRICE_DATE,
+    PRICE_REGION,
+    PRICE_SOURCE,
+    SPOT_DATE,
+    SPOT_SOURCE,
+    hourly_usd,
+)
 from stacks.program import planned_limits
 
 
@@ -89,6 +100,12 @@ def capacity_report(env: Environment) -> list[str]:
                 else f"{m.max_replicas} replica{'s' if m.max_replicas != 1 else ''}"
             )
             detail = f"  {m.model.ljust(width)}  {_per_replica(plan, m.shape.gpu_units)} per replica, {replicas}"
+            if m.group_size > 1:
+                groups = f"{m.min_replicas // m.group_size}-{m.max_replicas // m.group_size}"
+                detail = (
+                    f"  {m.model.ljust(width)}  {m.group_size} pods x {_per_replica(plan, m.shape.gpu_units)} per "
+                    f"replica (a LeaderWorkerSet group), {groups} replicas = {m.min_replicas}-{m.max_replicas} pods"
+                )
             if karpenter:
                 placement = plan.placements[m.model]
                 detail += (
@@ -130,6 +147,88 @@ def capacity_report(env: Environment) -> list[str]:
     lines.append("")
     for note in notes:
         lines += textwrap.wrap(note, width=116, subsequent_indent="  ")
+    if karpenter and any(
+        len(p) > 1 or p[0].capacity_type == cp.SPOT
+        for p in pool_plans(settings, env.models, planned_limits(env)).values()
+    ):
+        lines += ["", *spot_section(env)]
+    return lines
+
+
+def expected_cost(env: Environment, which: str) -> dict[str, float]:
+    """USD per hour at ``min`` or ``max`` replicas, by capacity type, while spot is available: on-demand models and
+    spot-fallback floors at on-demand list prices, the rest at the spot estimate (platform_data/prices.py). Each
+    model placed as in the main table (its first replicas one per node, the rest packed)."""
+    settings = env.settings
+    cost = {cp.ON_DEMAND: 0.0, cp.SPOT: 0.0}
+    for model in sorted(env.models):
+        spec = env.models[model]
+        where = cp.placement(spec, settings)
+        if not spec.enabled or where is None:
+            continue
+        assert spec.resources.gpu is not None
+        accelerator = ACCELERATORS[spec.resources.gpu.accelerator]
+        sharing = settings.gpu_node_pool.sharing.get(accelerator.name)
+        shape = replica_shape(spec)
+        placed = placement_for(accelerator, shape, sharing.time_slicing_replicas if sharing else 1)
+        low, high = spec.scaling.min_replicas, spec.scaling.max_replicas
+        replicas = low if which == "min" else high
+        if where == cp.ON_DEMAND:
+            split = {cp.ON_DEMAND: (replicas, low)}
+        elif where == cp.SPOT_FALLBACK:
+            split = {cp.ON_DEMAND: (low, low), cp.SPOT: (replicas - low, 0)}
+        else:
+            split = {cp.SPOT: (replicas, low)}
+        for capacity_type, (count, spread) in split.items():
+            nodes = nodes_for(count, spread, placed.replicas_per_node)
+            cost[capacity_type] += nodes * hourly_usd(placed.instance.name, capacity_type)
+    return cost
+
+
+def spot_section(env: Environment) -> list[str]:
+    """The stack's pools per capacity type (limits, Karpenter weights) and both prices: spot available, spot short."""
+    settings = env.settings
+    header = ["node pool", "capacity", "weight", "limit", "models"]
+    rows = []
+    for accelerator, pools in pool_plans(settings, env.models, planned_limits(env)).items():
+        for pool in pools:
+            name = pool_name(settings, accelerator) + pool_suffix(pool.capacity_type)
+            models = ", ".join(
+                f"{m.model} {m.min_replicas}-{m.max_replicas}" if m.min_replicas != m.max_replicas else m.model
+                for m in pool.plan.models
+            )
+            weight = "-" if pool.weight is None else str(pool.weight)
+            rows.append([name, pool.capacity_type, weight, str(pool.plan.gpu_limit), models])
+    lines = ["Node pools per capacity type (the spot pool is tried first; on-demand takes over when spot is short):"]
+    lines += ["", *text_table(header, rows), ""]
+    floors = [
+        f"{m} keeps {spec.scaling.min_replicas} on on-demand, up to {cp.spot_replicas(spec)} more on spot"
+        for m, spec in sorted(env.models.items())
+        if spec.enabled and cp.has_floor(spec, settings)
+    ]
+    if floors:
+        lines += textwrap.wrap("On-demand floors: " + "; ".join(floors) + ".", width=116, subsequent_indent="  ")
+    price_rows = []
+    for which in ("min", "max"):
+        cost = expected_cost(env, which)
+        short = sum(p.hourly_usd_at(which) for p in plan_capacity(settings, env.models).values())
+        price_rows.append(
+            [
+                f"at {which} replicas",
+                _usd(cost[cp.ON_DEMAND]),
+                _usd(cost[cp.SPOT]),
+                _usd(cost[cp.ON_DEMAND] + cost[cp.SPOT]),
+                _usd(short),
+            ]
+        )
+    header = ["$/hour", "on-demand", "spot", "spot available", "spot short"]
+    lines += ["", *text_table(header, price_rows), ""]
+    note = (
+        "Spot available: on-demand models and on-demand floors at on-demand list prices, every other replica on "
+        f"spot at the estimated spot price ({SPOT_SOURCE}, {SPOT_DATE}: on-demand price x (1 - average saving)). "
+        "Spot short: every replica on on-demand (the main table's figures), what the on-demand pools are sized for."
+    )
+    lines += textwrap.wrap(note, width=116, subsequent_indent="  ")
     return lines
 
 
@@ -174,7 +273,32 @@ def capacity_data(env: Environment) -> dict[str, Any]:
                 "models": models,
             }
         )
+    pool_rows = []
+    for accelerator, by_type in pool_plans(settings, env.models, planned_limits(env)).items():
+        for pool in by_type:
+            pool_rows.append(
+                {
+                    "nodePool": pool_name(settings, accelerator) + pool_suffix(pool.capacity_type),
+                    "accelerator": accelerator,
+                    "capacityType": pool.capacity_type,
+                    "weight": pool.weight,
+                    "limit": pool.plan.gpu_limit,
+                    "models": [m.model for m in pool.plan.models],
+                }
+            )
+    spot_prices = None
+    if karpenter:
+        spot_prices = {}
+        for which in ("min", "max"):
+            cost = expected_cost(env, which)
+            spot_prices[which] = {
+                "onDemand": round(cost[cp.ON_DEMAND], 4),
+                "spot": round(cost[cp.SPOT], 4),
+                "spotShort": round(sum(p.hourly_usd_at(which) for p in plans.values()), 4),
+            }
     return {
+        "pools": pool_rows,
+        "hourlyUsdByCapacity": spot_prices,
         "provider": pools.provider,
         "capacityType": pools.capacity_type if karpenter else None,
         "headroomPercent": pools.headroom_percent if karpenter else None,

@@ -13,7 +13,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from components.gpu_capacity import ROLLOUT_SURGE, nodes_for, placement_for, plan_capacity, replica_shape
+from components.capacity_placement import CAPACITY_TYPE_LABEL
+from components.capacity_pools import pool_plans, pool_suffix
+from components.gpu_capacity import (
+    ROLLOUT_SURGE,
+    AcceleratorPlan,
+    nodes_for,
+    placement_for,
+    plan_capacity,
+    replica_shape,
+)
 from components.gpu_node_pool import GPU_TAINT_VALUE, NODEPOOL_LABEL, node_labels, pool_name
 from model_catalog.environment import Environment
 from model_catalog.quantities import byte_count, cpu_millicores
@@ -63,8 +72,11 @@ def gpu_nodes(env: Environment) -> list[Manifest]:
     settings = env.settings
     pools = settings.gpu_node_pool
     nodes: list[Manifest] = []
-    for accelerator, plan in plan_capacity(settings, env.models).items():
-        labels = node_labels(settings, plan)
+    by_pool = pool_plans(settings, env.models)
+    for accelerator, whole in plan_capacity(settings, env.models).items():
+        labels = node_labels(settings, whole)
+        # Karpenter: one group of nodes per pool (on-demand, spot), each labelled with its pool and capacity type.
+        groups: list[tuple[str, dict[str, str], AcceleratorPlan]] = [("", labels, whole)]
         if pools.provider == "existing":
             declared = pools.existing[accelerator]
             taints = []
@@ -73,23 +85,33 @@ def gpu_nodes(env: Environment) -> list[Manifest]:
                 key, _, value = key_value.partition("=")
                 taints.append({"key": key, "effect": effect, **({"value": value} if value else {})})
         else:
-            labels[NODEPOOL_LABEL] = pool_name(settings, accelerator)
             taints = [{"key": GPU_TAINT_KEY, "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}]
-        for demand in plan.models:
-            placement = plan.placements.get(demand.model) or placement_for(
-                plan.accelerator, demand.shape, plan.slices_per_gpu
-            )
-            count = nodes_for(demand.max_replicas + ROLLOUT_SURGE, demand.min_replicas, placement.replicas_per_node)
-            for i in range(count):
-                nodes.append(
-                    node(
-                        f"gpu-{accelerator}-{demand.model}-{i}",
-                        placement.instance,
-                        labels,
-                        taints,
-                        placement.instance.gpus * plan.slices_per_gpu,
-                    )
+            groups = [
+                (
+                    pool_suffix(p.capacity_type),
+                    {
+                        **labels,
+                        NODEPOOL_LABEL: pool_name(settings, accelerator) + pool_suffix(p.capacity_type),
+                        CAPACITY_TYPE_LABEL: p.capacity_type,
+                    },
+                    p.plan,
                 )
+                for p in by_pool[accelerator]
+            ]
+        for suffix, group_labels, plan in groups:
+            nodes += _group_nodes(f"gpu-{accelerator}{suffix}", plan, group_labels, taints)
+    return nodes
+
+
+def _group_nodes(prefix: str, plan: AcceleratorPlan, labels: dict[str, str], taints: list[Manifest]) -> list[Manifest]:
+    nodes: list[Manifest] = []
+    for demand in plan.models:
+        placement = plan.placements.get(demand.model) or placement_for(
+            plan.accelerator, demand.shape, plan.slices_per_gpu
+        )
+        count = nodes_for(demand.max_replicas + ROLLOUT_SURGE, demand.min_replicas, placement.replicas_per_node)
+        gpus = placement.instance.gpus * plan.slices_per_gpu
+        nodes += [node(f"{prefix}-{demand.model}-{i}", placement.instance, labels, taints, gpus) for i in range(count)]
     return nodes
 
 

@@ -143,6 +143,34 @@ def capacity_schema() -> dict[str, Any]:
                 _object({"region": {"type": "string"}, "date": {"type": "string"}, "capacityType": {"type": "string"}})
             ),
             "accelerators": {"type": "array", "items": accelerator},
+            "pools": {
+                "type": "array",
+                "description": "Karpenter NodePools per accelerator and capacity type (components/capacity_pools.py)",
+                "items": _object(
+                    {
+                        "nodePool": {"type": "string"},
+                        "accelerator": {"type": "string"},
+                        "capacityType": {"enum": ["on-demand", "spot"]},
+                        "weight": _nullable(COUNT),
+                        "limit": COUNT,
+                        "models": STRINGS,
+                    }
+                ),
+            },
+            "hourlyUsdByCapacity": _nullable(
+                _object(
+                    {
+                        which: _object(
+                            {
+                                "onDemand": {"type": "number", "minimum": 0},
+                                "spot": {"type": "number", "minimum": 0},
+                                "spotShort": {"type": "number", "minimum": 0},
+                            }
+                        )
+                        for which in ("min", "max")
+                    },
+                )
+            ),
         },
     )
 

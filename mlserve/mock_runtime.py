@@ -10,6 +10,7 @@ placeholder that stays marked secret (and is masked in every output).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from mlserve.echo_monitor import EchoMonitor
 from model_catalog.environment import Environment, known_stacks, load_stack_document
 from model_catalog.errors import ConfigurationError, Problem, allowed_list, did_you_mean
 from model_catalog.settings import PROJECT, stack_file_name
@@ -106,6 +108,9 @@ class MockRun:
     environment: Environment | None = None
     on_register: Callable[[MockRun], None] | None = None
     """Called after each registration (progress reporting); reads ``registrations`` and ``environment``."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase of the run (``program_s``: the program's body; ``registrations_s``: waiting for the
+    registrations still outstanding when it returned; ``record_s``: ordering the record), for ``make bench``."""
 
 
 def wire_properties(struct: Any) -> dict[str, Any]:
@@ -135,9 +140,9 @@ class _RenderMocks(pulumi.runtime.Mocks):
         return answer(dict(args.args)), []
 
 
-class _RecordingMonitor(mocks.MockMonitor):
+class _RecordingMonitor(EchoMonitor):
     def __init__(self, run: MockRun, mock_impl: pulumi.runtime.Mocks):
-        super().__init__(mock_impl)
+        super().__init__(mock_impl, stock_types=frozenset(COMPUTED_OUTPUTS))
         self.run = run
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
@@ -294,12 +299,18 @@ def run_program(
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
 
     async def body() -> None:
+        started = time.perf_counter()
         run.environment = program()
+        run.phases["program_s"] = time.perf_counter() - started
         # The mock root stack was finished before the program ran, so read its exports directly.
         root = runtime_settings.get_root_resource()
         exports = await pulumi.Output.from_input(getattr(root, "outputs", {})).future(with_unknowns=True)
         run.outputs = dict(exports or {})
 
+    started = time.perf_counter()
     _sync_await(run_pulumi_func(body))
+    returned = time.perf_counter()
+    run.phases["registrations_s"] = returned - started - run.phases.get("program_s", 0.0)
     run.registrations.sort(key=lambda r: r.urn)
+    run.phases["record_s"] = time.perf_counter() - returned
     return run

@@ -9,8 +9,9 @@ values replaced by ``[secret]`` (a secret mapping keeps its keys) and values unk
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,20 +75,51 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return f"{namespace}--{obj['kind'].lower()}--{meta['name']}.yaml"
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+class _PythonDumper(yaml.SafeDumper):
+    """PyYAML's pure-Python emitter: what the goldens were first written with."""
+
+
+_PythonDumper.add_representer(str, _str)
+
+
+class _BeyondLibyamlError(Exception):
+    """A string with a character outside Unicode's Basic Multilingual Plane (an emoji, say): libyaml escapes those
+    (``"\\U0001F600"``) where PyYAML's emitter writes them as they are."""
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _c_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if not value.isascii() and _ASTRAL.search(value):
+        raise _BeyondLibyamlError
+    return _str(dumper, value)
+
+
+_LIBYAML = getattr(yaml, "CSafeDumper", None)
+
+
+class _Dumper(_LIBYAML or yaml.SafeDumper):
+    """PyYAML's safe dumper on libyaml's emitter (bundled with PyYAML's wheels; several times faster than the
+    pure-Python one): both write the same bytes for every object a render writes (tests/test_output_emitter.py),
+    except for characters beyond the Basic Multilingual Plane, so an object with one is written by the pure-Python
+    emitter, as is everything on a machine without libyaml."""
+
+
+_Dumper.add_representer(str, _c_str)
 
 
 def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
+    options = {"sort_keys": False, "default_flow_style": False, "width": 1000, "allow_unicode": True}
+    try:
+        return yaml.dump(obj, Dumper=_Dumper, **options)
+    except _BeyondLibyamlError:
+        return yaml.dump(obj, Dumper=_PythonDumper, **options)
 
 
 def resource_entry(reg: Registration, manifest_name: str | None = None) -> dict[str, Any]:
@@ -123,6 +155,8 @@ class RenderSummary:
     """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
     notes: tuple[str, ...] = ()
     """What the render could not check offline (the cluster guard), said on the summary."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase (validate_s, program_s, registrations_s, record_s, write_s): ``mlserve render --timings``."""
 
     def lines(self, stack: str) -> list[str]:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
@@ -157,6 +191,44 @@ def _outside_manifests(reg: Registration) -> bool:
     return reg.custom and not reg.type.startswith(("kubernetes:", "pulumi:providers:"))
 
 
+class _Manifests(Mapping[str, str]):
+    """``manifests/<name>`` -> YAML text, each written when it is read: the writer holds one object's text at a
+    time instead of every manifest of the stack (the largest transient allocation of a render)."""
+
+    def __init__(self, registrations: dict[str, Registration]):
+        self._registrations = registrations
+
+    def __getitem__(self, key: str) -> str:
+        return to_yaml(manifest(self._registrations[key]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registrations)
+
+    def __len__(self) -> int:
+        return len(self._registrations)
+
+
+class _Files(Mapping[str, str]):
+    def __init__(self, *parts: Mapping[str, str]):
+        self._parts = parts
+
+    def _part(self, key: str) -> Mapping[str, str]:
+        for part in self._parts:
+            if key in part:
+                return part
+        raise KeyError(key)
+
+    def __getitem__(self, key: str) -> str:
+        return self._part(key)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        for part in self._parts:
+            yield from part
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._parts)
+
+
 def write_render(
     run: MockRun,
     out_dir: Path,
@@ -164,27 +236,30 @@ def write_render(
     progress: Callable[[int, int], None] | None = None,
 ) -> RenderSummary:
     """Write manifests/ and resources.json into ``out_dir``, replacing a previous render there (and nothing else:
-    mlserve/output_dir.py); ``progress(written, total)`` after each file."""
-    objects: dict[str, dict[str, Any]] = {}
+    mlserve/output_dir.py); ``progress(written, total)`` after each file. One pass over the registrations; each
+    manifest is made and serialized only when it is written."""
+    objects: dict[str, Registration] = {}
     files: dict[str, str] = {}
     kinds: Counter = Counter()
+    others: Counter = Counter()
+    entries = []
     for reg in run.registrations:
+        name = None
         if is_kubernetes_object(reg):
-            obj = manifest(reg)
-            name = manifest_file_name(obj)
+            kind = reg.inputs["kind"]
+            name = manifest_file_name({"kind": kind, "metadata": clean(reg.inputs["metadata"])})
             if name in objects:
                 raise RuntimeError(f"two objects render to {name}; object names must be unique per kind")
-            objects[name] = obj
+            objects[name] = reg
             files[reg.urn] = name
-            kinds[obj["kind"]] += 1
-    document = {
-        "stack": run.stack,
-        "outputs": clean(run.outputs),
-        "resources": [resource_entry(reg, files.get(reg.urn)) for reg in run.registrations],
-    }
-    files = {f"manifests/{name}": to_yaml(objects[name]) for name in sorted(objects)}
-    files["resources.json"] = json.dumps(document, indent=2, sort_keys=False) + "\n"
-    replace_owned_directory(out_dir, files, project_dir, progress)
-    others = Counter(reg.type for reg in run.registrations if _outside_manifests(reg))
+            kinds[kind] += 1
+        if _outside_manifests(reg):
+            others[reg.type] += 1
+        entries.append(resource_entry(reg, name))
+    document = {"stack": run.stack, "outputs": clean(run.outputs), "resources": entries}
+    manifests = _Manifests({f"manifests/{name}": objects[name] for name in sorted(objects)})
+    resources = {"resources.json": json.dumps(document, indent=2, sort_keys=False) + "\n"}
+    del document, entries
+    replace_owned_directory(out_dir, _Files(manifests, resources), project_dir, progress)
     notes = (identity_note(run.environment.settings), *exception_notes(run.environment)) if run.environment else ()
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)

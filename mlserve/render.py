@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError, Problem
 
+from . import interpreter
 from .mock_runtime import MockRun, engine_config, run_program
 from .output import RenderSummary, write_render
 from .output_dir import check_owned
@@ -60,9 +63,21 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
         note = f"models {models[0]}/{len(run.environment.models)}" if run.environment else f"models {models[0]}"
         progress.update(len(run.registrations), note=note)
 
-    return run_program(
-        project_dir, stack, lambda: program.run(catalog, project_dir), on_register=on_register if progress else None
-    )
+    if interpreter.BATCH:  # a one-shot `mlserve` process: after the SDKs' imports, before the work
+        interpreter.tune()
+    validate_s = [0.0]
+
+    def body() -> Environment:
+        started = time.perf_counter()
+        env = program.load_environment(catalog, project_dir)
+        validate_s[0] = time.perf_counter() - started
+        program.build(env)
+        return env
+
+    run = run_program(project_dir, stack, body, on_register=on_register if progress else None)
+    # The program's body, split: validating settings and catalog, then registering (the components' constructors).
+    run.phases = {"validate_s": validate_s[0], **run.phases, "program_s": run.phases["program_s"] - validate_s[0]}
+    return run
 
 
 def render(
@@ -73,8 +88,13 @@ def render(
     written on stderr (mlserve/progress.py)."""
     check_owned(out_dir, project_dir)  # before the work: a refused directory is known at once
     if not progress:
-        return write_render(run_stack(project_dir, stack, catalog), out_dir, project_dir)
-    with Progress(f"render {stack}", unit="resources registered") as registering:
-        run = run_stack(project_dir, stack, catalog, registering)
-    with Progress(f"render {stack}", unit="objects written") as writing:
-        return write_render(run, out_dir, project_dir, progress=writing.update)
+        run = run_stack(project_dir, stack, catalog)
+        started = time.perf_counter()
+        summary = write_render(run, out_dir, project_dir)
+    else:
+        with Progress(f"render {stack}", unit="resources registered") as registering:
+            run = run_stack(project_dir, stack, catalog, registering)
+        started = time.perf_counter()
+        with Progress(f"render {stack}", unit="objects written") as writing:
+            summary = write_render(run, out_dir, project_dir, progress=writing.update)
+    return replace(summary, phases={**run.phases, "write_s": time.perf_counter() - started})

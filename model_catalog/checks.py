@@ -56,6 +56,7 @@ def check_model(spec: ModelSpec) -> list[Finding]:
         *_weights(spec),
         *_runtime(spec),
         *_resources(spec),
+        *_multinode(spec),
         *_scaling(spec),
         *_exposure(spec),
         *_egress(spec),
@@ -133,6 +134,8 @@ def _snake(name: str) -> str:
 def _claim(spec: ModelSpec) -> Iterator[Finding]:
     """An existing claim's declared access mode against the replicas that mount it."""
     weights, replicas = spec.weights, spec.scaling.max_replicas
+    gpu = spec.resources.gpu
+    stages = gpu.pipeline_parallelism if gpu is not None else 1
     mode = weights.access_mode
     if mode is None:
         yield (
@@ -146,10 +149,13 @@ def _claim(spec: ModelSpec) -> Iterator[Finding]:
             "a ReadWriteOncePod claim admits one pod, but a rolling update starts the new pod before the old one "
             "stops, so it would never start; use a ReadOnlyMany or ReadWriteMany claim",
         )
-    elif mode == "ReadWriteOnce" and replicas > 1 and not weights.same_node:
+    elif mode == "ReadWriteOnce" and replicas * stages > 1 and not weights.same_node:
+        pods = (
+            f"{replicas} replicas (maxReplicas)" if stages == 1 else f"{replicas * stages} pods ({stages} per replica)"
+        )
         yield (
             (("weights", "accessMode"), ("scaling", "maxReplicas")),
-            f"a ReadWriteOnce claim attaches to one node, but up to {replicas} replicas (maxReplicas) may land on "
+            f"a ReadWriteOnce claim attaches to one node, but up to {pods} may land on "
             "different nodes, and every one after the first would wait at attach forever; use a ReadOnlyMany or "
             "ReadWriteMany claim, or set 'weights.sameNode: true' to run every replica on one node",
         )
@@ -186,6 +192,41 @@ def _runtime(spec: ModelSpec) -> Iterator[Finding]:
             ("server",),
             (f"'server' is only for runtime 'custom'; runtime '{spec.runtime}' supplies its ports, probes and metrics"),
         )
+    if spec.adapters and spec.runtime != "vllm":
+        yield (
+            ("adapters",),
+            f"LoRA adapters are served by runtime 'vllm' (--enable-lora); runtime '{spec.runtime}' cannot load them",
+        )
+    for name, adapter in sorted(spec.adapters.items()):
+        scheme = adapter.uri.split("://", 1)[0]
+        pattern, shape = _URI_SHAPES[scheme]
+        if not pattern.match(adapter.uri) and credential_kind(adapter.uri, entropy=False) is None:
+            yield ("adapters", name, "uri"), f"got '{adapter.uri}'; a {scheme} URI looks like {shape}"
+    canary = spec.rollout.canary
+    if canary is not None:
+        if canary.image is None and canary.weights is None and not canary.args:
+            yield ("rollout", "canary"), "a canary tries something: give 'image', 'weights' or 'args'"
+        if canary.image is not None and spec.image is not None and spec.image.build is not None:
+            yield (
+                ("rollout", "canary", "image"),
+                "the model's image is built from this repository; a canary of a built image changes the build "
+                "context instead (a canary image is a prebuilt reference)",
+            )
+        stable_scheme = spec.weights.uri.split("://", 1)[0] if spec.weights.uri else None
+        if canary.weights is not None:
+            scheme = canary.weights.uri.split("://", 1)[0] if canary.weights.uri else None
+            if scheme != stable_scheme:
+                yield (
+                    ("rollout", "canary", "weights"),
+                    f"the canary's weights must come like the stable ones ({stable_scheme or 'baked'}, got "
+                    f"{scheme or 'baked'}): both pods share the model's ConfigMap and credentials",
+                )
+    if spec.priority is not None and spec.runtime != "vllm":
+        yield (
+            ("priority",),
+            f"'priority' orders requests in a vLLM model's endpoint picker (gateway-inference routing); runtime "
+            f"'{spec.runtime}' has none",
+        )
     gpu = spec.resources.gpu
     if gpu is not None and gpu.tensor_parallelism > 1 and not preset.supports_tensor_parallelism:
         supported = sorted(name for name, row in RUNTIMES.items() if row.supports_tensor_parallelism)
@@ -195,6 +236,23 @@ def _runtime(spec: ModelSpec) -> Iterator[Finding]:
                 f"runtime '{spec.runtime}' does not shard models; tensorParallelism > 1 needs one of: "
                 + ", ".join(supported)
             ),
+        )
+
+
+def _multinode(spec: ModelSpec) -> Iterator[Finding]:
+    gpu = spec.resources.gpu
+    if gpu is None or gpu.pipeline_parallelism == 1:
+        return
+    if spec.runtime != "vllm":
+        yield (
+            ("resources", "gpu", "pipelineParallelism"),
+            f"runtime '{spec.runtime}' is not served across nodes; pipelineParallelism > 1 needs runtime vllm",
+        )
+    if spec.weights.same_node:
+        yield (
+            (("weights", "sameNode"), ("resources", "gpu", "pipelineParallelism")),
+            f"a replica spans {gpu.pipeline_parallelism} nodes (pipelineParallelism), so its pods cannot share one "
+            "node's ReadWriteOnce claim; use a ReadOnlyMany or ReadWriteMany claim",
         )
 
 
@@ -222,7 +280,8 @@ def _resources(spec: ModelSpec) -> Iterator[Finding]:
                 (
                     f"{gpu.count} x tensorParallelism {gpu.tensor_parallelism} = {total} GPUs per pod, but the largest "
                     f"{gpu.accelerator} instance ({accelerator.instance_types[-1].name}) has "
-                    f"{accelerator.max_gpus_per_node}"
+                    f"{accelerator.max_gpus_per_node}; a model larger than one node splits across nodes with "
+                    "pipelineParallelism (one pod per node, e.g. tensorParallelism 8 x pipelineParallelism 2)"
                 ),
             )
 
@@ -330,6 +389,13 @@ def _credentials(spec: ModelSpec) -> Iterator[Finding]:
             uri,
             "give the URI without credentials and put them in the Secret named by 'weights.credentialsSecret' "
             "(key 'token' for hf://, 'authorization' for https://, or workload identity for s3:// and gs://)",
+            entropy=False,
+        )
+    for name, adapter in sorted(spec.adapters.items()):
+        yield from _credential(
+            ("adapters", name, "uri"),
+            adapter.uri,
+            "give the URI without credentials; an adapter fetched like the weights uses 'weights.credentialsSecret'",
             entropy=False,
         )
     build = spec.image.build if spec.image is not None else None

@@ -146,8 +146,10 @@ def find_credentials(value: str, *, entropy: bool = True) -> list[Finding]:
     return found
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def credential_kind(value: str, *, entropy: bool = True) -> str | None:
-    """What the first credential in ``value`` looks like, or None."""
+    """What the first credential in ``value`` looks like, or None (memoized: a catalog is checked once per stack,
+    and a fleet repeats values)."""
     found = find_credentials(value, entropy=entropy)
     return found[0].kind if found else None
 

@@ -132,8 +132,16 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                     f"needs {gpu.count * gpu.tensor_parallelism} GPUs per pod; the existing '{gpu.accelerator}' "
                     f"nodes of stack '{stack}' have at most {nodes.max_gpus_per_node}",
                 )
+        if name in spec.adapters:
+            report(
+                ("adapters", name),
+                f"an adapter named like its model ('{name}') could not be told apart from the base model in a "
+                "request's `model`; rename the adapter",
+            )
         if gpu is not None and pools.provider == "karpenter":
             for path, message in _karpenter_gpu_problems(spec, settings, stack):
+                report(path, message)
+            for path, message in _capacity_choice_problems(spec, settings, stack):
                 report(path, message)
         if spec.weights.cache and settings.weights_cache.storage_class is None:
             report(
@@ -186,6 +194,12 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
                 f"a model at zero replicas has no pod serving metrics, so nothing would wake it up; set "
                 f"ml-serving:monitoring.wakeHours in stack '{stack}' (it keeps one replica during those hours) or "
                 "use minReplicas >= 1",
+            )
+        canary = spec.rollout.canary
+        if tier != "dev" and canary is not None and canary.image is not None and not pinned_by_digest(canary.image):
+            report(
+                ("rollout", "canary", "image"),
+                f"got '{canary.image}'; a {tier} stack runs only images pinned by digest (name:tag@sha256:<digest>)",
             )
         if (
             tier != "dev"
@@ -380,6 +394,59 @@ def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str
             f"{format_mebibytes(largest.pod_memory_bytes)} after system and DaemonSet reservations",
         )
     ]
+
+
+def _capacity_choice_problems(
+    spec: ModelSpec, settings: StackSettings, stack: str
+) -> list[tuple[tuple[str, ...], str]]:
+    """A model's `capacity` on Karpenter GPU pools (components/capacity_placement.py): no spot-only model in prod,
+    and a spot-fallback model has a floor to keep on on-demand and replicas above it for KEDA to put on spot."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    scaling = spec.scaling
+    if spec.capacity == "spot" and settings.environment.tier == "prod":
+        found.append(
+            (
+                ("capacity",),
+                "a prod model never runs on spot only: one reclaim can take every replica at once; use "
+                "'spot-fallback' (minReplicas stay on on-demand, the replicas above them on spot) or 'on-demand'",
+            )
+        )
+    if spec.capacity != "spot-fallback":
+        return found
+    if spec.resources.gpu is not None and spec.resources.gpu.pipeline_parallelism > 1:
+        found.append(
+            (
+                ("capacity",),
+                "'spot-fallback' splits a Deployment into an on-demand floor and a spot part; a multi-node model "
+                "(pipelineParallelism > 1) runs as a LeaderWorkerSet: use 'on-demand' or 'spot'",
+            )
+        )
+    if scaling.min_replicas < 1:
+        found.append(
+            (
+                ("scaling", "minReplicas"),
+                "got 0; 'spot-fallback' keeps minReplicas on on-demand nodes (the floor), so it needs minReplicas >= 1 "
+                "(for a model that may scale to zero, use 'spot')",
+            )
+        )
+    elif scaling.max_replicas <= scaling.min_replicas:
+        found.append(
+            (
+                ("scaling", "maxReplicas"),
+                f"got {scaling.max_replicas} (minReplicas {scaling.min_replicas}); 'spot-fallback' keeps minReplicas "
+                "on on-demand and runs the replicas above them on spot, so it needs maxReplicas > minReplicas "
+                "(or capacity 'on-demand')",
+            )
+        )
+    if scaling.metric in ("cpu", "memory"):
+        found.append(
+            (
+                ("scaling", "metric"),
+                f"got '{scaling.metric}'; a 'spot-fallback' model's spot replicas are scaled by KEDA on the load above "
+                "its on-demand floor, read from Prometheus: use requests-per-second, concurrency or gpu-utilization",
+            )
+        )
+    return found
 
 
 def exposure_problems(loaded: LoadedCatalog, stack: str) -> list[Problem]:

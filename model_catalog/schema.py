@@ -157,6 +157,25 @@ class Weights(CatalogModel):
     than one replica can mount it. They share that node's failure."""
 
 
+#: LoRA adapter names: what a request's `model` names, and part of an init container's name (a DNS label).
+ADAPTER_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+AdapterName = Annotated[str, StringConstraints(pattern=ADAPTER_NAME_PATTERN, max_length=40)]
+
+
+class Adapter(CatalogModel):
+    """A LoRA adapter served beside its base model (runtime vllm)."""
+
+    uri: Annotated[str, StringConstraints(pattern=r"^(s3|gs|hf|https)://.+$", max_length=1024)] = Field(
+        examples=["s3://acme-ml-models/adapters/support-tone/", "hf://acme/llama-3.1-8b-sql-lora"]
+    )
+    """Where the adapter comes from, fetched with the weights before the server starts (`s3://`, `gs://`, `hf://`,
+    `https://`); an adapter of the same scheme as `weights.uri` uses `weights.credentialsSecret`."""
+    size_gib: Annotated[float, Field(gt=0, le=64)] = Field(alias="sizeGiB", examples=[0.3])
+    """Approximate size; sizes the adapters' download volume."""
+    rank: Literal[8, 16, 32, 64, 128, 256] = Field(16, examples=[64])
+    """LoRA rank of the adapter; vLLM's `--max-lora-rank` is the largest of the model's adapters."""
+
+
 class Gpu(CatalogModel):
     """GPUs per replica."""
 
@@ -166,6 +185,10 @@ class Gpu(CatalogModel):
     """GPUs per tensor-parallel shard."""
     tensor_parallelism: Annotated[int, Field(ge=1, le=8)] = Field(1, examples=[2])
     """Tensor-parallel degree; the pod gets `count x tensorParallelism` GPUs. Runtimes: vllm, triton, custom."""
+    pipeline_parallelism: Annotated[int, Field(ge=1, le=16)] = Field(1, examples=[2])
+    """Pipeline stages across nodes: above 1, one replica is a LeaderWorkerSet group of this many pods, one per
+    node, each with `count x tensorParallelism` GPUs (16 H100 = tensorParallelism 8 x pipelineParallelism 2).
+    Runtime: vllm (Ray); docs/big-models.md#multi-node-models."""
 
 
 class Resources(CatalogModel):
@@ -310,6 +333,32 @@ class Alerts(CatalogModel):
     """Share of requests failing on the server's side above which `ModelHighErrorRate` fires."""
 
 
+class Canary(CatalogModel):
+    """A canary: a second, small Deployment `<model>-canary` beside the stable one, with what is being tried."""
+
+    image: ImageRef | None = Field(None, examples=["vllm/vllm-openai:v0.11.1@sha256:4f1c...9a2e"])
+    """A prebuilt image to try (staging and prod: by digest); default the stable one's."""
+    weights: Weights | None = Field(None, examples=[{"uri": "s3://acme-ml-models/llama/2026-12/", "sizeGiB": 16}])
+    """Other weights to try (the same URI scheme as the stable weights); default the stable ones."""
+    args: list[str] = Field([], examples=[["--enable-prefix-caching"]])
+    """Server arguments added after the stable ones."""
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(1, examples=[1])
+    """Replicas of the canary (fixed, never autoscaled): its GPUs are counted in the node pools and the capacity
+    report. Its share of the traffic is about replicas / (replicas + stable replicas): the model's Service and
+    endpoint picker spread requests over all the model's pods."""
+    version: LabelValue | None = Field(None, examples=["2026.12-rc1"])
+    """`app.kubernetes.io/version` of the canary's pods; default the canary image's tag, else the stable version
+    with `-canary`."""
+
+
+class Rollout(CatalogModel):
+    """How a new version of the model is tried before it replaces the stable one."""
+
+    canary: Canary | None = Field(None, examples=[{"image": "vllm/vllm-openai:v0.11.1@sha256:4f1c...9a2e"}])
+    """Run a canary beside the stable Deployment. Promote: copy its `image`/`weights`/`args` into the model and
+    delete `rollout.canary`; abort: delete `rollout.canary` (both are catalog edits `mlserve diff` shows)."""
+
+
 class PolicyException(CatalogModel):
     """A tier rule this model waives, with the reason (docs/catalog-reference.md#tier-rules)."""
 
@@ -366,10 +415,26 @@ class ModelSpec(CatalogModel):
     alerts: Alerts = Field(Alerts(), examples=[{"latencySeconds": 2.5, "errorRatePercent": 1}])
     """Alert thresholds."""
     capacity: CapacityChoice | None = Field(None, examples=["spot-fallback"])
-    """Node capacity the model's replicas may run on: `on-demand`, `spot` (spot nodes only), or `spot-fallback`
-    (spot preferred, on-demand when spot is short). Default: the stack's `gpuNodePool.capacityType` (`spot` there
-    means `spot-fallback`). Read today by the capacity planner (`mlserve plan`, docs/capacity-planning.md) to price
-    and place each model; the node pools still follow the stack's `gpuNodePool.capacityType`."""
+    """Node capacity of a GPU model's replicas on Karpenter pools: `on-demand`, `spot` (spot nodes only; not in
+    prod), or `spot-fallback`: `minReplicas` replicas stay on on-demand nodes (the floor: the Deployment `<model>`,
+    never hit by a spot reclaim) and the replicas above them run in a second Deployment `<model>-spot`, scaled by
+    KEDA, on spot first and on on-demand when spot is short (needs maxReplicas > minReplicas >= 1 and a
+    Prometheus-read scaling metric). Default: the stack's `gpuNodePool.capacityType` (`spot` there: every replica
+    spot first, on-demand fallback, no floor). Each accelerator gets an on-demand and, when needed, a spot NodePool
+    (spot weighted higher): docs/llm-traffic.md#spot. The capacity planner (`mlserve plan`) reads it too."""
+
+    adapters: dict[AdapterName, Adapter] = Field(
+        {}, examples=[{"support-tone": {"uri": "s3://acme-ml-models/adapters/support-tone/", "sizeGiB": 0.3}}]
+    )
+    """LoRA adapters served beside the base model (runtime vllm), keyed by the name requests use as their `model`:
+    fetched with the weights, registered with vLLM (`--enable-lora --lora-modules <name>=...`), routed by name
+    (docs/llm-traffic.md#lora-adapters)."""
+    rollout: Rollout = Field(Rollout(), examples=[{"canary": {"image": "vllm/vllm-openai:v0.11.1@sha256:4f1c...9a2e"}}])
+    """A canary beside the stable Deployment (docs/llm-traffic.md#canary)."""
+    priority: Annotated[int, Field(ge=-1000, le=1000)] | None = Field(None, examples=[10])
+    """vLLM models in a stack with `routing.type: gateway-inference`: the priority of the model's requests in its
+    endpoint picker's flow control (an `InferenceObjective`, llm-d.ai/v1alpha2, set on every request of the model's
+    HTTPRoute); higher is served first when the pool is saturated. Unset: 0. Ignored by `ingress` stacks."""
     policy_exceptions: list[PolicyException] = Field(
         [], examples=[[{"rule": "prod-min-replicas", "reason": "one replica of 8 H100s is all we can afford"}]]
     )

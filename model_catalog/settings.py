@@ -303,6 +303,42 @@ class IngressSettings(CatalogModel):
     or a test environment): written on each such Ingress. Without it, a public model without TLS is an error."""
 
 
+class GatewayRef(CatalogModel):
+    """A Gateway API `Gateway` the stack's LLM routes attach to (installed and run outside this stack)."""
+
+    name: K8sName = Field(examples=["inference-gateway"])
+    """Name of the Gateway."""
+    namespace: DnsLabel = Field(examples=["gateway-system"])
+    """Its namespace; its listeners must allow routes from the models' namespace (`allowedRoutes`)."""
+    section_name: K8sName | None = Field(None, examples=["https"])
+    """The listener the routes attach to; omit for every listener that allows them."""
+    pod_labels: Labels = Field({}, examples=[{"gateway.networking.k8s.io/gateway-name": "inference-gateway"}])
+    """Labels of the Gateway's data-plane (proxy) pods, the only pods allowed to send requests to the models and to
+    call the endpoint pickers; empty: every pod of `namespace`."""
+
+
+class RoutingSettings(CatalogModel):
+    """How requests reach the stack's LLMs (docs/llm-traffic.md)."""
+
+    type: Literal["ingress", "gateway-inference"] = Field("ingress", examples=["gateway-inference"])
+    """`ingress`: every model is a Service, public ones behind an Ingress. `gateway-inference`: each vLLM model also
+    gets an InferencePool, its endpoint picker (the llm-d router's EPP: picks a replica by queue, KV cache and loaded
+    LoRA adapters) and an HTTPRoute from `gateway`; other runtimes keep the Ingress path."""
+    gateway: GatewayRef | None = Field(None, examples=[{"name": "inference-gateway", "namespace": "gateway-system"}])
+    """The Gateway of `gateway-inference` (required there)."""
+    internal_gateway: GatewayRef | None = Field(
+        None, examples=[{"name": "internal-gateway", "namespace": "gateway-system"}]
+    )
+    """A cluster-internal Gateway for vLLM models with `exposure.type: internal`: their HTTPRoutes attach here,
+    matched by served model name. Without it, internal vLLM models keep their plain Service (never a route on the
+    public `gateway`)."""
+    failure_mode: Literal["FailClose", "FailOpen"] = Field("FailClose", examples=["FailOpen"])
+    """What the Gateway does while a model's endpoint picker does not answer: `FailClose` refuses the request,
+    `FailOpen` sends it to any replica of the pool."""
+    endpoint_picker_replicas: Annotated[int, Field(ge=1, le=5)] | None = Field(None, examples=[2])
+    """Replicas of each endpoint picker (active-active); default 2 in prod, 1 elsewhere."""
+
+
 class ExternalSecretRef(CatalogModel):
     """Where the External Secrets Operator reads a Secret's values."""
 
@@ -381,6 +417,8 @@ class StackSettings(CatalogModel):
     """Ingress controller for public models."""
     network: NetworkSettings = NetworkSettings()
     """Network egress and workload identity."""
+    routing: RoutingSettings = RoutingSettings()
+    """How requests reach the LLMs: Ingress, or the Gateway API Inference Extension."""
     secrets: dict[K8sName, SecretDeclaration] = Field(
         {}, examples=[{"huggingface-token": {"source": "stack", "keys": ["token"]}}]
     )
@@ -797,6 +835,16 @@ def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
         found.append(
             (("ingress", "plainHttpReason"), "'plainHttpReason' is only for a stack without 'tlsClusterIssuer'")
         )
+    if s.routing.type == "gateway-inference" and s.routing.gateway is None:
+        found.append(
+            (
+                ("routing", "type"),
+                "type 'gateway-inference' needs 'gateway' (name and namespace of the Gateway the routes attach to)",
+            )
+        )
+    for key, value in (("gateway", s.routing.gateway), ("internalGateway", s.routing.internal_gateway)):
+        if s.routing.type != "gateway-inference" and value is not None:
+            found.append((("routing", key), f"'{key}' is only for type 'gateway-inference'"))
     if s.monitoring.mode == "managed" and s.monitoring.namespace == s.environment.namespace:
         found.append((("monitoring", "namespace"), "the monitoring stack needs its own namespace"))
     found.extend(_monitoring_checks(s))

@@ -13,6 +13,10 @@ check can point at the exact spot in the file.
 - **Bounded**: file size, nesting depth, the size of a number, and the number of values the document expands to
   (aliases count every value they repeat, so a "billion laughs" document is refused at the alias, naming its
   anchor), and an alias cannot refer to the collection it is inside.
+- **Fast and exact**: libyaml's parser (C, bundled with PyYAML) feeds the same bounded composer, giving the same
+  nodes at the same positions; any file it cannot read, and files with tabs or empty values (where the two parsers
+  differ), are read by PyYAML's pure-Python parser, whose messages are the ones users see
+  (tests/catalog/test_fast_yaml.py compares them).
 - Duplicate keys are an error (YAML says keys are unique; PyYAML would silently keep the last one). ``<<`` merge
   keys work (a YAML 1.1 feature many files use); keys written explicitly win over merged ones.
 
@@ -31,15 +35,18 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
 
 from .errors import ConfigurationError, Path, Problem, format_path
 
-#: Bounds far above any real catalog or stack file (a 200-model catalog is ~100 KB, ~10 levels, ~10,000 values).
-MAX_BYTES = 4 * 1024 * 1024
+#: Bounds far above any real catalog or stack file (a 5000-model catalog is ~3.5 MB, ~10 levels, ~300,000 values:
+#: make bench's largest fleet).
+MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_VALUES = 50_000
+MAX_VALUES = 1_000_000
 MAX_NUMBER_DIGITS = 30
 
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
@@ -117,20 +124,11 @@ class _AliasNode(Node):
         self.anchor = anchor
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with a bounded composer and our own tag resolution (see the module docstring)."""
+class _BoundedComposer:
+    """PyYAML's composer with bounds and our own tag resolution (see the module docstring), over either parser."""
 
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.depth = 0
-        self.open_anchors: list[str] = []
-
-    def fetch_flow_collection_start(self, token_class: Any) -> None:
-        # The scanner looks ahead over every open '[' or '{' for each token (quadratic in flow depth): bound it here,
-        # before the composer's depth check would ever see the collection.
-        if self.flow_level >= MAX_DEPTH:
-            raise _RefusedError(self.get_mark(), f"nested more than {MAX_DEPTH} levels deep; no file here needs that")
-        super().fetch_flow_collection_start(token_class)
+    depth: int
+    open_anchors: list[str]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
@@ -163,12 +161,80 @@ class _Loader(yaml.SafeLoader):
         if collection and anchor is not None:
             self.open_anchors.append(anchor)
         try:
-            return super().compose_node(parent, index)
+            return Composer.compose_node(self, parent, index)
         finally:
             if collection:
                 self.depth -= 1
                 if anchor is not None:
                     self.open_anchors.pop()
+
+
+class _Loader(_BoundedComposer, yaml.SafeLoader):
+    """PyYAML's pure-Python scanner and parser under the bounded composer: the reference reader, and the one that
+    says what is wrong with a file."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.depth = 0
+        self.open_anchors: list[str] = []
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # The scanner looks ahead over every open '[' or '{' for each token (quadratic in flow depth): bound it here,
+        # before the composer's depth check would ever see the collection.
+        if self.flow_level >= MAX_DEPTH:
+            raise _RefusedError(self.get_mark(), f"nested more than {MAX_DEPTH} levels deep; no file here needs that")
+        super().fetch_flow_collection_start(token_class)
+
+
+_CParser = getattr(getattr(yaml, "_yaml", None), "CParser", None) if yaml.__with_libyaml__ else None
+
+if _CParser is not None:
+
+    class _FastLoader(_CParser, _BoundedComposer, Composer, BaseResolver):
+        """libyaml's scanner and parser (bundled with PyYAML's wheels; about ten times faster) under the same
+        bounded composer: the same events, so the same nodes with the same positions. Used for valid files only:
+        on any problem the file is read again by ``_Loader``, whose messages are the ones users see."""
+
+        def __init__(self, text: str):
+            _CParser.__init__(self, text)
+            Composer.__init__(self)
+            BaseResolver.__init__(self)
+            self.depth = 0
+            self.open_anchors = []
+
+        # libyaml's own composer (C) would bypass the bounds: compose with PyYAML's, in Python.
+        get_single_node = Composer.get_single_node
+        compose_document = Composer.compose_document
+        compose_sequence_node = Composer.compose_sequence_node
+        compose_mapping_node = Composer.compose_mapping_node
+
+        def compose_scalar_node(self, anchor: Any) -> Node:
+            event = self.peek_event()
+            if not event.value and event.implicit[0]:
+                # An empty value (`key:`): libyaml places it elsewhere than PyYAML does, and its position is what
+                # a message about it shows; the pure-Python reader reads such files.
+                raise _SlowPathError
+            return Composer.compose_scalar_node(self, anchor)
+
+
+class _SlowPathError(Exception):
+    """The fast reader leaves this file to the pure-Python one."""
+
+
+def _fast_compose(text: str) -> tuple[bool, Node | None]:
+    """(True, the document's node) when libyaml reads ``text`` without any problem; (False, None) otherwise,
+    including text with a character YAML does not allow (the pure-Python reader then says which and where)."""
+    # Tabs (libyaml accepts some that PyYAML refuses) and byte-order marks after the start (read differently): the
+    # reference reader decides.
+    if _CParser is None or "\t" in text or "\ufeff" in text[1:] or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return False, None
+    loader = _FastLoader(text)
+    try:
+        return True, loader.get_single_node()
+    except Exception:  # any problem: the reference reader reads the file again and reports it
+        return False, None
+    finally:
+        loader.dispose()
 
 
 def _tag_name(tag: str) -> str:
@@ -367,19 +433,14 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Probl
     return Problem(file, line, column, "", f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})")
 
 
-def parse_yaml(text: str, file: str) -> SourceDocument:
-    """Parse one YAML document; raise ConfigurationError for syntax errors, refused input and duplicate keys."""
-    doc = SourceDocument(file=file, data=None)
-    if len(text) > MAX_BYTES:
-        raise ConfigurationError(
-            [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused unread")]
-        )
+def _compose(text: str, file: str) -> Node | None:
+    """The document's node, read by PyYAML's pure-Python reader; ConfigurationError saying what is wrong."""
     try:
         loader = _Loader(text)  # checks every character first
     except yaml.reader.ReaderError as exc:
         raise ConfigurationError([_reader_problem(exc, text, file)]) from None
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node()
     except _RefusedError as exc:
         line, col = _mark(exc.mark)
         raise ConfigurationError([Problem(file, line, col, "", exc.message)]) from None
@@ -394,6 +455,18 @@ def parse_yaml(text: str, file: str) -> SourceDocument:
         raise ConfigurationError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     finally:
         loader.dispose()
+
+
+def parse_yaml(text: str, file: str) -> SourceDocument:
+    """Parse one YAML document; raise ConfigurationError for syntax errors, refused input and duplicate keys."""
+    doc = SourceDocument(file=file, data=None)
+    if len(text) > MAX_BYTES:
+        raise ConfigurationError(
+            [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused unread")]
+        )
+    parsed, node = _fast_compose(text)
+    if not parsed:
+        node = _compose(text, file)
     if node is None:
         doc.value_marks[()] = (1, 1)
         return doc

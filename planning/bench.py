@@ -1,11 +1,11 @@
 """Benchmark of the capacity planner (``make bench-plan``): time and gap against catalog size.
 
-Catalogs: the render benchmark's generator (mlserve/bench.py: the real models.yaml entries repeated under new
-names), with each copy's sizes varied the way real catalogs vary (T-shirt sizes of cpu and memory, replica bounds,
-GPU count, accelerator and tensor-parallel degree), from a fixed seed: identical copies would collapse into a handful
-of item classes and prove nothing. The prod stack plans them at max replicas, in this process.
+Catalogs: the realistic fleets of mlserve/fleet.py (shared with ``make bench``; deterministic by seed): mixed
+runtimes, CPU and GPU models, T-shirt sizes of cpu and memory, replica bounds, GPU count, accelerator and
+tensor-parallel degree. The prod stack plans them at max replicas, in this process.
 
-Targets (checked here, never in the test suite; 2 cores): 200 models within 1% of the bound in under 10 s;
+Targets (checked here, never in the test suite; 2 cores): 200 models within 1% of the bound in under 10 s (of CPU
+time, which other jobs on the machine do not inflate; wall time is printed beside it);
 1000 models under the time limit (default 60 s) with the gap reported as it is. plan_s is wall-clock time,
 plan_cpu_s the planner's CPU time (on a shared machine the two differ); lp_gap is against the LP relaxation, gap
 against the best proven bound (the LP bound rounded up to a whole number of nodes' prices).
@@ -14,7 +14,7 @@ against the best proven bound (the LP bound rounded up to a whole number of node
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import sys
 import tempfile
 import time
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from mlserve.bench import synthetic_catalog
+from mlserve.fleet import SEED, fleet
 from mlserve.render import validate
 
 from .plan import plan_document, plan_pools
@@ -31,44 +31,12 @@ from .problem import build_pools
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SIZES = (20, 200, 1000)
 TARGETS = {200: (10.0, 0.01)}
-SEED = 14
-
-CPU_SIZES = [("500m", "1Gi"), ("1", "2Gi"), ("1", "4Gi"), ("2", "4Gi"), ("2", "8Gi"), ("4", "8Gi"), ("4", "16Gi")]
-CPU_SIZES += [("8", "16Gi"), ("8", "32Gi"), ("16", "64Gi")]
-SMALL_GPU = [("nvidia-l4", 1), ("nvidia-l4", 2), ("nvidia-a10g", 1), ("nvidia-a10g", 4), ("nvidia-t4", 1)]
-SMALL_GPU_SIZES = [("2", "8Gi"), ("4", "16Gi"), ("8", "32Gi"), ("16", "64Gi")]
-LLM_GPU = [("nvidia-h100", 1, 2), ("nvidia-h100", 1, 4), ("nvidia-h100", 1, 8), ("nvidia-a100-80gb", 1, 2)]
-LLM_GPU += [("nvidia-h100", 1, 1), ("nvidia-a100-80gb", 1, 4)]
-LLM_SIZES = [("8", "100Gi"), ("16", "200Gi"), ("32", "400Gi")]
-
-
-def varied_catalog(models: int, seed: int = SEED) -> dict:
-    catalog = synthetic_catalog(models)
-    rng = random.Random(seed)
-    for name in sorted(catalog["models"], key=lambda n: int(n.rsplit("-", 1)[1])):
-        entry = catalog["models"][name]
-        exposure = entry.get("exposure") or {}
-        if exposure.get("path"):  # one public route per model: the copies get their own paths
-            exposure["path"] = f"/v1/models/{name}"
-        resources = entry["resources"]
-        gpu = resources.get("gpu")
-        if gpu is None:
-            resources["cpu"], resources["memory"] = rng.choice(CPU_SIZES)
-        elif gpu.get("tensorParallelism", 1) == 1:
-            gpu["accelerator"], gpu["count"] = rng.choice(SMALL_GPU)
-            resources["cpu"], resources["memory"] = rng.choice(SMALL_GPU_SIZES)
-        else:
-            gpu["accelerator"], gpu["count"], gpu["tensorParallelism"] = rng.choice(LLM_GPU)
-            resources["cpu"], resources["memory"] = rng.choice(LLM_SIZES)
-        low = rng.choice((2, 2, 2, 3, 4))
-        entry["scaling"] = {**entry["scaling"], "minReplicas": low, "maxReplicas": low + rng.choice((0, 1, 2, 4, 8))}
-    return catalog
 
 
 def measure(models: int, stack: str, time_limit: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "models.yaml"
-        catalog.write_text(yaml.safe_dump(varied_catalog(models), sort_keys=False), encoding="utf-8")
+        catalog.write_text(yaml.safe_dump(fleet(models, SEED), sort_keys=False), encoding="utf-8")
         started = time.perf_counter()
         env = validate(PROJECT_DIR, stack, str(catalog))
         loaded = time.perf_counter()
@@ -113,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         target = ""
         if size in TARGETS:
             seconds, gap = TARGETS[size]
-            ok = row["plan_s"] < seconds and row["gap"] <= gap
+            # Judged on CPU time: on a machine other jobs share, wall time measures them too (both are printed).
+            ok = row["plan_cpu_s"] < seconds and row["gap"] <= gap
             failed |= not ok
-            target = f"< {seconds:g} s, <= {gap:.0%} of the bound: {'ok' if ok else 'MISSED'}"
+            target = f"< {seconds:g} s CPU, <= {gap:.0%} of the bound: {'ok' if ok else 'MISSED'}"
+            if row["plan_s"] >= seconds:
+                target += f" (wall {row['plan_s']} s >= {seconds:g} s: load average {os.getloadavg()[0]:.1f})"
         elif size >= 1000:
             ok = row["plan_s"] <= args.time_limit * 1.1
             failed |= not ok

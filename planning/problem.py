@@ -21,6 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from components.gpu_capacity import replica_shape
+from components.multinode.lws import group_size
 from model_catalog.environment import Environment
 from model_catalog.schema import ModelSpec
 from platform_data.accelerators import ACCELERATORS, DAEMONSET_RESERVE_CPU, DAEMONSET_RESERVE_MEMORY, InstanceType
@@ -128,17 +129,21 @@ def demands_of(
         shape = replica_shape(spec)
         gpu = spec.resources.gpu
         size = (shape.cpu_millicores, -(-shape.memory_bytes // MIB), shape.gpu_units, 1)
+        pods = group_size(spec)  # a multi-node replica is a group of pods, one per node (components/multinode/)
         demand = Demand(
             model=model,
             pool=gpu.accelerator if gpu is not None else CPU_POOL,
-            replicas=replicas_at(spec, at, model, replicas),
+            replicas=replicas_at(spec, at, model, replicas) * pods,
             size=size,
             capacity=model_capacity(spec, env, capacity),
             spread=spec.scaling.min_replicas >= 2,
         )
         result.append(demand)
         if surge:
-            result.append(dataclasses.replace(demand, model=f"{model} (rollout surge)", replicas=surge, spread=False))
+            surge_pods = surge * pods
+            result.append(
+                dataclasses.replace(demand, model=f"{model} (rollout surge)", replicas=surge_pods, spread=False)
+            )
     return result
 
 

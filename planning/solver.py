@@ -20,12 +20,19 @@ Stated once (docs/capacity-planning.md has the notation of the seed articles):
   renumbering nodes or replicas (the symmetry that makes the assignment model slow).
 
 Patterns are far too many to list, so the LP relaxation is solved by column generation (Gilmore and Gomory): solve
-the LP over the patterns known so far, then, per node kind, find the pattern of greatest dual value (an integer
-knapsack over the classes, solved exactly as a small MILP); a pattern worth more than its node's cost enters. When
-none does, the LP is solved over all patterns and its value is a lower bound on every plan. Before that, every
-iteration yields a valid Lagrangian bound, so a time limit still leaves an honest bound. The plan itself is the
-MILP over the generated patterns (HiGHS branch and cut), started from the LP solution rounded up. The gap between
-the plan's cost and the bound is what remains unproven; zero means the plan is optimal.
+the LP over the patterns known so far, then, per node kind, find patterns of great dual value (a greedy fill first;
+the exact integer knapsack over the classes, a small MILP, when the greedy finds nothing); a pattern worth more than
+its node's cost enters. Every round also bounds each kind's best pattern value from above (fractional knapsacks of
+surrogate relaxations, in numpy), which gives a valid Lagrangian / Farley bound on every plan and rules out kinds
+that cannot price out. Column generation stops when no pattern enters (the LP value is then the bound), when the LP
+is within CG_TOLERANCE of the bound (the long tail would gain at most that), or at its share of the time limit: the
+bound is honest in every case.
+
+The plan: a dive from the LP solution (keep every pattern's whole nodes, round up the pattern nearest its next node,
+price new patterns for the rest, solve the LP again, until it is integral), then the MILP over the generated patterns
+(HiGHS branch and cut) started from the dive's plan, for a share of the time spent so far; when every pattern was
+enumerated (small pools) the MILP is the whole problem and gets the time left to prove its plan optimal. The gap
+between the plan's cost and the bound is what remains unproven; zero means the plan is optimal.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -44,15 +51,24 @@ import numpy as np
 INF = highspy.kHighsInf
 #: A pattern enters the LP when its reduced cost is below this (USD per hour); smaller gains are noise.
 REDUCED_COST_EPSILON = 1e-7
+#: Column generation stops once the LP over the patterns found so far is within this share of a proven bound: the
+#: last rounds would gain at most that much (the long tail of column generation), and the bound is reported as is.
+CG_TOLERANCE = 1e-3
 #: Share of the time limit column generation may use before the integer phase starts with what it has.
-COLUMN_GENERATION_SHARE = 0.8
+COLUMN_GENERATION_SHARE = 0.7
 #: The integer phase stops once the plan is within this relative gap of the LP over the generated patterns.
 MIP_RELATIVE_GAP = 1e-6
 #: When all patterns number at most this many, all of them enter the integer phase: the MILP is then the whole
 #: problem and HiGHS proves its plan optimal (small pools, the tests' hand-computed examples).
 ENUMERATION_LIMIT = 20_000
-#: Share of the remaining time the first plan's leftover replicas may take (their own, much smaller, problem).
-RESIDUAL_SHARE = 0.25
+#: ... and the enumeration gives up after this many steps of its walk (each step at least one pattern or one choice).
+ENUMERATION_STEPS = 3 * ENUMERATION_LIMIT
+#: Over the generated patterns only, the integer phase may take this share of the time the pool took before it, and
+#: at least MIP_SECONDS.
+MIP_EFFORT = 0.25
+MIP_SECONDS = 1.0
+#: Rounds of (greedy) column generation after each step of the dive that finds the first plan.
+DIVE_PRICING_ROUNDS = 3
 #: Without a time limit (a render's ``gpuNodePool.limits: plan``), work limits instead, which do not depend on the
 #: machine: column-generation rounds, and branch-and-bound nodes of the integer phase.
 WORK_LIMIT_ITERATIONS = 2_000
@@ -169,9 +185,24 @@ class _Pricer:
         self.classes = classes
         self.bounds = bounds
         self.index = sorted(bounds)  # class indices this kind may hold
-        self.shares = {
-            i: [s / c for s, c in zip(classes[i].size, kind.capacity, strict=True) if c] or [0.0] for i in self.index
-        }
+        # Surrogate relaxations for upper_bound: each nonempty set of the node's resources that some class uses,
+        # summed as shares of the node (a class without any size there would be unbounded: none is, every replica
+        # takes a pod slot).
+        self.index_array = np.array(self.index, dtype=np.int64)
+        self.ub = np.array([float(bounds[i]) for i in self.index])
+        self.ub_int = [bounds[i] for i in self.index]
+        sizes = np.array([classes[i].size for i in self.index], dtype=float)
+        shares = sizes / np.array([c if c > 0 else 1 for c in kind.capacity], dtype=float)
+        usable = [r for r, c in enumerate(kind.capacity) if c > 0 and np.all(sizes[:, r] > 0)]
+        usable = usable or [r for r, c in enumerate(kind.capacity) if c > 0]
+        masks = range(1, 2 ** len(usable))
+        self.surrogate_sizes = np.array(
+            [sum(shares[:, usable[b]] for b in range(len(usable)) if m >> b & 1) for m in masks]
+        )
+        self.surrogate_caps = np.array([float(bin(m).count("1")) for m in masks])
+        self.surrogate_sizes = np.maximum(self.surrogate_sizes, 1e-12)
+        self.nonzero = [[(r, s) for r, s in enumerate(classes[i].size) if s > 0] for i in self.index]
+        self.share_measures = [np.maximum(m, 1e-12) for m in (shares.sum(axis=1), shares.max(axis=1))]
         self.h = new_highs()
         n = len(self.index)
         ub = np.array([float(bounds[i]) for i in self.index])
@@ -186,24 +217,48 @@ class _Pricer:
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.h.setOptionValue("mip_rel_gap", 0.0)
 
+    def upper_bound(self, duals: np.ndarray) -> float:
+        """An upper bound on the best pattern's value at these duals: per surrogate relaxation (the node's resources,
+        and sums of their shares, as one constraint), the fractional knapsack; the least of them."""
+        pi = np.maximum(duals[self.index_array], 0.0)
+        if not np.any(pi > 0):
+            return 0.0
+        w = self.surrogate_sizes  # (relaxations, classes), every weight > 0
+        ratio = pi / w
+        order = np.argsort(-ratio, axis=1, kind="stable")
+        weights = np.take_along_axis(w * self.ub, order, axis=1)
+        gains = np.take_along_axis(np.broadcast_to(pi * self.ub, w.shape), order, axis=1)
+        filled = np.cumsum(weights, axis=1)
+        whole = (filled <= self.surrogate_caps[:, None]).sum(axis=1)
+        rows = np.arange(len(w))
+        taken = np.where(np.arange(w.shape[1]) < whole[:, None], gains, 0.0).sum(axis=1)
+        partial = whole < w.shape[1]
+        at = np.minimum(whole, w.shape[1] - 1)
+        room = np.where(whole > 0, self.surrogate_caps - filled[rows, np.maximum(whole - 1, 0)], self.surrogate_caps)
+        extra = np.where(partial, np.take_along_axis(ratio, order, axis=1)[rows, at] * room, 0.0)
+        return float(np.min(taken + extra))
+
     def greedy(self, duals: np.ndarray) -> list[tuple[float, tuple[tuple[int, int], ...]]]:
         """Good patterns at these duals, not necessarily the best: classes by dual value per share of the node (the
         sum of their shares, and the largest), filled in that order."""
+        pi = duals[self.index_array]
+        positive = np.flatnonzero(pi > 0)
         found = []
-        for measure in (sum, max):
-            scored = []
-            for i in self.index:
-                if duals[i] > 0:
-                    share = measure(self.shares[i])
-                    scored.append((-duals[i] / max(share, 1e-12), i))
+        for share in self.share_measures:
+            order = positive[np.argsort(-pi[positive] / share[positive], kind="stable")]
             free = list(self.kind.capacity)
             counts = []
-            for _, i in sorted(scored):
-                a = min(self.bounds[i], fits(self.classes[i].size, free))
+            value = 0.0
+            for j in order.tolist():
+                a = self.ub_int[j]
+                for r, size in self.nonzero[j]:
+                    a = min(a, free[r] // size)
                 if a > 0:
-                    counts.append((i, a))
-                    free = [f - a * s for f, s in zip(free, self.classes[i].size, strict=True)]
-            found.append((sum(duals[i] * a for i, a in counts), tuple(sorted(counts))))
+                    counts.append((self.index[j], a))
+                    value += pi[j] * a
+                    for r, size in self.nonzero[j]:
+                        free[r] -= a * size
+            found.append((float(value), tuple(sorted(counts))))
         return found
 
     def best(self, duals: np.ndarray) -> tuple[float, tuple[tuple[int, int], ...]]:
@@ -223,11 +278,12 @@ def solve(
     classes: Sequence[ItemClass],
     kinds: Sequence[NodeKind],
     time_limit: float | None = 60.0,
-    _depth: int = 0,
+    gap: float = MIP_RELATIVE_GAP,
 ) -> Solution:
     """Cheapest set of nodes holding every replica (see the module docstring). ``time_limit`` None: bounded by work
     limits instead of time, so the same problem gives the same plan on any machine, however loaded."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     deadline = math.inf if time_limit is None else started + time_limit
     kind_index = {k.name: j for j, k in enumerate(kinds)}
     if not classes:
@@ -289,7 +345,7 @@ def solve(
     # No optimal plan uses more nodes than replicas (a node without replicas can go): bounds the Lagrangian.
     most_nodes = sum(c.demand for c in classes)
     best_bound = 0.0
-    converged = False
+    converged = close = False
     iterations = 0
     cg_deadline = math.inf if time_limit is None else started + time_limit * COLUMN_GENERATION_SHARE
     lp_value = math.inf
@@ -305,38 +361,33 @@ def solve(
         lp_value = master.getInfo().objective_function_value
         duals = np.array(master.getSolution().row_dual)
         pi = duals[: len(classes)]
+        mus = [float(duals[limit_row[k]]) if k in limit_row else 0.0 for k in range(len(kinds))]
+        # Every round: a cheap upper bound on each kind's best pattern value (fractional knapsacks of surrogate
+        # relaxations) gives a valid bound, and rules out the kinds that cannot price out.
+        values = [pricer.upper_bound(pi) if pricer is not None else 0.0 for pricer in pricers]
+        best_bound = max(best_bound, _lagrangian(pi, mus, values, classes, kinds, limit_row, most_nodes, lp_value))
+        if lp_value - best_bound <= CG_TOLERANCE * lp_value:
+            close = True  # the LP can improve by at most CG_TOLERANCE: stop before the long tail
+            break
+        open_kinds = [
+            k
+            for k, pricer in enumerate(pricers)
+            if pricer is not None and kinds[k].hourly_usd - mus[k] - values[k] < -REDUCED_COST_EPSILON
+        ]
         # Cheap pricing first (greedy fill by dual value per unit of node); the exact knapsack only when the greedy
-        # finds nothing, which is also the round that proves convergence and yields a bound.
+        # finds nothing, which is also the round that proves convergence or tightens the bound.
         improved = False
-        for k, pricer in enumerate(pricers):
-            if pricer is None:
-                continue
-            mu = float(duals[limit_row[k]]) if k in limit_row else 0.0
-            for value, counts in pricer.greedy(pi):
-                if kinds[k].hourly_usd - mu - value < -REDUCED_COST_EPSILON and add(k, counts):
+        for k in open_kinds:
+            for value, counts in pricers[k].greedy(pi):
+                if kinds[k].hourly_usd - mus[k] - value < -REDUCED_COST_EPSILON and add(k, counts):
                     improved = True
         if not improved:
-            lagrangian = float(np.dot(pi, [c.demand for c in classes]))
-            unlimited_worst = 0.0
-            ratio = 1.0
-            for k, pricer in enumerate(pricers):
-                if pricer is None:
-                    continue
-                mu = float(duals[limit_row[k]]) if k in limit_row else 0.0
-                value, counts = pricer.best(pi)
-                reduced = kinds[k].hourly_usd - mu - value
-                if k in limit_row:
-                    lagrangian += mu * kinds[k].limit + kinds[k].limit * min(0.0, reduced)
-                else:
-                    unlimited_worst = min(unlimited_worst, reduced)
-                    ratio = max(ratio, value / kinds[k].hourly_usd)
-                if reduced < -REDUCED_COST_EPSILON and add(k, counts):
+            for k in open_kinds:
+                value, counts = pricers[k].best(pi)
+                values[k] = min(values[k], value)
+                if kinds[k].hourly_usd - mus[k] - value < -REDUCED_COST_EPSILON and add(k, counts):
                     improved = True
-            lagrangian += most_nodes * unlimited_worst
-            best_bound = max(best_bound, lagrangian)
-            if not limit_row:
-                # Farley: the duals scaled down by the largest value-to-cost ratio are feasible for every pattern.
-                best_bound = max(best_bound, lp_value / ratio)
+            best_bound = max(best_bound, _lagrangian(pi, mus, values, classes, kinds, limit_row, most_nodes, lp_value))
         if not improved:
             converged = True
             best_bound = max(best_bound, lp_value)
@@ -344,35 +395,35 @@ def solve(
         if time.perf_counter() > cg_deadline or (time_limit is None and iterations >= WORK_LIMIT_ITERATIONS):
             break
     cg_seconds = time.perf_counter() - started
+    cg_cpu = time.process_time() - cpu_started
 
     # Small pools: every pattern enters, and the integer phase solves the whole problem.
     lp_solution = list(master.getSolution().col_value) if math.isfinite(lp_value) else []
-    complete = converged and _enumerate_all(classes, kinds, bounds, add)
-    # A first plan to start the integer phase from: the LP's nodes rounded down, and the replicas they leave out
-    # planned as a problem of their own (small: at most one node's worth per fractional pattern).
-    start_counts: dict[int, int] = {}
-    if lp_solution and not limit_row and _depth == 0:
-        residual = [c.demand for c in classes]
-        for j, v in enumerate(lp_solution[artificial:]):
-            whole = math.floor(v + 1e-9)
-            if whole:
-                start_counts[j] = whole
-                for i, a in patterns[j].counts:
-                    residual[i] -= a * whole
-        left = [i for i, r in enumerate(residual) if r > 0]
-        if left:
-            sub_classes = [
-                ItemClass(classes[i].name, residual[i], classes[i].size, classes[i].kinds, classes[i].per_node)
-                for i in left
-            ]
-            budget = None if time_limit is None else max(0.5, (deadline - time.perf_counter()) * RESIDUAL_SHARE)
-            sub = solve(sub_classes, kinds, budget, _depth=1)
-            for pattern, count in sub.nodes:
-                k = kind_index[pattern.kind]
-                counts = tuple((left[i], a) for i, a in pattern.counts)
-                add(k, counts)
-                j = known[Pattern(kinds[k].name, tuple(sorted(counts)))]
-                start_counts[j] = start_counts.get(j, 0) + count
+    complete = (converged or close) and _enumerate_all(classes, kinds, bounds, add)
+
+    # A first plan to start the integer phase from: dive from the LP solution (round up one pattern at a time).
+    def dive_price(duals: np.ndarray) -> bool:
+        pi = duals[: len(classes)]
+        added = False
+        for k, pricer in enumerate(pricers):
+            mu = float(duals[limit_row[k]]) if k in limit_row else 0.0
+            if pricer is None or kinds[k].hourly_usd - mu - pricer.upper_bound(pi) >= -REDUCED_COST_EPSILON:
+                continue
+            for value, counts in pricer.greedy(pi):
+                if kinds[k].hourly_usd - mu - value < -REDUCED_COST_EPSILON and add(k, counts):
+                    added = True
+        return added
+
+    start_counts = (
+        _dive(master, artificial, lambda: artificial + len(patterns), dive_price, deadline) if lp_solution else None
+    )
+    dive_seconds = time.perf_counter() - started - cg_seconds
+    dive_cpu = time.process_time() - cpu_started - cg_cpu
+    dive_cost = (
+        sum(kinds[kind_index[patterns[j].kind]].hourly_usd * c for j, c in start_counts.items())
+        if start_counts is not None
+        else math.inf
+    )
     # Integer phase over the patterns (feasible when no kind is limited).
     n = len(patterns)
     columns = artificial + n
@@ -384,34 +435,71 @@ def solve(
             artificial, np.arange(artificial, dtype=np.int32), np.zeros(artificial), np.zeros(artificial)
         )
     master.setOptionValue("mip_rel_gap", MIP_RELATIVE_GAP)
-    _set_time_limit(master, deadline, 0.5)
+    # Over every pattern the MILP is the whole problem: it gets the time left, to prove the optimum. Over the
+    # generated patterns only it is an improvement heuristic for the dive's plan: it gets time in proportion to what
+    # the pool took so far (at least MIP_SECONDS). The gap reports what either leaves.
+    spent = time.perf_counter() - started
+    mip_deadline = deadline if complete else min(deadline, time.perf_counter() + max(MIP_SECONDS, MIP_EFFORT * spent))
+    _set_time_limit(master, mip_deadline, 0.1)
     if time_limit is None:
         master.setOptionValue("mip_max_nodes", WORK_LIMIT_MIP_NODES)
-    if start_counts:
+    if start_counts is not None:
         start = highspy.HighsSolution()
-        start.col_value = [float(start_counts.get(j, 0)) for j in range(n)]
+        start.col_value = [0.0] * artificial + [float(start_counts.get(j, 0)) for j in range(n)]
         start.value_valid = True
         master.setSolution(start)
-    elif not limit_row and lp_solution:
-        start = highspy.HighsSolution()
-        start.col_value = [float(math.ceil(v - 1e-9)) for v in lp_solution] + [0.0] * (n - len(lp_solution))
-        start.value_valid = True
-        master.setSolution(start)
+    # The plan is good enough once within ``gap`` of the bound column generation proved (HiGHS's own gap is only
+    # against the patterns it has): stop there.
+    # HiGHS's own primal value can miss the presolve's offset (below): the incumbents' costs are computed here.
+    target_bound = best_bound
+    prices = np.array([0.0] * artificial + [kinds[kind_index[p.kind]].hourly_usd for p in patterns])
+    incumbent = [math.inf]
+
+    def improving(event) -> None:
+        solution = np.asarray(event.data_out.mip_solution)
+        if len(solution) == len(prices):
+            incumbent[0] = min(incumbent[0], float(np.dot(prices, np.round(solution))))
+
+    def interrupt(event) -> None:
+        if incumbent[0] - target_bound <= gap * incumbent[0]:
+            event.interrupt()
+
+    master.cbMipImprovingSolution += improving
+    master.cbMipInterrupt += interrupt
     master.run()
+    optimal = master.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    if complete and optimal and not _consistent(master, kinds, patterns, artificial):
+        # HiGHS 1.16 can leave the presolve's objective offset out of what it reports after a start solution: its
+        # bound is then not the plan's. Every pattern is in the MILP, so solve it again without the start.
+        master.clearSolver()
+        _set_time_limit(master, mip_deadline, 0.1)
+        master.run()
+    # The MILP's own bound counts only over every pattern, and only when what HiGHS reports is the plan's cost.
+    dual_bound_holds = complete and _consistent(master, kinds, patterns, artificial)
+    master.cbMipInterrupt -= interrupt
+    master.cbMipImprovingSolution -= improving
     info = master.getInfo()
     values = master.getSolution().col_value
-    if master.getModelStatus() == highspy.HighsModelStatus.kInfeasible or not len(values):
+    if master.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         raise RuntimeError(_infeasible_message(kinds))
-    nodes = _trim(
-        classes, [(patterns[j], round(values[artificial + j])) for j in range(n) if round(values[artificial + j]) > 0]
-    )
+    chosen = {j: round(values[artificial + j]) for j in range(n) if len(values) and round(values[artificial + j]) > 0}
+    if not _covers(classes, patterns, chosen) or (artificial and any(round(v) for v in values[:artificial])):
+        # The MILP stopped (time) before it had a plan of its own: the dive's, else each class on the kind that
+        # holds its replicas cheapest (always a plan without node limits).
+        if start_counts is not None:
+            chosen = dict(start_counts)
+        elif not limit_row:
+            chosen = _homogeneous(classes, kinds, bounds, known)
+        else:
+            raise RuntimeError(_infeasible_message(kinds) + " found within the time limit")
+    nodes = _trim(classes, [(patterns[j], count) for j, count in sorted(chosen.items())])
     nodes.sort(key=lambda pn: (kind_index[pn[0].kind], pn[0].counts))
     cost = sum(kinds[kind_index[p.kind]].hourly_usd * count for p, count in nodes)
     lp_bound = min(best_bound, cost)
     bound = min(cost, _round_up_to_price_unit(lp_bound, kinds))
-    if complete and master.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+    if dual_bound_holds and math.isfinite(info.mip_dual_bound):
         # Every pattern was in the MILP: its dual bound holds for every plan.
-        bound = min(cost, max(lp_bound, info.mip_dual_bound))
+        bound = min(cost, max(bound, info.mip_dual_bound))
     proven = cost - bound <= 1e-6 * max(1.0, cost)
     return Solution(
         nodes=nodes,
@@ -424,13 +512,120 @@ def solve(
         columns=n,
         iterations=iterations,
         seconds=time.perf_counter() - started,
-        stats={"column_generation_seconds": round(cg_seconds, 3), "mip_nodes": int(info.mip_node_count)},
+        stats={
+            "column_generation_seconds": round(cg_seconds, 3),
+            "dive_seconds": round(dive_seconds, 3),
+            "column_generation_cpu_seconds": round(cg_cpu, 3),
+            "dive_cpu_seconds": round(dive_cpu, 3),
+            "dive_cost": round(dive_cost, 4),
+            "mip_nodes": int(info.mip_node_count),
+        },
     )
+
+
+def _dive(
+    master: highspy.Highs,
+    artificial: int,
+    columns: Callable[[], int],
+    price: Callable[[np.ndarray], bool],
+    deadline: float,
+) -> dict[int, int] | None:
+    """A plan from the LP over the patterns: keep every pattern's whole nodes (its value rounded down, as a lower
+    bound), round up the pattern nearest to its next whole node, price new patterns for what is left (``price``:
+    the greedy pricing at the LP's duals; true when it added any), solve the LP again, until it is integral. Each
+    step adds a node, so it ends; past the deadline the LP's patterns are rounded up at once instead. The column bounds
+    are restored. None when no plan results (node limits)."""
+    lower = np.zeros(columns())
+    result = None
+    master.setOptionValue("time_limit", INF)  # each LP of the dive is a warm-started re-solve: short
+    while True:
+        late = time.perf_counter() >= deadline
+        rounds = 0
+        while True:
+            master.run()
+            if master.getModelStatus() != highspy.HighsModelStatus.kOptimal or rounds == DIVE_PRICING_ROUNDS or late:
+                break
+            if not price(np.array(master.getSolution().row_dual)):
+                break
+            rounds += 1
+        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        x = np.array(master.getSolution().col_value)
+        if artificial and np.any(x[:artificial] > 1e-6):
+            break  # the node limits leave replicas only the artificial columns hold
+        whole = np.floor(x + 1e-6)
+        fractional = np.flatnonzero(x - whole > 1e-6)
+        if not fractional.size or (late and not artificial):
+            # Past the deadline: every pattern rounded up at once (covers every replica, as the LP does).
+            result = {j: int(v) for j, v in enumerate(np.ceil(x[artificial:] - 1e-6)) if v > 0}
+            break
+        lower = np.maximum(np.concatenate([lower, np.zeros(len(x) - len(lower))]), whole)
+        j = fractional[int(np.argmax(x[fractional] - whole[fractional]))]
+        lower[j] = whole[j] + 1
+        master.changeColsBounds(len(x), np.arange(len(x), dtype=np.int32), lower, np.full(len(x), INF))
+    n = columns()
+    upper = np.full(n, INF)
+    upper[:artificial] = 0.0
+    master.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), upper)
+    return result
+
+
+def _lagrangian(pi, mus, values, classes, kinds, limit_row, most_nodes, lp_value) -> float:
+    """A lower bound on every plan from duals ``pi`` (classes) and ``mus`` (limited kinds), given an upper bound
+    ``values[k]`` on the best pattern value of each kind at those duals. Lagrangian: sum_i pi_i D_i, plus per limited
+    kind its limit times its most negative reduced cost, plus the most nodes an optimal plan uses times the most
+    negative reduced cost of an unlimited kind. Without limits also Farley's: the duals scaled down by the largest
+    value-to-price ratio are feasible for every pattern, so LP value / ratio is a bound."""
+    bound = float(np.dot(pi, [c.demand for c in classes]))
+    unlimited_worst = 0.0
+    ratio = 1.0
+    for k, kind in enumerate(kinds):
+        reduced = kind.hourly_usd - mus[k] - values[k]
+        if k in limit_row:
+            bound += mus[k] * kind.limit + kind.limit * min(0.0, reduced)
+        else:
+            unlimited_worst = min(unlimited_worst, reduced)
+            ratio = max(ratio, values[k] / kind.hourly_usd)
+    bound += most_nodes * unlimited_worst
+    if not limit_row:
+        bound = max(bound, lp_value / ratio)
+    return bound
 
 
 def _set_time_limit(h: highspy.Highs, deadline: float, least: float) -> None:
     if math.isfinite(deadline):
         h.setOptionValue("time_limit", max(least, deadline - time.perf_counter()))
+
+
+def _covers(classes: Sequence[ItemClass], patterns: list[Pattern], chosen: dict[int, int]) -> bool:
+    """Whether these nodes (pattern index: how many) hold every replica."""
+    held = [0] * len(classes)
+    for j, count in chosen.items():
+        for i, a in patterns[j].counts:
+            held[i] += a * count
+    return all(h >= c.demand for h, c in zip(held, classes, strict=True))
+
+
+def _homogeneous(classes, kinds, bounds, known) -> dict[int, int]:
+    """Each class alone on nodes of the kind that holds its replicas cheapest (full homogeneous patterns, which the
+    master starts with)."""
+    chosen: dict[int, int] = {}
+    for i, item in enumerate(classes):
+        k = min((k for k in range(len(kinds)) if i in bounds[k]), key=lambda k: (kinds[k].hourly_usd / bounds[k][i], k))
+        j = known[Pattern(kinds[k].name, ((i, bounds[k][i]),))]
+        chosen[j] = chosen.get(j, 0) + -(-item.demand // bounds[k][i])
+    return chosen
+
+
+def _consistent(master: highspy.Highs, kinds: Sequence[NodeKind], patterns: list[Pattern], artificial: int) -> bool:
+    """Whether the objective HiGHS reports is the cost of the solution it returns."""
+    values = master.getSolution().col_value
+    if not len(values):
+        return True
+    price = {k.name: k.hourly_usd for k in kinds}
+    cost = sum(price[p.kind] * values[artificial + j] for j, p in enumerate(patterns))
+    reported = master.getInfo().objective_function_value
+    return abs(cost - reported) <= 1e-6 * max(1.0, abs(cost))
 
 
 def _round_up_to_price_unit(bound: float, kinds: Sequence[NodeKind]) -> float:
@@ -469,26 +664,50 @@ def _trim(classes: Sequence[ItemClass], nodes: list[tuple[Pattern, int]]) -> lis
 
 
 def _enumerate_all(classes, kinds, bounds, add) -> bool:
-    """Add every pattern of every kind if there are at most ENUMERATION_LIMIT of them; tell whether it did."""
+    """Add every pattern of every kind if there are at most ENUMERATION_LIMIT of them; tell whether it did (a walk
+    over the classes, each taken as often as still fits; it gives up as soon as the patterns or the steps run over)."""
     found: list[tuple[int, tuple[tuple[int, int], ...]]] = []
-    visits = [0]
+    steps = [0]
+    nonzero = [[(r, s) for r, s in enumerate(c.size) if s > 0] for c in classes]
 
     def walk(k: int, order: list[int], at: int, free: list[int], counts: list[tuple[int, int]]) -> bool:
-        visits[0] += 1
-        if len(found) > ENUMERATION_LIMIT or visits[0] > 10 * ENUMERATION_LIMIT:
+        steps[0] += 1
+        if len(found) > ENUMERATION_LIMIT or steps[0] > ENUMERATION_STEPS:
             return False
+        most = 0
+        while at < len(order):  # classes that no longer fit add nothing: skip them
+            i = order[at]
+            most = bounds[k][i]
+            for r, size in nonzero[i]:
+                most = min(most, free[r] // size)
+            if most > 0:
+                break
+            at += 1
         if at == len(order):
             if counts:
                 found.append((k, tuple(counts)))
             return True
-        i = order[at]
-        most = min(bounds[k][i], fits(classes[i].size, free))
         for a in range(most, -1, -1):
-            rest = [f - a * s for f, s in zip(free, classes[i].size, strict=True)]
+            rest = list(free)
+            for r, size in nonzero[i]:
+                rest[r] -= a * size
             if not walk(k, order, at + 1, rest, [*counts, (i, a)] if a else counts):
                 return False
         return True
 
+    for k, kind in enumerate(kinds):
+        # At least 2^m patterns when the m smallest classes fit on one node together (one replica each, any subset):
+        # no walk needed to know there are too many.
+        free, together = list(kind.capacity), 0
+        for i in sorted(
+            bounds[k], key=lambda i: (max(s / c for s, c in zip(classes[i].size, kind.capacity, strict=True) if c), i)
+        ):
+            free = [f - s for f, s in zip(free, classes[i].size, strict=True)]
+            if min(free) < 0:
+                break
+            together += 1
+        if 2**together > ENUMERATION_LIMIT:
+            return False
     for k, kind in enumerate(kinds):
         if bounds[k] and not walk(k, sorted(bounds[k]), 0, list(kind.capacity), []):
             return False

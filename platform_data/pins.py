@@ -38,6 +38,16 @@ CLOUD_SDK = "google/cloud-sdk:slim@sha256:e379150995766ed2575edcfc6183e6fe212ed7
 #: the base of the custom model image.
 PYTHON_SLIM = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea"
 
+# --- Inference routing (Gateway API Inference Extension) ---------------------------------------------------------
+#: The llm-d router's endpoint picker (EPP), v0.10.0: the release whose InferenceObjective CRD ../shared/crds holds
+#: (llm-d/llm-d-router 71f4f0999), implementing InferencePool inference.networking.k8s.io/v1. Multi-arch index
+#: digest seen pinned with its tag in three independent public records (a benchmark record listing its arm64 and
+#: amd64 children, an operator's pin table, a conformance run).
+LLM_D_ROUTER_EPP = (
+    "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0"
+    "@sha256:2e516fa1310da7be59b82beb1445362139597d6d553ef04d546716abe3aaaa70"
+)
+
 # --- GPU nodes ---------------------------------------------------------------------------------------------------
 #: NVIDIA device plugin Helm chart (repository https://nvidia.github.io/k8s-device-plugin). 0.20.0 is the newest
 #: version seen installed with a date in public records (`helm install nvdp nvdp/nvidia-device-plugin --version

@@ -110,9 +110,34 @@ def pod_spec(resource: Resource) -> Mapping[str, Any] | None:
         spec = _get(resource.props, "spec", "jobTemplate", "spec", "template", "spec")
     elif kind == "Pod":
         spec = _get(resource.props, "spec")
+    elif kind == "LeaderWorkerSet":
+        return _leader_and_worker(resource)
     else:
         return None
     return spec if isinstance(spec, Mapping) else None
+
+
+def _leader_and_worker(resource: Resource) -> Mapping[str, Any] | None:
+    """A LeaderWorkerSet's two pod templates as one spec to check: both templates' containers and volumes, and any
+    host namespace either asks for (the leader's other fields; the builders give both the same)."""
+    specs = [
+        s
+        for s in (
+            _get(resource.props, "spec", "leaderWorkerTemplate", key, "spec")
+            for key in ("workerTemplate", "leaderTemplate")
+        )
+        if isinstance(s, Mapping)
+    ]
+    if not specs:
+        return None
+    merged: dict[str, Any] = {}
+    for spec in specs:
+        merged.update(spec)
+    for key in ("containers", "initContainers", "ephemeralContainers", "volumes"):
+        merged[key] = [item for spec in specs for item in (spec.get(key) or [])]
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        merged[key] = any(spec.get(key) for spec in specs)
+    return merged
 
 
 def containers(spec: Mapping[str, Any], init: bool = True) -> list[Mapping[str, Any]]:

@@ -24,6 +24,8 @@ from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.namespace import ServingNamespace, ServingNamespaceArgs
 from components.protection import namespace_protection
 from components.registry import ImageRegistry, ImageRegistryArgs
+from components.routing.component import InferenceRouting, InferenceRoutingArgs
+from components.routing.peers import routed_by_gateway
 from components.secrets import StackSecrets, StackSecretsArgs
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError
@@ -188,6 +190,18 @@ def build(env: Environment) -> None:
                 spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps])
             ),
         )
+        if routed_by_gateway(spec, settings):
+            InferenceRouting(
+                model,
+                InferenceRoutingArgs(
+                    model=model,
+                    spec=spec,
+                    settings=settings,
+                    release=release,
+                    monitoring_ready=[monitoring.operator] if monitoring and monitoring.operator else [],
+                ),
+                opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=[services[model]])),
+            )
         if monitoring is not None:
             ModelMonitoring(
                 model,
@@ -195,7 +209,7 @@ def build(env: Environment) -> None:
                     model=model,
                     spec=spec,
                     settings=settings,
-                    deployment=services[model].deployment,
+                    deployment=services[model].spot_deployment or services[model].deployment,
                     stack=monitoring,
                     release=release,
                 ),

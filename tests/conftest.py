@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
 
+from mlserve import interpreter
 from mlserve.crds import MISSING, crd_dir
+
+
+def pytest_configure(config) -> None:
+    """The suite renders stacks in-process many times: the collector thresholds of a render
+    (mlserve/interpreter.py) save it a large share of its time; nothing is frozen (tests create and drop
+    renders all session long)."""
+    gc.set_threshold(*interpreter.THRESHOLDS)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 
 from mlserve.__main__ import EXIT_INVALID, main
 from mlserve.bench_inputs import HOSTILE
+from model_catalog.yaml_source import MAX_VALUES
 from tests.helpers import ROOT
 
 CASES = ROOT / "tests" / "bad_inputs"
@@ -77,8 +78,9 @@ def test_a_secret_value_is_never_echoed_back(tmp_path, capsys, monkeypatch):
 
 def test_an_unknown_stack_is_a_located_error(capsys):
     assert main(["validate", "--stack", "qa"]) == EXIT_INVALID
-    assert "Pulumi.qa.yaml:1:1: no stack 'qa': Pulumi.qa.yaml does not exist (stacks: 'dev', 'prod', 'staging');" in (
-        capsys.readouterr().err
+    assert (
+        "Pulumi.qa.yaml:1:1: no stack 'qa': Pulumi.qa.yaml does not exist (stacks: 'dev', 'e2e', 'prod', 'staging');"
+        in (capsys.readouterr().err)
     )
 
 
@@ -137,4 +139,4 @@ def test_hostile_yaml_is_refused_before_the_validation_layer_and_pulumi_are_impo
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.stdout.strip() == "2 []", result.stdout + result.stderr
-    assert "billion-laughs.yaml:15:12: aliases expand the document past 50000 values" in result.stderr
+    assert f"billion-laughs.yaml:15:12: aliases expand the document past {MAX_VALUES} values" in result.stderr

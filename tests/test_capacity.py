@@ -96,3 +96,34 @@ def test_an_invalid_catalog_is_reported_not_costed(tmp_path, capsys):
     catalog = write_catalog(tmp_path / "models.yaml", SMALL)
     assert main(["capacity", "--stack", "dev", "--catalog", str(catalog)]) == 2
     assert "stack 'dev' offers no GPUs" in capsys.readouterr().err
+
+
+SPOT_FALLBACK = """
+models:
+  detector:
+    runtime: triton
+    capacity: spot-fallback
+    weights: {uri: "s3://bucket/detector/", sizeGiB: 1}
+    resources: {cpu: "4", memory: 16Gi, gpu: {accelerator: nvidia-l4}}
+    scaling: {minReplicas: 2, maxReplicas: 6, metric: gpu-utilization}
+"""
+
+
+def test_a_spot_fallback_model_shows_both_pools_and_both_prices(tmp_path):
+    lines = report(tmp_path, SPOT_FALLBACK, gpuNodePool=KARPENTER, monitoring={"enabled": True})
+    # Pools: on-demand holds the whole model (floor plus fallback), limit 8 as in the plain report; spot the 4
+    # replicas above the floor: max(ceil(4 x 1.25) = 5, (4 + 1 surge) nodes x 1 GPU = 5) = 5.
+    assert row(lines, "ml-test-nvidia-l4")[:5] == ["ml-test-nvidia-l4", "on-demand", "10", "8", "detector"]
+    assert row(lines, "ml-test-nvidia-l4-spot")[:5] == ["ml-test-nvidia-l4-spot", "spot", "100", "5", "detector"]
+    # g6.2xlarge: $0.9776 on-demand, spot saving 58% -> $0.410592. min: 2 floor nodes on-demand, none on spot.
+    # max: 2 floor + 4 spot nodes = 1.9552 + 1.642368 = 3.597568; spot short: 6 x 0.9776 = 5.8656.
+    assert row(lines, "at min") == ["at", "min", "replicas", "1.96", "0.00", "1.96", "1.96"]
+    assert row(lines, "at max") == ["at", "max", "replicas", "1.96", "1.64", "3.60", "5.87"]
+    text = " ".join(" ".join(lines).split())
+    assert "On-demand floors: detector keeps 2 on on-demand, up to 4 more on spot." in text
+    assert "Spot Instance Advisor" in text
+
+
+def test_an_on_demand_stack_shows_no_spot_section(tmp_path):
+    lines = report(tmp_path, gpuNodePool=KARPENTER)
+    assert not any(line.startswith("Node pools per capacity type") for line in lines)

@@ -87,7 +87,7 @@ def test_version_prints_the_project_version_and_the_pins(capsys):
 
 def test_pyproject_declares_the_console_script():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["mlserve"] == "mlserve.__main__:main"
+    assert project["scripts"]["mlserve"] == "mlserve.__main__:console"
 
 
 def installed_mlserve() -> Path:

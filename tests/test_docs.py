@@ -30,10 +30,17 @@ def every_alert() -> dict[str, set[str]]:
 
 
 def test_every_alert_has_a_runbook_section_its_runbook_url_anchor_points_at():
+    from components.canary import canary_rules
+    from tests.components.test_canary import llm as canary_model
+    from tests.components.test_canary import stack as canary_stack
+
     headings = {h.lower() for h in re.findall(r"^## (\w+)$", RUNBOOKS, re.MULTILINE)}
     alerts = every_alert()
     assert len(alerts) == 8
-    assert {name.lower() for name in alerts} == headings
+    canary = canary_rules("chat", canary_model(), canary_stack(), {})["spec"]["groups"][0]["rules"]
+    for rule in canary:
+        assert rule["annotations"]["runbook_url"].endswith("#" + rule["alert"].lower())
+    assert {name.lower() for name in alerts} | {rule["alert"].lower() for rule in canary} == headings
 
 
 def test_the_monitoring_docs_alert_table_lists_every_alert_with_its_severity():

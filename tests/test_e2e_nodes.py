@@ -39,7 +39,7 @@ def replicas_on(pod: dict, node: dict) -> int:
     return min(counts)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", (*STACKS, "e2e"))
 def test_fake_nodes_hold_every_model_at_max_replicas_plus_surge(stack, tmp_path):
     objects = objects_of(stack, tmp_path)
     nodes = fake_nodes(validate(ROOT, stack))

@@ -120,15 +120,32 @@ def gpu_deployments(objects):
     return [d for d in of_kind(objects, "Deployment") if pod_gpus(d["spec"]["template"]["spec"])]
 
 
+def prefers_spot(pod: dict[str, Any]) -> bool:
+    terms = pod.get("affinity", {}).get("nodeAffinity", {}).get("preferredDuringSchedulingIgnoredDuringExecution", [])
+    return any(
+        e == {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}
+        for t in terms
+        for e in t["preference"]["matchExpressions"]
+    )
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_gpu_deployment_is_schedulable_on_exactly_one_pool(renders, stack):
+def test_every_gpu_deployment_is_schedulable_on_one_pool_or_spot_first_with_on_demand_fallback(renders, stack):
     objects, resources = renders[stack]
-    pools = of_kind(objects, "NodePool")
+    pools = {p["metadata"]["name"]: p for p in of_kind(objects, "NodePool")}
     for deployment in gpu_deployments(objects):
         pod = deployment["spec"]["template"]["spec"]
-        reasons = {p["metadata"]["name"]: why_not(pod, p, resources) for p in pools}
-        fitting = [name for name, reason in reasons.items() if reason is None]
-        assert len(fitting) == 1, f"{deployment['metadata']['name']}: {reasons}"
+        reasons = {name: why_not(pod, p, resources) for name, p in pools.items()}
+        fitting = sorted(name for name, reason in reasons.items() if reason is None)
+        if len(fitting) == 2:
+            # Spot with on-demand fallback: the accelerator's on-demand pool and its spot pool, spot weighted higher
+            # (Karpenter tries it first) and preferred by the pod (the scheduler fills spot nodes first).
+            on_demand, spot = fitting
+            assert spot == on_demand + "-spot", fitting
+            assert pools[spot]["spec"]["weight"] > pools[on_demand]["spec"]["weight"]
+            assert prefers_spot(pod), deployment["metadata"]["name"]
+        else:
+            assert len(fitting) == 1, f"{deployment['metadata']['name']}: {reasons}"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -142,7 +159,8 @@ def test_there_is_one_pool_per_accelerator_in_use_and_none_other(renders, stack)
     }
     classes = {c["spec"]["tags"]["ml-serving.dev/accelerator"] for c in of_kind(objects, "EC2NodeClass")}
     assert pools == classes == used
-    assert len(of_kind(objects, "NodePool")) == len(used)
+    # One pool per accelerator, plus its spot pool where a model may use spot (staging: capacityType spot).
+    assert len(of_kind(objects, "NodePool")) == len(used) * (2 if stack == "staging" else 1)
     expected = {"dev": set(), "staging": {"nvidia-l4", "nvidia-h100"}, "prod": {"nvidia-l4", "nvidia-h100"}}[stack]
     assert used == expected
 
@@ -161,9 +179,11 @@ def test_rendered_pools_and_node_classes_are_valid_against_the_upstream_crds(ren
 def test_pool_limits_hold_every_model_at_max_replicas_during_a_rollout(renders, stack):
     objects, _ = renders[stack]
     env = validate(ROOT, stack)
+    # The on-demand pools: what holds every replica when spot is short.
     limits = {
         p["spec"]["template"]["metadata"]["labels"]["ml-serving.dev/accelerator"]: p["spec"]["limits"]["nvidia.com/gpu"]
         for p in of_kind(objects, "NodePool")
+        if not p["metadata"]["name"].endswith("-spot")
     }
     needed: dict[str, int] = {}
     for deployment in gpu_deployments(objects):

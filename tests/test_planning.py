@@ -4,9 +4,11 @@ the bound, spreading, time-slicing, spot, bad input and deterministic output."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import random
 
+import numpy as np
 import pytest
 import yaml
 
@@ -16,10 +18,12 @@ from planning.cli import run_plan
 from planning.naive import naive_plan
 from planning.plan import assign, plan_document, plan_pools
 from planning.problem import Demand, build_pools, make_pool
-from planning.solver import ItemClass, NodeKind, UnplaceableError, solve
+from planning.solver import ItemClass, NodeKind, UnplaceableError, _Pricer, fits, solve
 from platform_data.accelerators import ACCELERATORS
 from platform_data.cpu_instances import CPU_INSTANCE_TYPES
 from platform_data.prices import hourly_usd
+from tests.components.test_gpu_node_pool import CATALOG as GPU_POOL_CATALOG
+from tests.components.test_gpu_node_pool import KARPENTER
 from tests.helpers import ROOT, run_catalog, write_catalog
 
 L4 = ACCELERATORS["nvidia-l4"].instance_types
@@ -288,24 +292,9 @@ def test_the_catalogs_capacity_field_puts_a_model_on_spot(tmp_path):
 
 # --- gpuNodePool.limits: plan ------------------------------------------------------------------------------------
 
-LIMITS_CATALOG = """
-models:
-  detector:
-    runtime: triton
-    weights: {uri: "s3://bucket/detector/", sizeGiB: 1}
-    resources: {cpu: "4", memory: 16Gi, gpu: {accelerator: nvidia-l4}}
-    scaling: {minReplicas: 2, maxReplicas: 6}
-  chat:
-    runtime: vllm
-    weights: {uri: "s3://bucket/chat/", sizeGiB: 40}
-    resources: {cpu: "16", memory: 200Gi, gpu: {accelerator: nvidia-h100, tensorParallelism: 2}}
-    scaling: {minReplicas: 2, maxReplicas: 2}
-  tagger:
-    runtime: tensorflow-serving
-    weights: {uri: "s3://bucket/tagger/", sizeGiB: 1}
-    resources: {cpu: "1", memory: 2Gi}
-"""
-KARPENTER = {"provider": "karpenter", "nodeRole": "KarpenterNodeRole-test", "headroomPercent": 25}
+# The GPU node pool tests' catalog: detector (4 CPU, 16Gi, one L4; 2-6 replicas), chat (16 CPU, 200Gi, two H100s;
+# 2 replicas), a disabled T4 model and a CPU model.
+LIMITS_CATALOG = GPU_POOL_CATALOG
 
 
 def pool_limits(run) -> dict[str, int]:
@@ -342,3 +331,35 @@ def test_limits_plan_is_the_planner_at_max_replicas_plus_the_rollout_surge(tmp_p
     assert planned_gpus(opted) == {"nvidia-h100": 16, "nvidia-l4": 10}
     # Deterministic: no time limit, work limits only; the same numbers again.
     assert planned_gpus(opted) == planned_gpus(opted)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pricing_bounds_hold_against_every_pattern(seed):
+    """The pricing problem by brute force over every pattern of one node: the exact pricing finds the best value,
+    the greedy never claims more, and the cheap upper bound (which column generation's bound and stopping rest
+    on) is never below it."""
+    rng = random.Random(seed)
+    resources = rng.randint(1, 4)
+    kind = NodeKind("k", tuple(rng.randint(5, 30) for _ in range(resources)), 1.0)
+    classes = [
+        ItemClass(
+            f"c{i}",
+            rng.randint(1, 5),
+            tuple(rng.randint(0 if r else 1, min(8, kind.capacity[r])) for r in range(resources)),
+            ("k",),
+            rng.choice((None, 1, 2)),
+        )
+        for i in range(rng.randint(1, 6))
+    ]
+    bounds = {i: min(fits(c.size, kind.capacity), c.demand, c.per_node or c.demand) for i, c in enumerate(classes)}
+    pricer = _Pricer(kind, classes, bounds)
+    duals = np.array([rng.uniform(-0.2, 1) for _ in classes])
+    index = sorted(bounds)
+    best = 0.0
+    for counts in itertools.product(*[range(bounds[i] + 1) for i in index]):
+        used = [sum(classes[i].size[r] * a for i, a in zip(index, counts, strict=True)) for r in range(resources)]
+        if all(u <= c for u, c in zip(used, kind.capacity, strict=True)):
+            best = max(best, sum(max(duals[i], 0.0) * a for i, a in zip(index, counts, strict=True)))
+    assert pricer.best(duals)[0] == pytest.approx(best)
+    assert max(value for value, _ in pricer.greedy(duals)) <= best + 1e-9
+    assert pricer.upper_bound(duals) >= best - 1e-9

@@ -201,3 +201,22 @@ def test_adding_a_model_changes_its_manifests_and_only_its_entries_in_resources_
     kubernetes = [r for r in new if r["custom"]]
     assert kubernetes and all("inputs" not in r and r["manifest"].startswith("manifests/") for r in kubernetes)
     assert {r["manifest"] for r in kubernetes} == {f"manifests/{n.split('/', 1)[1]}" for n in added}
+
+
+def test_render_all_renders_every_stack_in_parallel_as_the_goldens(tmp_path, capsys):
+    assert main(["render", "--all", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for stack in ("dev", "staging", "prod"):
+        assert f"rendered stack '{stack}'" in out
+        golden = ROOT / "tests" / "golden" / stack
+        rendered = tmp_path / stack
+        names = sorted(p.relative_to(golden) for p in golden.rglob("*") if p.is_file())
+        assert names == sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
+        assert all((rendered / n).read_bytes() == (golden / n).read_bytes() for n in names)
+
+
+def test_render_all_takes_no_single_stack_options(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["render", "--all", "--stack", "prod"])
+    assert info.value.code == 2
+    assert "drop --stack" in capsys.readouterr().err

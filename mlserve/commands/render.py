@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from .. import cli
 
@@ -10,12 +16,61 @@ ORDER = 10
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.all:
+        return render_all(args)
+    args.stack = args.stack or "dev"
     cli.read_inputs(args)
     from ..render import render
 
     summary = render(cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog)
     print("\n".join(summary.lines(args.stack)))
+    if args.timings is not None:
+        timings = {"resources": summary.resources, "objects": sum(summary.objects.values()), **summary.phases}
+        args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return cli.EXIT_OK
+
+
+def render_all(args: argparse.Namespace) -> int:
+    """Every stack of the project, each in its own process (at most ``--jobs`` at a time), into
+    ``<out>/<stack>`` (default build/<stack>); each stack's report in stack order, the worst exit code."""
+    from model_catalog.environment import known_stacks
+
+    for option, value in (("--stack", args.stack), ("--catalog", args.catalog), ("--timings", args.timings)):
+        if value is not None:
+            args.parser.error(f"--all renders every stack with its own settings and catalog; drop {option}")
+    project = cli.project_dir(args)
+    stacks = known_stacks(project)
+    base = args.out or project / "build"
+    jobs = args.jobs or os.cpu_count() or 1
+    env = {**os.environ, "MLSERVE_PROGRESS": "0"}
+    pending = list(stacks)
+    running: dict[str, subprocess.Popen] = {}
+    results: dict[str, tuple[int, str, str, float]] = {}
+    started: dict[str, float] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            stack = pending.pop(0)
+            command = [sys.executable, "-m", "mlserve", "render", "--project-dir", str(project), "--stack", stack]
+            command += ["--out", str(base / stack)]
+            started[stack] = time.perf_counter()
+            running[stack] = subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        for stack, process in list(running.items()):
+            if process.poll() is not None:
+                out, err = process.communicate()
+                results[stack] = (process.returncode, out, err, time.perf_counter() - started[stack])
+                del running[stack]
+        if running:
+            time.sleep(0.05)
+    worst = cli.EXIT_OK
+    for stack in stacks:
+        code, out, err, seconds = results[stack]
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        print(f"  ({seconds:.1f} s, exit {code})")
+        worst = max(worst, code)
+    return worst
 
 
 def register(subparsers) -> None:
@@ -24,7 +79,28 @@ def register(subparsers) -> None:
         "render",
         "render a stack offline: one YAML file per Kubernetes object and resources.json",
         "Runs the stack's Pulumi program (stacks/program.py) under Pulumi's mock runtime: no Pulumi CLI, cluster or\n"
-        "network. Writes <out>/manifests/ and <out>/resources.json; nothing is written when the input is invalid.",
+        "network. Writes <out>/manifests/ and <out>/resources.json; nothing is written when the input is invalid.\n"
+        "--all renders every stack (Pulumi.<stack>.yaml) in parallel processes into <out>/<stack>.",
     )
     cli.add_stack_options(parser, out=True)
-    parser.set_defaults(func=run)
+    parser.set_defaults(stack=None)  # dev, unless --all
+    parser._option_string_actions[
+        "--stack"
+    ].help = "stack (environment) to use: its Pulumi.<stack>.yaml (default: dev; not with --all)"
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="render every stack of the project, in parallel processes, each into <out>/<stack> (default "
+        "build/<stack>); exit with the worst stack's code",
+    )
+    parser.add_argument(
+        "--jobs", type=cli.positive_int, help="with --all: stacks rendered at once (default: the number of CPUs)"
+    )
+    parser.add_argument(
+        "--timings",
+        type=Path,
+        metavar="FILE",
+        help="also write the seconds each phase took (validate, program, registrations, record, write) to FILE, "
+        "as JSON (make bench reads it; default: not written)",
+    )
+    parser.set_defaults(func=run, parser=parser)

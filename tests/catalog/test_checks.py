@@ -85,7 +85,9 @@ def test_gpus_per_pod_must_fit_the_largest_instance():
     gpu = {"accelerator": "nvidia-t4", "count": 2, "tensorParallelism": 4}
     found = messages(runtime="vllm", resources={"cpu": "1", "memory": "1Gi", "gpu": gpu})
     assert found["resources.gpu.count"] == (
-        "2 x tensorParallelism 4 = 8 GPUs per pod, but the largest nvidia-t4 instance (g4dn.12xlarge) has 4"
+        "2 x tensorParallelism 4 = 8 GPUs per pod, but the largest nvidia-t4 instance (g4dn.12xlarge) has 4; a model "
+        "larger than one node splits across nodes with pipelineParallelism (one pod per node, e.g. "
+        "tensorParallelism 8 x pipelineParallelism 2)"
     )
 
 

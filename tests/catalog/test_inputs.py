@@ -8,7 +8,7 @@ import pytest
 
 from model_catalog.errors import ConfigurationError
 from model_catalog.inputs import read_stack_inputs
-from model_catalog.yaml_source import load_yaml
+from model_catalog.yaml_source import MAX_VALUES, load_yaml
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdef", "bcdefg", strict=True)
@@ -34,7 +34,7 @@ def test_reads_the_catalog_the_stack_file_names(tmp_path):
     root = project(tmp_path, "config:\n  ml-serving:catalog: teams/a.yaml\n", {"teams/a.yaml": BOMB})
     (found,) = problems(lambda: read_stack_inputs(root, "dev"))
     assert found.startswith("teams/a.yaml:7:")
-    assert "aliases expand the document past 50000 values" in found
+    assert f"aliases expand the document past {MAX_VALUES} values" in found
 
 
 def test_reports_both_files_problems_together(tmp_path):

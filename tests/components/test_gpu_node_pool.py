@@ -125,11 +125,16 @@ def test_a100_and_a100_80gb_pools_select_different_gpus():
     assert requirement(a80, "node.kubernetes.io/instance-type") == ["p4de.24xlarge"]
 
 
-def test_spot_stacks_fall_back_to_on_demand_and_on_demand_stacks_never_use_spot():
-    spot, _ = manifests(capacityType="spot")
+def test_each_pool_has_one_capacity_type_and_on_demand_stacks_never_use_spot():
+    spot = node_pool_manifest(
+        stack_settings(), plan_capacity(stack_settings(), {"d": gpu_model()})["nvidia-l4"], "spot"
+    )
     on_demand, _ = manifests(tier="prod")
-    assert requirement(spot, "karpenter.sh/capacity-type") == ["spot", "on-demand"]
+    assert requirement(spot, "karpenter.sh/capacity-type") == ["spot"]
+    assert spot["metadata"]["name"] == "ml-test-nvidia-l4-spot"
+    assert spot["spec"]["template"]["spec"]["nodeClassRef"]["name"] == "ml-test-nvidia-l4"
     assert requirement(on_demand, "karpenter.sh/capacity-type") == ["on-demand"]
+    assert "weight" not in on_demand["spec"]
 
 
 def test_default_disruption_never_repacks_a_serving_node_and_drains_one_node_at_a_time():

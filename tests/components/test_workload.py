@@ -128,7 +128,11 @@ def test_gpu_pods_ask_for_whole_gpus_in_limits_and_tolerate_and_select_their_poo
     assert resources["limits"]["nvidia.com/gpu"] == "2" and "nvidia.com/gpu" not in resources["requests"]
     p = pod(objs)
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in p["tolerations"]
-    assert p["nodeSelector"] == {"kubernetes.io/os": "linux", **ACCELERATORS["nvidia-h100"].node_labels}
+    assert p["nodeSelector"] == {
+        "kubernetes.io/os": "linux",
+        **ACCELERATORS["nvidia-h100"].node_labels,
+        "karpenter.sh/capacity-type": "on-demand",  # an on-demand stack: its pods never land on a spot pool
+    }
 
 
 def test_gpu_pods_on_existing_nodes_select_the_declared_labels_and_tolerate_the_declared_taints():

@@ -1,0 +1,65 @@
+"""The benchmarks' fleet generator (mlserve/fleet.py) and floor programs (mlserve/bench_floor.py)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import yaml
+
+from mlserve import bench_floor
+from mlserve.__main__ import main
+from mlserve.fleet import fleet, model
+from mlserve.mock_runtime import run_program
+from mlserve.render import validate
+from tests.helpers import ROOT
+
+
+def test_a_fleet_is_deterministic_and_each_size_extends_the_smaller():
+    assert fleet(40) == fleet(40)
+    small, large = fleet(40)["models"], fleet(60)["models"]
+    assert list(large)[:40] == list(small) and all(large[name] == small[name] for name in small)
+    assert fleet(40, seed=1) != fleet(40)
+    assert model(7) == model(7) and model(7)[0].endswith("-0007")
+
+
+def test_a_fleet_has_the_realistic_mix():
+    models = fleet(300)["models"].values()
+    assert set(Counter(m["runtime"] for m in models)) == {
+        "tensorflow-serving",
+        "torchserve",
+        "triton",
+        "vllm",
+        "custom",
+    }
+    metrics = Counter(m["scaling"]["metric"] for m in models)
+    assert set(metrics) == {"cpu", "memory", "gpu-utilization", "requests-per-second", "concurrency"}
+    gpus = [m["resources"]["gpu"] for m in models if "gpu" in m["resources"]]
+    assert 0.25 < len(gpus) / 300 < 0.6
+    assert any(g.get("tensorParallelism", 1) > 1 for g in gpus)
+    assert sum(m.get("exposure", {}).get("type") == "public" for m in models) > 30
+    assert any("build" in m.get("image", {}) for m in models)
+
+
+def test_a_fleet_is_a_valid_prod_catalog(tmp_path):
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text(yaml.safe_dump(fleet(120), sort_keys=False), encoding="utf-8")
+    env = validate(ROOT, "prod", str(catalog))
+    assert len(env.models) == 120
+
+
+def test_the_floor_programs_register_the_resources_of_the_render(tmp_path, capsys):
+    """Both floors register exactly what the render registered: the same URNs (types, names, parents)."""
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text(yaml.safe_dump(fleet(12), sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "prod", "--catalog", str(catalog), "--out", str(out)]) == 0
+    rendered = json.loads((out / "resources.json").read_text())["resources"]
+    registered = {r["urn"] for r in rendered if "read" not in r.get("options", {})}
+    resources = bench_floor.floor_input(out)
+    assert {r["urn"] for r in resources} == registered
+    for mode in ("typed", "raw"):
+        run = run_program(ROOT, "prod", lambda mode=mode: bench_floor.register_all(resources, mode), config={})
+        assert {r.urn for r in run.registrations} == registered, mode
+        kinds = {r.urn: r.inputs.get("kind") for r in run.registrations if r.type.startswith("kubernetes:")}
+        assert all(kinds[u] == r["object"]["kind"] for r in resources if "object" in r for u in [r["urn"]]), mode
