@@ -94,18 +94,7 @@ def dry_run_stack(kubectl: Kubectl, project_dir: Path, stack: str, out: Path) ->
     result.objects = len(docs)
     # Namespaces for real: objects in them can only be admitted (and judged by Pod Security) once they exist.
     with tempfile.TemporaryDirectory() as tmp:
-        ns_file = Path(tmp) / "namespaces.yaml"
-        ns_file.write_text(yaml.safe_dump_all(namespaces, sort_keys=True))
-        proc = kubectl.run(
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            f"--field-manager={FIELD_MANAGER}",
-            "-f",
-            str(ns_file),
-            check=False,
-        )
-        _collect(proc, result)
+        _apply(kubectl, Path(tmp) / "namespaces.yaml", namespaces, "--force-conflicts", result)
         declared = {d["metadata"]["name"] for d in namespaces}
         used = sorted({d["metadata"]["namespace"] for d in others if d["metadata"].get("namespace")} - declared)
         for name in used:
@@ -114,19 +103,16 @@ def dry_run_stack(kubectl: Kubectl, project_dir: Path, stack: str, out: Path) ->
                 result.created_namespaces.append(name)
         for doc in others:
             result.masked_secrets += _unmask(doc)
-        objs_file = Path(tmp) / "objects.yaml"
-        objs_file.write_text(yaml.safe_dump_all(others, sort_keys=True))
-        proc = kubectl.run(
-            "apply",
-            "--server-side",
-            "--dry-run=server",
-            f"--field-manager={FIELD_MANAGER}",
-            "-f",
-            str(objs_file),
-            check=False,
-        )
-        _collect(proc, result)
+        _apply(kubectl, Path(tmp) / "objects.yaml", others, "--dry-run=server", result)
     return result
+
+
+def _apply(kubectl: Kubectl, path: Path, docs: list[dict], mode: str, result: DryRunResult) -> None:
+    """Server-side apply of ``docs`` (written to ``path``) with ``mode`` (``--force-conflicts`` or
+    ``--dry-run=server``); what the API server says goes into ``result``."""
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=True))
+    proc = kubectl.run("apply", "--server-side", mode, f"--field-manager={FIELD_MANAGER}", "-f", str(path), check=False)
+    _collect(proc, result)
 
 
 def _collect(proc: subprocess.CompletedProcess[str], result: DryRunResult) -> None:
