@@ -1,0 +1,206 @@
+"""A split environment (docs/team-stacks.md): the platform stack and two team stacks of examples/team-stacks render;
+a change to one team's catalog changes that team's render only; the team stacks read the platform's outputs
+through a StackReference answered from the platform's own render; bad splits are located errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlserve.__main__ import EXIT_INVALID, main
+from mlserve.mock_runtime import StackOutputs
+from mlserve.render import render, run_stack
+from model_catalog.split import platform_of
+from tests.helpers import ROOT
+
+EXAMPLE = ROOT / "examples" / "team-stacks"
+STACKS = ("prod", "prod-nlp", "prod-vision")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project)
+    shutil.copy2(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+    return project
+
+
+def rendered(project: Path, out: Path) -> dict[str, dict[str, bytes]]:
+    """Every stack's render: stack -> file (relative to its output directory) -> bytes."""
+    files = {}
+    for stack in STACKS:
+        render(project, stack, out / stack, progress=False)
+        root = out / stack
+        files[stack] = {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return files
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_change_to_one_teams_catalog_changes_only_that_teams_render(project, tmp_path):
+    before = rendered(project, tmp_path / "before")
+    assert sorted(before["prod-nlp"]) != sorted(before["prod-vision"])
+    # nlp scales further and gains a model; nothing else changes.
+    catalog = project / "teams" / "nlp" / "models.yaml"
+    edit(catalog, "maxReplicas: 10", "maxReplicas: 12")
+    text = catalog.read_text(encoding="utf-8")
+    second = text[text.index("  review-sentiment:") :].replace("review-sentiment:", "review-toxicity:", 1)
+    catalog.write_text(text + "\n" + second, encoding="utf-8")
+    after = rendered(project, tmp_path / "after")
+    assert after["prod"] == before["prod"]
+    assert after["prod-vision"] == before["prod-vision"]
+    changed = {f for f in after["prod-nlp"] if after["prod-nlp"][f] != before["prod-nlp"].get(f)}
+    assert "manifests/ml-prod-nlp--deployment--review-toxicity.yaml" in changed
+    assert "manifests/ml-prod-nlp--scaledobject--review-sentiment.yaml" in changed
+    assert all("review-" in f or f == "resources.json" or "overview" in f for f in changed), changed
+
+
+def test_the_platform_has_the_shared_part_and_the_teams_only_their_models(project, tmp_path):
+    files = rendered(project, tmp_path / "out")
+    platform = files["prod"]
+    assert "manifests/_cluster--namespace--ml-prod-nlp.yaml" in platform
+    assert "manifests/_cluster--namespace--ml-prod-vision.yaml" in platform
+    assert not [f for f in platform if "--deployment--" in f]
+    nlp = [f for f in files["prod-nlp"] if f.startswith("manifests/")]
+    assert "manifests/ml-prod-nlp--deployment--review-sentiment.yaml" in nlp
+    # The team's objects are in its namespace, and its dashboards in the platform's monitoring namespace.
+    assert all(
+        f.startswith(("manifests/ml-prod-nlp--", "manifests/ml-prod-monitoring--configmap--ml-prod-nlp-")) for f in nlp
+    )
+    assert not [f for f in nlp if "--namespace--" in f]
+    # The platform's Prometheus operator watches every team's namespace.
+    prometheus = json.loads(platform["resources.json"])
+    chart = next(r for r in prometheus["resources"] if r["name"] == "monitoring-kube-prometheus-stack")
+    watched = chart["inputs"]["values"]["prometheusOperator"]["namespaces"]["additional"]
+    assert watched == ["ml-prod-nlp", "ml-prod-vision"]
+
+
+def test_a_team_stack_reads_the_platforms_outputs_through_a_stack_reference(project, tmp_path):
+    platform = json.loads(
+        (render(project, "prod", tmp_path / "prod", progress=False).out_dir / "resources.json").read_text()
+    )
+    run = run_stack(project, "prod-nlp")
+    reference = next(r for r in run.registrations if r.type == "pulumi:pulumi:StackReference")
+    assert reference.options == {"read": "organization/ml-serving/prod"}
+    provider = next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes" and r.name == "kubernetes")
+    assert reference.urn in provider.dependencies  # every object waits for the platform check
+    # The namespace the team exports is the one the platform's render exported for it.
+    assert run.outputs["namespace"] == platform["outputs"]["teams"]["nlp"]["namespace"] == "ml-prod-nlp"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        ({"teams": {"vision": {"namespace": "ml-prod-vision"}}}, "exports no team 'nlp' (it has: vision)"),
+        ({"teams": {"nlp": {"namespace": "elsewhere"}}}, "created namespace 'elsewhere' for team 'nlp'"),
+    ],
+)
+def test_a_team_stack_refuses_a_platform_that_has_not_deployed_what_it_needs(project, monkeypatch, outputs, message):
+    from mlserve import render as render_module
+
+    monkeypatch.setattr(render_module, "platform_outputs", lambda *_: {"prod": StackOutputs(outputs, [])})
+    with pytest.raises(Exception, match="deploy the platform stack first: pulumi up -s prod") as info:
+        run_stack(project, "prod-nlp")
+    assert message in str(info.value)
+
+
+def test_render_all_knows_each_team_stacks_platform(project):
+    assert {stack: platform_of(project, stack) for stack in STACKS} == {
+        "prod": None,
+        "prod-nlp": "prod",
+        "prod-vision": "prod",
+    }
+
+
+def test_render_all_renders_the_platform_and_every_team(project, tmp_path, capsys):
+    assert main(["render", "--all", "--project-dir", str(project), "--out", str(tmp_path / "all")]) == 0
+    for stack in STACKS:
+        assert (tmp_path / "all" / stack / "resources.json").is_file()
+
+
+def invalid(project: Path, stack: str, capsys) -> list[str]:
+    assert main(["validate", "--project-dir", str(project), "--stack", stack]) == EXIT_INVALID
+    return capsys.readouterr().err.splitlines()
+
+
+def test_an_unknown_team_is_located_and_lists_the_platforms_teams(project, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "team: nlp", "team: nlpp")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert (
+        "Pulumi.prod-nlp.yaml:8:11: ml-serving:split.team: unknown team 'nlpp': platform stack 'prod' "
+        "(Pulumi.prod.yaml) declares 'nlp', 'vision' in split.teams; did you mean 'nlp'?"
+    ) in lines, lines
+
+
+def test_a_model_in_two_teams_catalogs_is_located_in_both(project, capsys):
+    edit(project / "teams" / "nlp" / "models.yaml", "  review-sentiment:", "  resnet50:")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        line.startswith(
+            "teams/nlp/models.yaml:6:3: models.resnet50: model 'resnet50' is also in team 'vision''s "
+            "catalog (teams/vision/models.yaml:6, stack 'prod-vision')"
+        )
+        for line in lines
+    ), lines
+
+
+def test_a_team_stack_without_its_platform_is_an_error(project, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "platform: prod", "platform: prd")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        "ml-serving:split.platform: no platform stack 'prd'" in line and "did you mean 'prod'" in line for line in lines
+    ), lines
+
+
+def test_a_team_stack_naming_a_stack_that_is_no_platform_is_an_error(project, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "platform: prod", "platform: prod-vision")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        "stack 'prod-vision' (Pulumi.prod-vision.yaml) is not a platform stack (its split.role is 'team')" in line
+        for line in lines
+    ), lines
+
+
+def test_a_namespace_the_platform_does_not_create_is_an_error(project, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "namespace: ml-prod-nlp", "namespace: ml-prod-text")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert (
+        "Pulumi.prod-nlp.yaml:12:16: ml-serving:environment.namespace: got 'ml-prod-text'; platform stack 'prod' "
+        "(Pulumi.prod.yaml) creates namespace 'ml-prod-nlp' for team 'nlp', and a team's models run only there"
+    ) in lines, lines
+
+
+def test_a_shared_setting_in_a_team_stack_is_an_error_naming_the_platform(project, capsys):
+    with (project / "Pulumi.prod-nlp.yaml").open("a", encoding="utf-8") as f:
+        f.write("  ml-serving:registry:\n    type: none\n")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        "ml-serving:registry: a team stack inherits 'ml-serving:registry' from its platform stack 'prod'" in line
+        for line in lines
+    ), lines
+
+
+def test_another_cluster_than_the_platforms_is_an_error(project, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "name: ml-prod-eks", "name: ml-other-eks")
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        "ml-serving:cluster.name: got 'ml-other-eks'; a team stack deploys to its platform's cluster: "
+        "name 'ml-prod-eks' in Pulumi.prod.yaml" in line
+        for line in lines
+    ), lines
+
+
+def test_a_platform_without_teams_and_team_fields_on_a_platform_are_errors(project, capsys):
+    edit(project / "Pulumi.prod.yaml", "    role: platform\n", "    role: platform\n    team: nlp\n")
+    lines = invalid(project, "prod", capsys)
+    assert any(
+        "ml-serving:split.team: 'team' is only for role 'team' (this stack's role is 'platform')" in line
+        for line in lines
+    ), lines
