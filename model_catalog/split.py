@@ -306,3 +306,46 @@ def ownership_problems(
                     )
                 )
     return problems
+
+
+@dataclass(frozen=True)
+class TeamStack:
+    """A team stack as CODEOWNERS needs it."""
+
+    stack: str
+    team: str
+    catalog: str
+    owners: tuple[str, ...]
+
+
+def team_stacks(project_dir: FsPath, known: list[str]) -> list[TeamStack]:
+    """Every team stack of the project with its catalog and its platform's owners for it, by stack name; raise
+    ConfigurationError (located) when a team stack's settings or its platform are invalid."""
+    found, problems = [], []
+    for stack in known:
+        path = project_dir / stack_file_name(stack)
+        doc = load_yaml(path, shown_as=stack_file_name(stack))
+        config, secret_keys = stack_file_config(doc)
+        if split_of(config).get("role") != "team":
+            continue
+        composed, secret_keys, platform, found_problems = team_config(
+            project_dir, stack, config, secret_keys, doc, known
+        )
+        problems.extend(found_problems)
+        if platform is None or found_problems:
+            continue
+        try:
+            settings = parse_settings(composed, secret_keys, stack, doc)
+        except ConfigurationError as exc:
+            problems.extend(exc.problems)
+            continue
+        wrong = team_problems(stack, settings, platform, doc)
+        problems.extend(wrong)
+        if wrong:
+            continue
+        assert settings.split.team is not None
+        owners = tuple(platform.settings.split.teams[settings.split.team].owners)
+        found.append(TeamStack(stack, settings.split.team, settings.catalog, owners))
+    if problems:
+        raise ConfigurationError(problems)
+    return found

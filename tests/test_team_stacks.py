@@ -204,3 +204,38 @@ def test_a_platform_without_teams_and_team_fields_on_a_platform_are_errors(proje
         "ml-serving:split.team: 'team' is only for role 'team' (this stack's role is 'platform')" in line
         for line in lines
     ), lines
+
+
+def test_the_examples_codeowners_gives_each_team_its_catalog_and_stack_file(project, capsys):
+    assert main(["codeowners", "--project-dir", str(project), "--check"]) == 0
+    text = (project / "CODEOWNERS").read_text(encoding="utf-8")
+    assert "/teams/nlp/models.yaml @acme/nlp-ml nlp-oncall@acme.example\n" in text
+    assert "/Pulumi.prod-vision.yaml @acme/vision-ml\n" in text
+
+
+def test_codeowners_rewrites_only_its_section_and_check_finds_a_stale_one(project, capsys):
+    codeowners = project / "CODEOWNERS"
+    edit(project / "Pulumi.prod.yaml", '["@acme/vision-ml"]', '["@acme/vision"]')
+    assert main(["codeowners", "--project-dir", str(project), "--check"]) == 1
+    assert "out of date; run: mlserve codeowners" in capsys.readouterr().err
+    before = codeowners.read_text(encoding="utf-8")
+    assert main(["codeowners", "--project-dir", str(project)]) == 0
+    after = codeowners.read_text(encoding="utf-8")
+    assert "/teams/vision/models.yaml @acme/vision\n" in after
+    # The user's lines outside the section are kept as they were.
+    assert after.split("# BEGIN")[0] == before.split("# BEGIN")[0] and "* @acme/ml-platform\n" in after
+    assert main(["codeowners", "--project-dir", str(project), "--check"]) == 0
+
+
+def test_codeowners_of_an_invalid_team_stack_is_a_located_error(project, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "team: nlp", "team: nope")
+    assert main(["codeowners", "--project-dir", str(project)]) == EXIT_INVALID
+    assert "Pulumi.prod-nlp.yaml:8:11: ml-serving:split.team: unknown team 'nope'" in capsys.readouterr().err
+
+
+def test_an_owner_that_is_no_user_team_or_email_is_an_error(project, capsys):
+    edit(project / "Pulumi.prod.yaml", '["@acme/vision-ml"]', '["vision team"]')
+    lines = invalid(project, "prod", capsys)
+    assert any("ml-serving:split.teams.vision.owners[0]" in line and "CODEOWNERS owner" in line for line in lines), (
+        lines
+    )

@@ -14,7 +14,7 @@ ORDER = 32
 
 def run(args: argparse.Namespace) -> int:
     from ..examples import ExampleError, example_dir, example_names, example_stacks, out_dir, prepare
-    from . import check_manifests, policy
+    from . import check_manifests, codeowners, policy
 
     project = cli.project_dir(args)
     names = args.name or example_names(project)
@@ -48,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
                 results[name] = cli.EXIT_INVALID
                 break
             results[name] = max(results[name], checked, judged)
+        if len(stacks) > 1 and results[name] != cli.EXIT_INVALID:
+            # A split environment's CODEOWNERS gives each team its catalog (mlserve codeowners).
+            from ..codeowners import DEFAULT_FILE
+
+            owners = argparse.Namespace(project_dir=example_project, file=example_project / DEFAULT_FILE, check=True)
+            results[name] = max(results[name], codeowners.run(owners))
 
     print("examples: " + ", ".join(f"{name} {'ok' if code == 0 else f'exit {code}'}" for name, code in results.items()))
     worst = max(results.values())
