@@ -348,10 +348,13 @@ def run_program(
         root = runtime_settings.get_root_resource()
         exported = getattr(root, "outputs", {})
         exports = await pulumi.Output.from_input(exported).future(with_unknowns=True)
-        run.outputs = dict(exports or {})
-        run.secret_outputs = sorted(
-            [key for key, value in exported.items() if await pulumi.Output.from_input(value).is_secret()]
-        )
+        secret = [key for key, value in exported.items() if await pulumi.Output.from_input(value).is_secret()]
+        # A secret export stays marked (the writer masks it); a StackReference to this stack keeps it secret.
+        run.outputs = {
+            key: {SECRET_SIG: SECRET_MARK, "value": value} if key in secret else value
+            for key, value in (exports or {}).items()
+        }
+        run.secret_outputs = sorted(secret)
 
     started = time.perf_counter()
     _sync_await(run_pulumi_func(body))

@@ -61,7 +61,8 @@ def platform_outputs(project_dir: Path, stack: str) -> dict[str, StackOutputs]:
         run = run_stack(project_dir, platform)
     except ConfigurationError:
         return {}
-    return {platform: StackOutputs(run.outputs, run.secret_outputs)}
+    values = {key: value["value"] if key in run.secret_outputs else value for key, value in run.outputs.items()}
+    return {platform: StackOutputs(values, run.secret_outputs)}
 
 
 def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progress: Progress | None = None) -> MockRun:

@@ -25,7 +25,7 @@ from .quantities import byte_count, cpu_millicores, format_mebibytes
 from .schema import Catalog, ModelSpec
 from .secrets import secret_problems
 from .settings import StackSettings, parse_settings, stack_file_name
-from .split import ownership_problems, team_config, team_problems
+from .split import ownership_problems, split_of, team_config, team_problems
 from .tier_rules import rule_bites, waives
 from .yaml_source import SourceDocument, load_yaml, parse_yaml
 
@@ -80,10 +80,11 @@ def resolve_environment(
         problems.extend(exc.problems)
     if settings is not None and platform is not None:
         problems.extend(team_problems(stack, settings, platform, doc))
-    if settings is not None and settings.split.role == "platform":
-        # A platform stack serves no models of its own: its teams' stacks do.
-        problems.extend(cluster_sharing_problems(project_dir, stack, settings))
-        if problems:
+    if split_of(config).get("role") == "platform":
+        # A platform stack serves no models of its own (its teams' stacks do): it has no catalog to read.
+        if settings is not None:
+            problems.extend(cluster_sharing_problems(project_dir, stack, settings))
+        if problems or settings is None:
             raise ConfigurationError(problems)
         # (A catalog needs a model; a platform's is empty by construction, not read from any file.)
         source = parse_yaml("version: 1\nmodels: {}\n", f"{stack_file_name(stack)} (platform: no models)")
@@ -132,7 +133,14 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
             problems.append(loaded.problem(model, stack, path, message))
 
         gpu = spec.resources.gpu
-        if gpu is not None and pools.provider == "none":
+        if gpu is not None and pools.provider == "none" and settings.split.role == "team":
+            report(
+                ("resources", "gpu"),
+                f"team stack '{stack}' has no GPU node pool: its platform stack '{settings.split.platform}' "
+                f"({stack_file_name(str(settings.split.platform))}) has none (a split environment serves CPU models "
+                "only for now, docs/team-stacks.md#not-built-yet); keep GPU models in a single stack",
+            )
+        elif gpu is not None and pools.provider == "none":
             report(
                 ("resources", "gpu"),
                 f"stack '{stack}' offers no GPUs (ml-serving:gpuNodePool.provider is 'none'); override this model "

@@ -508,7 +508,7 @@ def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
-def _decode(value: Any) -> Any:
+def decode_config_value(value: Any) -> Any:
     """Engine config values are strings; object and list values are JSON text."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
@@ -682,7 +682,7 @@ def parse_settings(
                 )
             )
             continue
-        values[key] = _decode(config[full_key])
+        values[key] = decode_config_value(config[full_key])
     problems.extend(problem(path, message) for path, message in _secrecy_checks(values, secret_paths))
     settings = None
     try:
@@ -697,7 +697,7 @@ def parse_settings(
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
         present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
         problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
-        secret_values = _decode(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
+        secret_values = decode_config_value(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
         problems.extend(problem(path, message) for path, message in _secret_value_checks(settings, secret_values))
     if problems:
         # Whatever a check quoted, a secret value (or its ciphertext) is never part of a message.

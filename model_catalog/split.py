@@ -17,7 +17,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from .errors import ConfigurationError, Problem, allowed_list, did_you_mean
-from .settings import PROJECT, StackSettings, parse_settings, stack_file_name
+from .settings import PROJECT, StackSettings, decode_config_value, parse_settings, stack_file_name
 from .yaml_source import SourceDocument, load_yaml
 
 SPLIT = f"{PROJECT}:split"
@@ -45,18 +45,9 @@ class Platform:
         return PROMETHEUS_URL.format(namespace=self.settings.environment.namespace, monitoring=mon.namespace)
 
 
-def decoded(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def split_of(config: Mapping[str, Any]) -> dict[str, Any]:
     """The raw ``ml-serving:split`` value of a stack's config ({} when absent or not a mapping)."""
-    value = decoded(config.get(SPLIT))
+    value = decode_config_value(config.get(SPLIT))
     return value if isinstance(value, dict) else {}
 
 
