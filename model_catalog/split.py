@@ -11,6 +11,7 @@ two teams' catalogs) are located in the file that has to change. No Pulumi impor
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -43,6 +44,11 @@ class Platform:
             assert mon.existing is not None
             return mon.existing.prometheus_url
         return PROMETHEUS_URL.format(namespace=self.settings.environment.namespace, monitoring=mon.namespace)
+
+
+def is_stack_name(value: Any) -> bool:
+    """A name the settings accept for a stack (a DNS label): only such a name is ever turned into a file path."""
+    return isinstance(value, str) and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", value) is not None
 
 
 def split_of(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,7 +87,7 @@ def platform_of(project_dir: FsPath, stack: str) -> str | None:
         return None
     split = split_of(config)
     platform = split.get("platform")
-    if split.get("role") != "team" or not isinstance(platform, str) or platform == stack:
+    if split.get("role") != "team" or not is_stack_name(platform) or platform == stack:
         return None
     return platform if (project_dir / stack_file_name(platform)).exists() else None
 
@@ -112,7 +118,8 @@ def team_config(
     stack's config unchanged."""
     split = split_of(config)
     platform_stack = split.get("platform")
-    if split.get("role") != "team" or not isinstance(platform_stack, str):
+    if split.get("role") != "team" or not is_stack_name(platform_stack):
+        # (Not a team stack, or a platform name that is no DNS label: the settings' own checks report it.)
         return dict(config), set(secret_keys), None, []
     here = _locator(stack, doc)
     problems: list[Problem] = []

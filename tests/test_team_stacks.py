@@ -20,12 +20,23 @@ EXAMPLE = ROOT / "examples" / "team-stacks"
 STACKS = ("prod", "prod-nlp", "prod-vision")
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
+def copy_example(directory: Path) -> Path:
+    project = directory / "project"
     shutil.copytree(EXAMPLE, project)
     shutil.copy2(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
     return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_example(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def example_render(tmp_path_factory) -> dict[str, dict[str, bytes]]:
+    """The example's three stacks rendered once, unchanged."""
+    directory = tmp_path_factory.mktemp("example")
+    return rendered(copy_example(directory), directory / "out")
 
 
 def rendered(project: Path, out: Path) -> dict[str, dict[str, bytes]]:
@@ -44,8 +55,8 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_change_to_one_teams_catalog_changes_only_that_teams_render(project, tmp_path):
-    before = rendered(project, tmp_path / "before")
+def test_a_change_to_one_teams_catalog_changes_only_that_teams_render(project, tmp_path, example_render):
+    before = example_render
     assert sorted(before["prod-nlp"]) != sorted(before["prod-vision"])
     # nlp scales further and gains a model; nothing else changes.
     catalog = project / "teams" / "nlp" / "models.yaml"
@@ -62,8 +73,8 @@ def test_a_change_to_one_teams_catalog_changes_only_that_teams_render(project, t
     assert all("review-" in f or f == "resources.json" or "overview" in f for f in changed), changed
 
 
-def test_the_platform_has_the_shared_part_and_the_teams_only_their_models(project, tmp_path):
-    files = rendered(project, tmp_path / "out")
+def test_the_platform_has_the_shared_part_and_the_teams_only_their_models(example_render):
+    files = example_render
     platform = files["prod"]
     assert "manifests/_cluster--namespace--ml-prod-nlp.yaml" in platform
     assert "manifests/_cluster--namespace--ml-prod-vision.yaml" in platform
@@ -82,10 +93,8 @@ def test_the_platform_has_the_shared_part_and_the_teams_only_their_models(projec
     assert watched == ["ml-prod-nlp", "ml-prod-vision"]
 
 
-def test_a_team_stack_reads_the_platforms_outputs_through_a_stack_reference(project, tmp_path):
-    platform = json.loads(
-        (render(project, "prod", tmp_path / "prod", progress=False).out_dir / "resources.json").read_text()
-    )
+def test_a_team_stack_reads_the_platforms_outputs_through_a_stack_reference(project, example_render):
+    platform = json.loads(example_render["prod"]["resources.json"])
     run = run_stack(project, "prod-nlp")
     reference = next(r for r in run.registrations if r.type == "pulumi:pulumi:StackReference")
     assert reference.options == {"read": "organization/ml-serving/prod"}
