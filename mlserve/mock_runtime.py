@@ -10,6 +10,7 @@ placeholder that stays marked secret (and is masked in every output).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,11 +114,31 @@ class MockRun:
     registrations still outstanding when it returned; ``record_s``: ordering the record), for ``make bench``."""
 
 
+def _wire_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return {key: _wire_value(item) for key, item in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_wire_value(item) for item in value.list_value.values]
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):  # as json_format.MessageToDict refuses them
+            raise ValueError(f"Fail to serialize {number} for Value.number_value")
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    return None  # null_value
+
+
 def wire_properties(struct: Any) -> dict[str, Any]:
     """Inputs exactly as they crossed the wire: a secret stays marked where it is (``rpc.deserialize_properties``
     would mark the whole enclosing object or list secret, hiding its other fields from review) and an unknown
-    stays the UNKNOWN sentinel. The output writer masks both."""
-    return json_format.MessageToDict(struct)
+    stays the UNKNOWN sentinel. The output writer masks both. The same plain data as
+    ``json_format.MessageToDict(struct)``, converted directly (about twice as fast; it runs for every
+    registration)."""
+    return {key: _wire_value(item) for key, item in struct.fields.items()}
 
 
 class _RenderMocks(pulumi.runtime.Mocks):
