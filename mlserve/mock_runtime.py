@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
@@ -171,6 +171,10 @@ class _RecordingMonitor(EchoMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = wire_properties(request.object)
+        if self._wire.get(response.urn) is request.object:
+            # Kept for a later getResource as bytes: the Struct would keep the whole request alive (its stack
+            # trace, options and aliases share its memory) for every resource until the end of the render.
+            self._wire[response.urn] = request.object.SerializeToString()
         options: dict[str, Any] = {}
         if request.protect:
             options["protect"] = True
@@ -216,6 +220,13 @@ class _RecordingMonitor(EchoMonitor):
         if self.run.on_register is not None:
             self.run.on_register(self.run)
         return response
+
+    def Invoke(self, request):  # noqa: N802 - gRPC method name
+        if request.tok == "pulumi:pulumi:getResource":
+            urn = rpc.deserialize_properties(request.args).get("urn")
+            if isinstance(self._wire.get(urn), bytes):
+                self._wire[urn] = struct_pb2.Struct.FromString(self._wire[urn])
+        return super().Invoke(request)
 
     def ReadResource(self, request):  # noqa: N802 - gRPC method name
         if request.type not in READ_ANSWERS:
