@@ -27,6 +27,9 @@ from .solver import Solution, solve
 HOURS_PER_MONTH = 730
 #: Every pool gets at least this share of the time limit, whatever its size.
 MIN_POOL_SECONDS = 1.0
+#: A pool's plan is good enough once its cost is within this share of its proven lower bound (``--gap``); every pool
+#: within it puts the whole plan within it too.
+DEFAULT_GAP = 0.01
 
 
 @dataclass(frozen=True)
@@ -121,14 +124,17 @@ def _summary(pool: Pool, nodes: Sequence[Node]) -> dict:
     return summary
 
 
-def plan_pools(pools: Sequence[Pool], time_limit: float) -> list[tuple[Pool, Solution, list[Node], dict]]:
-    """Solve every pool within the time limit (shared by class count), assign, and plan naively beside it."""
+def plan_pools(
+    pools: Sequence[Pool], time_limit: float, gap: float = DEFAULT_GAP
+) -> list[tuple[Pool, Solution, list[Node], dict]]:
+    """Solve every pool within the time limit (shared by class count) until its plan is within ``gap`` of its
+    bound, assign, and plan naively beside it."""
     started = time.perf_counter()
     results = []
     for j, pool in enumerate(pools):
         left = max(MIN_POOL_SECONDS, time_limit - (time.perf_counter() - started))
         weight = len(pool.classes) / max(1, sum(len(p.classes) for p in pools[j:]))
-        solution = solve(pool.classes, pool.kinds, max(MIN_POOL_SECONDS, left * weight))
+        solution = solve(pool.classes, pool.kinds, max(MIN_POOL_SECONDS, left * weight), gap)
         results.append((pool, solution, assign(pool, solution), naive_plan(pool)))
     return results
 
