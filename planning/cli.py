@@ -62,7 +62,7 @@ def run_plan(
     except PlanInputError as exc:
         path = exc.path if exc.model is not None else ()
         raise ConfigurationError([env.catalog.problem(exc.model, env.stack, path, exc.message)]) from None
-    doc = plan_document(env.stack, at, capacity, plan_pools(pools, time_limit, gap))
+    doc = plan_document(env.stack, at, capacity, plan_pools(pools, time_limit, gap), gap)
     text = json.dumps(wrap(doc), indent=2, sort_keys=False) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

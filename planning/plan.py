@@ -140,7 +140,11 @@ def plan_pools(
 
 
 def plan_document(
-    stack: str, at: str, capacity: str | None, results: Sequence[tuple[Pool, Solution, list[Node], dict]]
+    stack: str,
+    at: str,
+    capacity: str | None,
+    results: Sequence[tuple[Pool, Solution, list[Node], dict]],
+    gap: float = DEFAULT_GAP,
 ) -> dict:
     """The plan as JSON-ready data (no timings: the same inputs give the same document)."""
     pools = []
@@ -192,6 +196,7 @@ def plan_document(
         "stack": stack,
         "at": at,
         "capacityOverride": capacity,
+        "gapTarget": gap,
         "prices": {
             "onDemand": {"source": PRICE_SOURCE, "date": PRICE_DATE, "region": PRICE_REGION},
             "spot": {

@@ -72,7 +72,7 @@ MIP_SECONDS = 1.0
 DIVE_PRICING_ROUNDS = 3
 #: The dive's nodes fuller than this (in their fullest resource) are kept, the others' replicas planned again
 #: (_repack), one pass per threshold while the plan is not within the gap asked for ...
-REPACK_FILL = (0.9, 0.97)
+REPACK_FILL = (0.9, 0.95, 0.98)
 #: ... each pass for this share of the time spent so far, at least MIP_SECONDS.
 REPACK_EFFORT = 0.5
 #: Where only the plan matters (a repack's problem), column generation stops once the LP improved by less than STALL
@@ -259,6 +259,60 @@ class _KnapsackTable:
         return sorted(counts.items())
 
 
+class _UpperBounds:
+    """Per node kind, an upper bound on its best pattern's value at given duals: per surrogate relaxation of the
+    kind (its resources, and sums of their shares, as one constraint), the fractional knapsack; the least of them.
+    Every kind's relaxations are rows of one matrix over all classes (a class the kind cannot hold has no room
+    there), so one numpy pass bounds every kind."""
+
+    def __init__(self, pricers: Sequence[_Pricer | None], classes: int):
+        weights, most, caps, starts, kinds = [], [], [], [], []
+        for k, pricer in enumerate(pricers):
+            if pricer is None:
+                continue
+            rows = len(pricer.surrogate_caps)
+            w = np.ones((rows, classes))
+            w[:, pricer.index_array] = pricer.surrogate_sizes
+            u = np.zeros((rows, classes))
+            u[:, pricer.index_array] = pricer.ub
+            starts.append(sum(len(c) for c in caps))
+            weights.append(w)
+            most.append(u)
+            caps.append(pricer.surrogate_caps)
+            kinds.append(k)
+        self.kinds = np.array(kinds, dtype=np.int64)
+        self.count = len(pricers)
+        if not kinds:
+            return
+        self.w = np.vstack(weights)  # (relaxations, classes), every weight > 0
+        self.ub = np.vstack(most)
+        self.wub = self.w * self.ub
+        self.caps = np.concatenate(caps)
+        self.starts = np.array(starts, dtype=np.int64)
+
+    def __call__(self, duals: np.ndarray) -> np.ndarray:
+        values = np.zeros(self.count)
+        if not len(self.kinds):
+            return values
+        pi = np.maximum(duals, 0.0)
+        ratio = np.where(self.ub > 0, pi / self.w, 0.0)
+        order = np.argsort(-ratio, axis=1, kind="stable")
+        rows = np.arange(len(self.w))[:, None]
+        weights = self.wub[rows, order]
+        gains = (pi * self.ub)[rows, order]
+        filled = np.cumsum(weights, axis=1)
+        whole = (filled <= self.caps[:, None]).sum(axis=1)
+        n = self.w.shape[1]
+        taken = np.where(np.arange(n) < whole[:, None], gains, 0.0).sum(axis=1)
+        flat = np.arange(len(self.w))
+        before = filled[flat, np.maximum(whole - 1, 0)]
+        room = np.where(whole > 0, self.caps - before, self.caps)
+        at = np.minimum(whole, n - 1)
+        extra = np.where(whole < n, ratio[flat, order[flat, at]] * room, 0.0)
+        values[self.kinds] = np.minimum.reduceat(taken + extra, self.starts)
+        return values
+
+
 class _Pricer:
     """The pricing problem of one node kind: max sum_i pi_i a_i over the patterns of that kind (an integer knapsack
     in every resource), solved by dynamic programming when the capacities are few states (_KnapsackTable), else
@@ -305,27 +359,6 @@ class _Pricer:
             self.h.addRow(-INF, float(cap), len(cols), np.array(cols, dtype=np.int32), vals)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.h.setOptionValue("mip_rel_gap", 0.0)
-
-    def upper_bound(self, duals: np.ndarray) -> float:
-        """An upper bound on the best pattern's value at these duals: per surrogate relaxation (the node's resources,
-        and sums of their shares, as one constraint), the fractional knapsack; the least of them."""
-        pi = np.maximum(duals[self.index_array], 0.0)
-        if not np.any(pi > 0):
-            return 0.0
-        w = self.surrogate_sizes  # (relaxations, classes), every weight > 0
-        ratio = pi / w
-        order = np.argsort(-ratio, axis=1, kind="stable")
-        weights = np.take_along_axis(w * self.ub, order, axis=1)
-        gains = np.take_along_axis(np.broadcast_to(pi * self.ub, w.shape), order, axis=1)
-        filled = np.cumsum(weights, axis=1)
-        whole = (filled <= self.surrogate_caps[:, None]).sum(axis=1)
-        rows = np.arange(len(w))
-        taken = np.where(np.arange(w.shape[1]) < whole[:, None], gains, 0.0).sum(axis=1)
-        partial = whole < w.shape[1]
-        at = np.minimum(whole, w.shape[1] - 1)
-        room = np.where(whole > 0, self.surrogate_caps - filled[rows, np.maximum(whole - 1, 0)], self.surrogate_caps)
-        extra = np.where(partial, np.take_along_axis(ratio, order, axis=1)[rows, at] * room, 0.0)
-        return float(np.min(taken + extra))
 
     def greedy(self, duals: np.ndarray) -> list[tuple[float, tuple[tuple[int, int], ...]]]:
         """Good patterns at these duals, not necessarily the best: classes by dual value per share of the node (the
@@ -436,6 +469,7 @@ def solve(
             add(k, ((i, most),))
 
     pricers = [_Pricer(kinds[k], classes, bounds[k]) if bounds[k] else None for k in range(len(kinds))]
+    upper_bounds = _UpperBounds(pricers, len(classes))
     # No optimal plan uses more nodes than replicas (a node without replicas can go): bounds the Lagrangian.
     most_nodes = sum(c.demand for c in classes)
     best_bound = 0.0
@@ -462,7 +496,7 @@ def solve(
         mus = [float(duals[limit_row[k]]) if k in limit_row else 0.0 for k in range(len(kinds))]
         # Every round: a cheap upper bound on each kind's best pattern value (fractional knapsacks of surrogate
         # relaxations) gives a valid bound, and rules out the kinds that cannot price out.
-        values = [pricer.upper_bound(pi) if pricer is not None else 0.0 for pricer in pricers]
+        values = list(upper_bounds(pi))
         best_bound = max(best_bound, _lagrangian(pi, mus, values, classes, kinds, limit_row, most_nodes, lp_value))
         if lp_value - best_bound <= CG_TOLERANCE * lp_value:
             close = True  # the LP can improve by at most CG_TOLERANCE: stop before the long tail
@@ -503,9 +537,10 @@ def solve(
     def dive_price(duals: np.ndarray) -> bool:
         pi = duals[: len(classes)]
         added = False
+        bounds_now = upper_bounds(pi)
         for k, pricer in enumerate(pricers):
             mu = float(duals[limit_row[k]]) if k in limit_row else 0.0
-            if pricer is None or kinds[k].hourly_usd - mu - pricer.upper_bound(pi) >= -REDUCED_COST_EPSILON:
+            if pricer is None or kinds[k].hourly_usd - mu - bounds_now[k] >= -REDUCED_COST_EPSILON:
                 continue
             for value, counts in pricer.greedy(pi):
                 if kinds[k].hourly_usd - mu - value < -REDUCED_COST_EPSILON and add(k, counts):

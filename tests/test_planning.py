@@ -18,7 +18,7 @@ from planning.cli import run_plan
 from planning.naive import naive_plan
 from planning.plan import assign, plan_document, plan_pools
 from planning.problem import Demand, build_pools, make_pool
-from planning.solver import ItemClass, NodeKind, UnplaceableError, _Pricer, fits, solve
+from planning.solver import ItemClass, NodeKind, UnplaceableError, _Pricer, _UpperBounds, fits, solve
 from platform_data.accelerators import ACCELERATORS
 from platform_data.cpu_instances import CPU_INSTANCE_TYPES
 from platform_data.prices import hourly_usd
@@ -360,6 +360,25 @@ def test_pricing_bounds_hold_against_every_pattern(seed):
         used = [sum(classes[i].size[r] * a for i, a in zip(index, counts, strict=True)) for r in range(resources)]
         if all(u <= c for u, c in zip(used, kind.capacity, strict=True)):
             best = max(best, sum(max(duals[i], 0.0) * a for i, a in zip(index, counts, strict=True)))
-    assert pricer.best(duals)[0] == pytest.approx(best)
+    assert pricer.table is not None  # small capacities: the dynamic programme
+    value, counts = pricer.best(duals)
+    assert value == pytest.approx(best)
+    assert all(sum(classes[i].size[r] * a for i, a in counts) <= kind.capacity[r] for r in range(resources)) and all(
+        a <= bounds[i] for i, a in counts
+    )
     assert max(value for value, _ in pricer.greedy(duals)) <= best + 1e-9
-    assert pricer.upper_bound(duals) >= best - 1e-9
+    # Beside another kind that holds none of the first class: the bound of each kind holds on its own.
+    other = NodeKind("o", tuple(max(1, c // 2) for c in kind.capacity), 0.5)
+    other_bounds = {
+        i: b
+        for i, b in (
+            (i, min(fits(c.size, other.capacity), c.demand, c.per_node or c.demand)) for i, c in enumerate(classes)
+        )
+        if b > 0 and i > 0
+    }
+    pricers = [_Pricer(kind, classes, bounds), _Pricer(other, classes, other_bounds) if other_bounds else None]
+    assert _UpperBounds(pricers, len(classes))(duals)[0] >= best - 1e-9
+    # The HiGHS model, for pricing problems too large for the table, finds the same value.
+    pricer.table = None
+    pricer._highs_model(kind, classes, bounds)
+    assert pricer.best(duals)[0] == pytest.approx(best)
