@@ -21,7 +21,8 @@ Stated once (docs/capacity-planning.md has the notation of the seed articles):
 
 Patterns are far too many to list, so the LP relaxation is solved by column generation (Gilmore and Gomory): solve
 the LP over the patterns known so far, then, per node kind, find patterns of great dual value (a greedy fill first;
-the exact integer knapsack over the classes, a small MILP, when the greedy finds nothing); a pattern worth more than
+the exact integer knapsack over the classes when the greedy finds nothing: dynamic programming over the capacities
+where they are few states, else a small MILP); a pattern worth more than
 its node's cost enters. Every round also bounds each kind's best pattern value from above (fractional knapsacks of
 surrogate relaxations, in numpy), which gives a valid Lagrangian / Farley bound on every plan and rules out kinds
 that cannot price out. Column generation stops when no pattern enters (the LP value is then the bound), when the LP
@@ -29,9 +30,11 @@ is within CG_TOLERANCE of the bound (the long tail would gain at most that), or 
 bound is honest in every case.
 
 The plan: a dive from the LP solution (keep every pattern's whole nodes, round up the pattern nearest its next node,
-price new patterns for the rest, solve the LP again, until it is integral), then the MILP over the generated patterns
-(HiGHS branch and cut) started from the dive's plan, for a share of the time spent so far; when every pattern was
-enumerated (small pools) the MILP is the whole problem and gets the time left to prove its plan optimal. The gap
+price new patterns for the rest, solve the LP again, until it is integral); while it is not within ``gap`` of the
+bound, repack its emptiest nodes (their replicas planned again on their own, _repack); then, still not within the
+gap, the MILP over the generated patterns (HiGHS branch and cut) started from that plan, for a share of the time
+spent so far; when every pattern was enumerated (small pools) the MILP is the whole problem and gets the time left
+to prove its plan optimal. The gap target only decides when to stop improving the plan, never the bound. The gap
 between the plan's cost and the bound is what remains unproven; zero means the plan is optimal.
 """
 
