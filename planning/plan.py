@@ -30,6 +30,8 @@ MIN_POOL_SECONDS = 1.0
 #: A pool's plan is good enough once its cost is within this share of its proven lower bound (``--gap``); every pool
 #: within it puts the whole plan within it too.
 DEFAULT_GAP = 0.01
+#: Share of the time limit kept for naming every node's replicas and the naive plans, after the pools' solves.
+ASSIGN_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def plan_pools(
     started = time.perf_counter()
     results = []
     for j, pool in enumerate(pools):
-        left = max(MIN_POOL_SECONDS, time_limit - (time.perf_counter() - started))
+        left = max(MIN_POOL_SECONDS, time_limit * (1 - ASSIGN_SHARE) - (time.perf_counter() - started))
         weight = len(pool.classes) / max(1, sum(len(p.classes) for p in pools[j:]))
         solution = solve(pool.classes, pool.kinds, max(MIN_POOL_SECONDS, left * weight), gap)
         results.append((pool, solution, assign(pool, solution), naive_plan(pool)))

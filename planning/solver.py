@@ -78,6 +78,8 @@ DIVE_PRICING_ROUNDS = 3
 REPACK_FILL = (0.9, 0.95, 0.98)
 #: ... each pass for this share of the time spent so far, at least MIP_SECONDS.
 REPACK_EFFORT = 0.5
+#: ... and none of them runs into the last REPACK_RESERVE of the pool's time limit.
+REPACK_RESERVE = 0.1
 #: Where only the plan matters (a repack's problem), column generation stops once the LP improved by less than STALL
 #: (relative) over the last STALL_ROUNDS rounds.
 STALL = 1e-3
@@ -562,15 +564,19 @@ def solve(
     dive_cost = cost_of(start_counts) if start_counts is not None else math.inf
     # Repack the dive's emptiest nodes: their replicas are a small problem of the same kind, solved on its own.
     if repack and start_counts is not None and not limit_row:
+        # Repacks stop short of the deadline: the integer phase and the plan's assembly need a moment too.
+        repack_deadline = started + (1 - REPACK_RESERVE) * time_limit if time_limit is not None else math.inf
         for fill in REPACK_FILL:
-            if _within(dive_cost, best_bound, kinds, gap) or time.perf_counter() >= deadline:
+            if _within(dive_cost, best_bound, kinds, gap) or time.perf_counter() >= repack_deadline:
                 break
             spent = time.perf_counter() - started
             share = (
                 None
                 if time_limit is None
-                else min(deadline - time.perf_counter(), max(MIP_SECONDS, spent * REPACK_EFFORT))
+                else min(repack_deadline - time.perf_counter(), max(MIP_SECONDS, spent * REPACK_EFFORT))
             )
+            if share is not None and share < 0.1:
+                break
             better = _repack(
                 classes, kinds, [(patterns[j], c) for j, c in sorted(start_counts.items())], fill, share, gap
             )
@@ -585,8 +591,9 @@ def solve(
     n = len(patterns)
     mip_nodes = 0
     dual_bound = -math.inf
-    if start_counts is not None and _within(dive_cost, best_bound, kinds, gap):
-        chosen = dict(start_counts)  # within the gap asked for already: no integer phase
+    if start_counts is not None and (_within(dive_cost, best_bound, kinds, gap) or not need_bound):
+        # Within the gap asked for already, or a repack's problem (its plan is what the dive found): no MILP.
+        chosen = dict(start_counts)
     else:
         # Over every pattern the MILP gets the time left; over the generated ones a share of the time so far.
         spent = time.perf_counter() - started
@@ -681,7 +688,8 @@ def _integer_phase(
         master.changeColsBounds(
             artificial, np.arange(artificial, dtype=np.int32), np.zeros(artificial), np.zeros(artificial)
         )
-    master.setOptionValue("mip_rel_gap", MIP_RELATIVE_GAP)
+    # Over every pattern HiGHS's own gap is against a bound on every plan: it may stop within the gap asked for.
+    master.setOptionValue("mip_rel_gap", max(gap, MIP_RELATIVE_GAP) if complete else MIP_RELATIVE_GAP)
     _set_time_limit(master, deadline, 0.1)
     if work_limited:
         master.setOptionValue("mip_max_nodes", WORK_LIMIT_MIP_NODES)

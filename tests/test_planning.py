@@ -382,3 +382,43 @@ def test_pricing_bounds_hold_against_every_pattern(seed):
     pricer.table = None
     pricer._highs_model(kind, classes, bounds)
     assert pricer.best(duals)[0] == pytest.approx(best)
+
+
+CANARY_CATALOG = """
+models:
+  steady:
+    runtime: tensorflow-serving
+    weights: {uri: "s3://bucket/steady/", sizeGiB: 1}
+    resources: {cpu: "2", memory: 4Gi}
+    scaling: {minReplicas: 2, maxReplicas: 4}
+    capacity: spot-fallback
+    rollout:
+      canary: {args: ["--enable_batching"], replicas: 2}
+"""
+
+
+@pytest.mark.parametrize("at", ["min", "max"])
+def test_a_canary_runs_its_replicas_at_every_point_on_on_demand_for_a_spot_fallback_model(tmp_path, at):
+    """The canary Deployment runs its fixed replicas whenever the catalog has one (components/canary.py), so the plan
+    places them at min and at max, spread like the model's pods, and (spot-fallback model) on on-demand nodes."""
+    catalog = write_catalog(tmp_path / "models.yaml", CANARY_CATALOG)
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--stack", "staging", "--at", at, "--catalog", str(catalog), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    canary = doc["models"]["steady-canary"]
+    assert (canary["replicas"], canary["capacity"], canary["spotReplicas"], canary["spread"]) == (
+        2,
+        "on-demand",
+        0,
+        True,
+    )
+    assert doc["models"]["steady"]["replicas"] == (2 if at == "min" else 4)
+    groups = [g for p in doc["pools"] for g in p["nodeGroups"]]
+    on_canary_nodes = [g for g in groups if "steady-canary" in g["replicas"]]
+    assert all(g["capacityType"] == "on-demand" for g in on_canary_nodes)
+    assert sum(g["count"] * g["replicas"]["steady-canary"] for g in on_canary_nodes) == 2
+    assert all(g["replicas"]["steady-canary"] == 1 for g in on_canary_nodes)  # spread: one per node
+    # Without the canary, two fewer replicas to place.
+    plain = write_catalog(tmp_path / "plain.yaml", CANARY_CATALOG.split("    rollout:")[0])
+    assert main(["plan", "--stack", "staging", "--at", at, "--catalog", str(plain), "--out", str(out)]) == 0
+    assert "steady-canary" not in json.loads(out.read_text())["models"]
