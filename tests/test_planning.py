@@ -384,17 +384,13 @@ def test_pricing_bounds_hold_against_every_pattern(seed):
     assert pricer.best(duals)[0] == pytest.approx(best)
 
 
-CANARY_CATALOG = """
-models:
-  steady:
-    runtime: tensorflow-serving
-    weights: {uri: "s3://bucket/steady/", sizeGiB: 1}
-    resources: {cpu: "2", memory: 4Gi}
-    scaling: {minReplicas: 2, maxReplicas: 4}
-    capacity: spot-fallback
-    rollout:
-      canary: {args: ["--enable_batching"], replicas: 2}
-"""
+# SPOT_CATALOG's steady model, autoscaled 2-4, spot-fallback, with a canary of two replicas.
+CANARY_CATALOG = (
+    SPOT_CATALOG.split("  batchy:")[0]
+    .replace("maxReplicas: 2", "maxReplicas: 4")
+    .replace("capacity: on-demand", "capacity: spot-fallback")
+    + '    rollout:\n      canary: {args: ["--enable_batching"], replicas: 2}\n'
+)
 
 
 @pytest.mark.parametrize("at", ["min", "max"])
