@@ -75,7 +75,7 @@ MIP_SECONDS = 1.0
 DIVE_PRICING_ROUNDS = 3
 #: The dive's nodes fuller than this (in their fullest resource) are kept, the others' replicas planned again
 #: (_repack), one pass per threshold while the plan is not within the gap asked for ...
-REPACK_FILL = (0.9, 0.95, 0.98)
+REPACK_FILL = (0.9, 0.97)
 #: ... each pass for this share of the time spent so far, at least MIP_SECONDS.
 REPACK_EFFORT = 0.5
 #: ... and none of them runs into the last REPACK_RESERVE of the pool's time limit.
