@@ -239,6 +239,31 @@ def test_make_plan_for_prod_prints_cost_bound_and_gap_and_writes_the_plan(tmp_pa
     assert h100["optimal"]
 
 
+@pytest.mark.parametrize("gap", ["1.5", "-0.1", "abc", "200%"])
+def test_a_bad_gap_is_an_error_and_nothing_is_written(tmp_path, capsys, gap):
+    out = tmp_path / "plan.json"
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", "--stack", "prod", "--gap", gap, "--out", str(out)])
+    assert exited.value.code == 2
+    assert "--gap" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_gap_target_stops_a_pool_within_it_and_the_bound_stays_a_bound():
+    """--gap: each pool stops improving once within the target of its bound (recorded as gapTarget); with 0 it goes
+    on to the optimum. The bound is the same either way: the target never touches it."""
+    demands = [
+        Demand(f"m{i}", "cpu", 2 + i % 4, (500 + 500 * (i % 5), 1024 * (1 + i % 3), 0, 1), "on-demand", spread=True)
+        for i in range(9)
+    ]
+    pool = make_pool("cpu", CPU_INSTANCE_TYPES, demands)
+    loose = solve(pool.classes, pool.kinds, time_limit=20, gap=0.05)
+    exact = solve(pool.classes, pool.kinds, time_limit=20, gap=0.0)
+    assert loose.gap <= 0.05 and exact.proven_optimal
+    assert loose.bound <= exact.cost + 1e-9 and exact.bound <= exact.cost <= loose.cost + 1e-9
+    doc = plan_document("s", "max", None, [], 0.05)
+    assert doc["gapTarget"] == 0.05
+
+
 def test_the_plan_is_deterministic_whatever_the_catalog_order(tmp_path):
     catalog = yaml.safe_load((ROOT / "models.yaml").read_text())
     reordered = dict(reversed(list(catalog["models"].items())))

@@ -91,8 +91,8 @@ def register(subparsers) -> None:
         "--gap",
         type=_gap,
         default=DEFAULT_GAP,
-        help="stop improving a pool's plan once it is within this share of its proven lower bound: a fraction or a "
-        "percentage (default 0.01, 1%%; 0: until proven optimal or the time limit)",
+        help="stop improving a pool's plan once it is within this share of its proven lower bound: a fraction, or a "
+        "percentage such as 1%% (0: until proven optimal or out of time)",
     )
     parser.add_argument(
         "--out", type=Path, help="plan file to write (default: build/<stack>/plan.json in the project directory)"
