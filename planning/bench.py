@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="prod", help="stack to plan; default prod")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="catalog sizes; default 20 200 1000")
     parser.add_argument("--time-limit", type=float, default=60.0, help="planner time limit in seconds; default 60")
-    parser.add_argument("--gap", type=float, default=DEFAULT_GAP, help="the planner's --gap (a fraction); default 0.01")
+    parser.add_argument(
+        "--gap", type=float, default=DEFAULT_GAP, help="the planner's --gap (a fraction); default 0.001"
+    )
     args = parser.parse_args(argv)
     columns = ["models", "replicas", "classes", "columns", "catalog_s", "plan_s", "plan_cpu_s", "cost", "lp_bound"]
     columns += ["lp_gap", "gap"]

@@ -12,7 +12,7 @@ ORDER = 45
 POINTS = ("min", "max", "p95")
 CAPACITIES = ("on-demand", "spot", "spot-fallback")
 DEFAULT_TIME_LIMIT = 60.0
-DEFAULT_GAP = 0.01  # planning.plan.DEFAULT_GAP (not imported here: highspy may be missing)
+DEFAULT_GAP = 0.001  # planning.plan.DEFAULT_GAP (not imported here: highspy may be missing)
 
 
 def _seconds(text: str) -> float:
