@@ -338,3 +338,19 @@ def test_a_reference_to_a_stack_the_render_did_not_render_first_is_refused(proje
 
     with pytest.raises(Exception, match="answers only references to the stacks it rendered first"):
         run_program(project, "prod-nlp", program, references={})
+
+
+def test_render_all_reports_a_team_whose_platform_failed_without_rendering_it(project, tmp_path, capsys):
+    edit(project / "Pulumi.prod.yaml", "tier: prod", "tier: production")
+    assert main(["render", "--all", "--project-dir", str(project), "--out", str(tmp_path / "all")]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "Pulumi.prod.yaml:14:11: ml-serving:environment.tier: got 'production'" in err
+    assert "stack 'prod-nlp' not rendered: its platform stack 'prod' failed" in err
+    assert not (tmp_path / "all" / "prod-nlp").exists()
+
+
+def test_render_all_ends_when_team_stacks_name_each_other(project, tmp_path, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "platform: prod", "platform: prod-vision")
+    edit(project / "Pulumi.prod-vision.yaml", "platform: prod", "platform: prod-nlp")
+    assert main(["render", "--all", "--project-dir", str(project), "--out", str(tmp_path / "all")]) == EXIT_INVALID
+    assert "is not a platform stack (its split.role is 'team')" in capsys.readouterr().err
