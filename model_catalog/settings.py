@@ -421,9 +421,9 @@ class SplitSettings(CatalogModel):
 
     role: Literal["single", "platform", "team"] = Field("single", examples=["platform"])
     """`single` (the default): one stack per environment, platform and models together. `platform`: the
-    environment's shared part (the teams' namespaces, monitoring, GPU capacity, the registry settings) and no
-    models. `team`: one team's models, in the namespace its platform stack created for it, reading the platform's
-    outputs through a StackReference."""
+    environment's shared part (the teams' namespaces, the monitoring, and the settings every team inherits:
+    registry, ingress, network, ...) and no models. `team`: one team's models, in the namespace its platform stack
+    created for it, reading the platform's outputs through a StackReference."""
     teams: dict[DnsLabel, TeamDeclaration] = Field({}, examples=[{"fraud": {"owners": ["@acme/fraud-ml"]}}])
     """role platform: the environment's teams, by name (at least one)."""
     platform: DnsLabel | None = Field(None, examples=["prod"])
