@@ -854,13 +854,13 @@ def _split_checks(s: StackSettings) -> list[tuple[Path, str]]:
                     )
                 )
             namespaces[namespace] = f"team '{team}'"
-        if s.gpu_node_pool.provider != "none":
+        if s.gpu_node_pool.provider == "karpenter":
             found.append(
                 (
                     ("gpuNodePool", "provider"),
-                    f"got '{s.gpu_node_pool.provider}'; a split environment has no GPU capacity yet (GPU node pools "
-                    "sized from per-team budgets are not built, docs/team-stacks.md#not-built-yet): use 'none', or "
-                    "keep GPU models in a single stack",
+                    "got 'karpenter'; a split environment's platform declares the cluster's GPU nodes ('existing') or "
+                    "none: Karpenter pools sized from per-team GPU budgets are not built "
+                    "(docs/team-stacks.md#not-built-yet); keep Karpenter-provisioned GPU models in a single stack",
                 )
             )
     return found

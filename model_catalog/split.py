@@ -180,6 +180,10 @@ def team_config(
                     )
                 )
             composed[full] = json.dumps(platform_config[full])
+    if isinstance(platform_config.get(f"{PROJECT}:gpuNodePool"), dict):
+        # The platform's GPU nodes, and their one device plugin (the platform installs it), are the team's too.
+        pools = {**platform_config[f"{PROJECT}:gpuNodePool"], "installDevicePlugin": False}
+        composed[f"{PROJECT}:gpuNodePool"] = json.dumps(pools)
     if platform_settings.monitoring.enabled and platform_settings.monitoring.mode == "managed":
         mon = platform_settings.monitoring
         seen = {
