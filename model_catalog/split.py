@@ -309,8 +309,8 @@ def ownership_problems(
                     catalog.problem(
                         ("models", model),
                         f"model '{model}' is also in team '{team}''s catalog ({catalog_file}:{line}, stack "
-                        f"'{other}'); a model belongs to one team (its names are unique in the cluster: "
-                        "dashboards, node pools, alerts): remove it from one of them",
+                        f"'{other}'); a model belongs to one team (its owners review it, one stack deploys it): "
+                        "remove it from one of them",
                         at_key=True,
                     )
                 )
