@@ -163,8 +163,9 @@ def build(env: Environment) -> None:
 
 
 def build_platform(env: Environment) -> None:
-    """A split environment's platform stack: every team's namespace and the shared monitoring (GPU capacity and the
-    registry's settings are read by the team stacks); its outputs are what the team stacks reference."""
+    """A split environment's platform stack: every team's namespace, the shared monitoring and the device plugin of
+    the declared GPU nodes (the other shared settings are read by the team stacks from its file); its outputs are
+    what the team stacks reference."""
     settings = env.settings
     provider = kubernetes_provider(settings)
     k8s_opts = pulumi.ResourceOptions(providers=[provider])

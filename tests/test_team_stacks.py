@@ -109,6 +109,11 @@ def test_a_team_stack_reads_the_platforms_outputs_through_a_stack_reference(proj
     [
         ({"teams": {"vision": {"namespace": "ml-prod-vision"}}}, "exports no team 'nlp' (it has: vision)"),
         ({"teams": {"nlp": {"namespace": "elsewhere"}}}, "created namespace 'elsewhere' for team 'nlp'"),
+        (
+            {"teams": {"nlp": {"namespace": "ml-prod-nlp"}}, "monitoring": {"prometheus": "http://other:9090"}},
+            "runs Prometheus at 'http://other:9090', but this stack's autoscalers would query "
+            "'http://ml-prod-monitoring-prometheus.ml-prod-monitoring.svc.cluster.local:9090'",
+        ),
     ],
 )
 def test_a_team_stack_refuses_a_platform_that_has_not_deployed_what_it_needs(project, monkeypatch, outputs, message):
