@@ -201,12 +201,18 @@ def _events(value: Any, emit: Callable[[Any], None], head: bool = False) -> None
         emit(yaml.ScalarEvent(None, tag, (_detected(text) == tag, False), text))
 
 
+#: libyaml ends a document with this marker after a block scalar that keeps its trailing newlines (``|+``) where
+#: PyYAML's emitter does not: such an object is written by the pure-Python emitter.
+_OPEN_ENDED = "\n...\n"
+
+
 def to_yaml(obj: Any) -> str:
     options = {"sort_keys": False, "default_flow_style": False, "width": 1000, "allow_unicode": True}
     try:
-        return yaml.dump(obj, Dumper=_Dumper, **options)
+        text = yaml.dump(obj, Dumper=_Dumper, **options)
     except _BeyondLibyamlError:
-        return yaml.dump(obj, Dumper=_PythonDumper, **options)
+        text = _OPEN_ENDED
+    return yaml.dump(obj, Dumper=_PythonDumper, **options) if text.endswith(_OPEN_ENDED) else text
 
 
 def manifest_yaml(inputs: dict[str, Any]) -> str:
@@ -224,7 +230,8 @@ def manifest_yaml(inputs: dict[str, Any]) -> str:
         except _NotDirectError:
             pass
         else:
-            return stream.getvalue()
+            if not stream.getvalue().endswith(_OPEN_ENDED):
+                return stream.getvalue()
     return to_yaml(_head_first(clean(inputs)))
 
 

@@ -71,3 +71,13 @@ def test_manifests_written_from_the_inputs_are_the_cleaned_objects_bytes(inputs)
     # object (mlserve.output.manifest) dumped by PyYAML.
     reg = Registration("urn", "kubernetes:core/v1:ConfigMap", "n", None, True, None, [], {}, inputs)
     assert output.manifest_yaml(inputs) == output.to_yaml(output.manifest(reg))
+
+
+def test_a_block_scalar_keeping_its_newlines_ends_the_document_as_pyyaml_does():
+    # libyaml would end this document with '...' (an open-ended '|+' scalar before the end); PyYAML does not.
+    value = {"0": ["\n", ""]}
+    assert output.to_yaml(value) == python_yaml(value) == "'0':\n- |2+\n\n- ''\n"
+    inputs = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"x": "a\n\n", "y": ""}}
+    reg = Registration("urn", "kubernetes:core/v1:ConfigMap", "n", None, True, None, [], {}, inputs)
+    assert output.manifest_yaml(inputs) == python_yaml(output.manifest(reg))
+    assert not output.manifest_yaml(inputs).endswith("...\n")
