@@ -587,7 +587,7 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
         "prometheusOperator": {
             # This stack's operator manages only this stack's namespaces: a second stack's operator in the same
             # cluster never reconciles (and fights over) this one's Prometheus, Alertmanager, monitors or rules.
-            "namespaces": {"releaseNamespace": True, "additional": [settings.environment.namespace]},
+            "namespaces": {"releaseNamespace": True, "additional": settings.model_namespaces},
             # The admission webhook's certificates come from Helm hook Jobs, which a Chart v4 does not run as hooks;
             # rules are validated offline instead (tests: CRD schema, PromQL parse). Its TLS needs those certificates.
             "admissionWebhooks": {"enabled": False},
@@ -690,7 +690,7 @@ def monitoring_network_policies(settings: StackSettings, with_autoscaler: bool) 
             labels,
             PROMETHEUS_POD_LABELS,
             egress=[
-                {"to": [namespace_peer(settings.environment.namespace)]},
+                {"to": [namespace_peer(namespace) for namespace in settings.model_namespaces]},
                 {"to": ip_peers(["0.0.0.0/0"]), "ports": tcp},
             ],
         ),

@@ -50,6 +50,9 @@ class MonitoringStackArgs:
     models: dict[str, ModelSpec]
     """The stack's enabled models: the fleet dashboard shows them; GPU models bring the DCGM exporter, models
     scaled on Prometheus metrics bring KEDA."""
+    autoscaler: bool | None = None
+    """Install KEDA (mode managed, clusterWide) whatever ``models`` say: a split environment's platform stack, whose
+    teams' models may scale on Prometheus metrics; None: when one of ``models`` does."""
 
 
 def _chart(
@@ -139,7 +142,7 @@ class MonitoringStack(pulumi.ComponentResource):
         )
         self.dashboards_ready = [self.namespace]
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        with_autoscaler = any(uses_keda(spec) for spec in args.models.values())
+        with_autoscaler = args.autoscaler or any(uses_keda(spec) for spec in args.models.values())
         self.network_policies = register_policies(
             f"{name}-netpol", monitoring_network_policies(settings, with_autoscaler), in_namespace
         )

@@ -13,11 +13,17 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from model_catalog.environment import known_stacks
+from model_catalog.split import split_of, stack_file_config
+from model_catalog.yaml_source import load_yaml
+
 from .cli import PROJECT_FILE
 
 EXAMPLES = "examples"
 STACK = "prod"
 REQUIRED = ("models.yaml", f"Pulumi.{STACK}.yaml", "README.md")
+#: A split environment's example (docs/team-stacks.md): stack prod is its platform, each team stack names its catalog.
+SPLIT_REQUIRED = (f"Pulumi.{STACK}.yaml", "README.md")
 
 
 class ExampleError(Exception):
@@ -36,14 +42,38 @@ def example_dir(project_dir: Path, name: str) -> Path:
     if name not in names:
         raise ExampleError(f"no example '{name}' under {EXAMPLES}/ (examples: {', '.join(names) or 'none'})")
     directory = project_dir / EXAMPLES / name
-    missing = [f for f in REQUIRED if not (directory / f).is_file()]
+    required = required_files(directory)
+    missing = [f for f in required if not (directory / f).is_file()]
     if missing:
-        raise ExampleError(f"{EXAMPLES}/{name}/ lacks {', '.join(missing)} (an example needs {', '.join(REQUIRED)})")
+        raise ExampleError(f"{EXAMPLES}/{name}/ lacks {', '.join(missing)} (an example needs {', '.join(required)})")
     return directory
 
 
-def out_dir(project_dir: Path, name: str) -> Path:
-    return project_dir / "build" / EXAMPLES / name
+def is_split(directory: Path) -> bool:
+    """Whether the example is a split environment: its stack prod is a platform stack."""
+    path = directory / f"Pulumi.{STACK}.yaml"
+    if not path.is_file():
+        return False
+    config, _ = stack_file_config(load_yaml(path, shown_as=path.name))
+    return split_of(config).get("role") == "platform"
+
+
+def required_files(directory: Path) -> tuple[str, ...]:
+    return SPLIT_REQUIRED if is_split(directory) else REQUIRED
+
+
+def example_stacks(directory: Path) -> list[str]:
+    """The stacks an example renders: prod; for a split environment prod (its platform) first, then every other
+    stack of the example (its teams)."""
+    if not is_split(directory):
+        return [STACK]
+    return [STACK, *(s for s in known_stacks(directory) if s != STACK)]
+
+
+def out_dir(project_dir: Path, name: str, stack: str | None = None) -> Path:
+    """build/examples/<name>/, or build/examples/<name>/<stack>/ for the stacks of a split environment."""
+    base = project_dir / "build" / EXAMPLES / name
+    return base if stack is None else base / stack
 
 
 def prepare(project_dir: Path, name: str) -> Path:

@@ -108,6 +108,8 @@ class MockRun:
     environment: Environment | None = None
     on_register: Callable[[MockRun], None] | None = None
     """Called after each registration (progress reporting); reads ``registrations`` and ``environment``."""
+    secret_outputs: list[str] = field(default_factory=list)
+    """Names of the exports that are secrets (a StackReference to this stack keeps them secret)."""
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds per phase of the run (``program_s``: the program's body; ``registrations_s``: waiting for the
     registrations still outstanding when it returned; ``record_s``: ordering the record), for ``make bench``."""
@@ -120,8 +122,41 @@ def wire_properties(struct: Any) -> dict[str, Any]:
     return json_format.MessageToDict(struct)
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+DIY_ORGANIZATION = "organization"
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """What a stack exported in its own render, for the StackReferences of another stack's render."""
+
+    values: dict[str, Any]
+    secret_names: list[str]
+
+
 class _RenderMocks(pulumi.runtime.Mocks):
+    def __init__(self, references: dict[str, StackOutputs] | None = None):
+        self.references = references or {}
+        """Stack name -> its render's outputs: the answers to ``pulumi.StackReference`` reads."""
+
+    def _reference(self, target: str) -> dict[str, Any]:
+        """A StackReference of ``<organization>/<project>/<stack>``, answered from that stack's render."""
+        organization, project, stack = (["", "", *target.split("/")])[-3:]
+        outputs = self.references.get(stack) if project in ("", PROJECT) else None
+        if outputs is None:
+            raise RuntimeError(
+                f"the program referenced stack '{target}' during render; an offline render answers only references "
+                f"to the stacks it rendered first ({', '.join(sorted(self.references)) or 'none'})"
+            )
+        values = {
+            key: {SECRET_SIG: SECRET_MARK, "value": value} if key in outputs.secret_names else value
+            for key, value in outputs.values.items()
+        }
+        return {"name": target, "outputs": values, "secretOutputNames": sorted(outputs.secret_names)}
+
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id and args.typ == STACK_REFERENCE:
+            return args.resource_id, self._reference(args.resource_id)
         if args.resource_id and args.typ in READ_ANSWERS:  # a read (Resource.get): nothing was registered
             return args.resource_id, READ_ANSWERS[args.typ](args.resource_id)
         outputs = dict(args.inputs)
@@ -197,7 +232,7 @@ class _RecordingMonitor(EchoMonitor):
         return response
 
     def ReadResource(self, request):  # noqa: N802 - gRPC method name
-        if request.type not in READ_ANSWERS:
+        if request.type not in READ_ANSWERS and request.type != STACK_REFERENCE:
             raise RuntimeError(
                 f"the program read a {request.type} during render; an offline render answers only the reads in "
                 f"mlserve/mock_runtime.py READ_ANSWERS ({', '.join(sorted(READ_ANSWERS))})"
@@ -284,18 +319,25 @@ def run_program(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     on_register: Callable[[MockRun], None] | None = None,
+    references: dict[str, StackOutputs] | None = None,
 ) -> MockRun:
-    """Run ``program`` as stack ``stack`` under mocks; ConfigurationError propagates before anything registers."""
+    """Run ``program`` as stack ``stack`` under mocks; ConfigurationError propagates before anything registers.
+    ``references``: the outputs of the stacks the program may reference (``pulumi.StackReference``), by name."""
     if config is None:
         config, secret_keys = engine_config(project_dir, stack)
     run = MockRun(stack=stack, on_register=on_register)
-    impl = _RenderMocks()
+    impl = _RenderMocks(references)
     runtime_settings.ROOT.set(None)  # a fresh root stack per run, so several renders can share a process
     # ...and no failure of an earlier run in this process (a wrong cluster, say) left to re-raise in this one.
     runtime_settings.SETTINGS.rpc_manager.clear()
     with runtime_settings.SETTINGS.lock:
         runtime_settings.SETTINGS.outputs.clear()
-    pulumi.runtime.set_mocks(impl, project=PROJECT, stack=stack, preview=False, monitor=_RecordingMonitor(run, impl))
+    monitor = _RecordingMonitor(run, impl)
+    # "organization": what the Pulumi CLI reports with a self-managed (DIY) backend, so a StackReference names its
+    # stack as it would there; with Pulumi Cloud it is the stack's organization.
+    pulumi.runtime.set_mocks(
+        impl, project=PROJECT, stack=stack, preview=False, monitor=monitor, organization=DIY_ORGANIZATION
+    )
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
 
     async def body() -> None:
@@ -304,8 +346,15 @@ def run_program(
         run.phases["program_s"] = time.perf_counter() - started
         # The mock root stack was finished before the program ran, so read its exports directly.
         root = runtime_settings.get_root_resource()
-        exports = await pulumi.Output.from_input(getattr(root, "outputs", {})).future(with_unknowns=True)
-        run.outputs = dict(exports or {})
+        exported = getattr(root, "outputs", {})
+        exports = await pulumi.Output.from_input(exported).future(with_unknowns=True)
+        secret = [key for key, value in exported.items() if await pulumi.Output.from_input(value).is_secret()]
+        # A secret export stays marked (the writer masks it); a StackReference to this stack keeps it secret.
+        run.outputs = {
+            key: {SECRET_SIG: SECRET_MARK, "value": value} if key in secret else value
+            for key, value in (exports or {}).items()
+        }
+        run.secret_outputs = sorted(secret)
 
     started = time.perf_counter()
     _sync_await(run_pulumi_func(body))

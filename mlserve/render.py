@@ -11,9 +11,10 @@ from typing import Any
 
 from model_catalog.environment import Environment, resolve_environment
 from model_catalog.errors import ConfigurationError, Problem
+from model_catalog.split import platform_of
 
 from . import interpreter
-from .mock_runtime import MockRun, engine_config, run_program
+from .mock_runtime import MockRun, StackOutputs, engine_config, run_program
 from .output import RenderSummary, write_render
 from .output_dir import check_owned
 from .progress import Progress
@@ -49,6 +50,21 @@ def validate(project_dir: Path, stack: str, catalog: str | None = None) -> Envir
     return resolve_environment(project_dir, stack, {**ambient, **config}, set(secret_keys) | ambient_secrets, catalog)
 
 
+def platform_outputs(project_dir: Path, stack: str) -> dict[str, StackOutputs]:
+    """For a team stack, its platform stack's outputs as the platform's own render exports them (rendered here,
+    in this process, before the team: the offline answer to the team's StackReference); nothing for other stacks.
+    An invalid platform is reported when the team's own settings are validated, so it is not rendered then."""
+    platform = platform_of(project_dir, stack)
+    if platform is None:
+        return {}
+    try:
+        run = run_stack(project_dir, platform)
+    except ConfigurationError:
+        return {}
+    values = {key: value["value"] if key in run.secret_outputs else value for key, value in run.outputs.items()}
+    return {platform: StackOutputs(values, run.secret_outputs)}
+
+
 def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progress: Progress | None = None) -> MockRun:
     """Run the stack's program under mocks and return what it registered."""
     from components.model_service import TYPE as MODEL_SERVICE
@@ -74,7 +90,8 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
         program.build(env)
         return env
 
-    run = run_program(project_dir, stack, body, on_register=on_register if progress else None)
+    references = platform_outputs(project_dir, stack)
+    run = run_program(project_dir, stack, body, on_register=on_register if progress else None, references=references)
     # The program's body, split: validating settings and catalog, then registering (the components' constructors).
     run.phases = {"validate_s": validate_s[0], **run.phases, "program_s": run.phases["program_s"] - validate_s[0]}
     return run

@@ -22,11 +22,12 @@ from .catalog import LoadedCatalog, load_catalog
 from .checks import SCALE_FROM_ZERO_METRICS
 from .errors import ConfigurationError, Problem
 from .quantities import byte_count, cpu_millicores, format_mebibytes
-from .schema import ModelSpec
+from .schema import Catalog, ModelSpec
 from .secrets import secret_problems
 from .settings import StackSettings, parse_settings, stack_file_name
+from .split import ownership_problems, split_of, team_config, team_problems
 from .tier_rules import rule_bites, waives
-from .yaml_source import SourceDocument, load_yaml
+from .yaml_source import SourceDocument, load_yaml, parse_yaml
 
 #: Scaling metrics read from Prometheus (through the monitoring stack) rather than from the metrics server.
 MONITORED_METRICS = ("gpu-utilization", *SCALE_FROM_ZERO_METRICS, *RUNTIME_SCALING_SIGNALS)
@@ -68,10 +69,27 @@ def resolve_environment(
     """Validate settings and catalog for ``stack``; raise ConfigurationError listing every problem."""
     problems: list[Problem] = []
     settings: StackSettings | None = None
+    stacks = known_stacks(project_dir)
+    doc = load_stack_document(project_dir, stack)
+    # A team stack of a split environment reads the shared settings from its platform stack (docs/team-stacks.md).
+    config, secret_keys, platform, found = team_config(project_dir, stack, config, secret_keys, doc, stacks)
+    problems.extend(found)
     try:
-        settings = parse_settings(config, secret_keys, stack, load_stack_document(project_dir, stack))
+        settings = parse_settings(config, secret_keys, stack, doc)
     except ConfigurationError as exc:
         problems.extend(exc.problems)
+    if settings is not None and platform is not None:
+        problems.extend(team_problems(stack, settings, platform, doc))
+    if split_of(config).get("role") == "platform":
+        # A platform stack serves no models of its own (its teams' stacks do): it has no catalog to read.
+        if settings is not None:
+            problems.extend(cluster_sharing_problems(project_dir, stack, settings))
+        if problems or settings is None:
+            raise ConfigurationError(problems)
+        # (A catalog needs a model; a platform's is empty by construction, not read from any file.)
+        source = parse_yaml("version: 1\nmodels: {}\n", f"{stack_file_name(stack)} (platform: no models)")
+        empty = LoadedCatalog(source=source, catalog=Catalog.model_construct(version=1, models={}), effective={"": {}})
+        return Environment(stack=stack, project_dir=project_dir, settings=settings, catalog=empty, models={})
     # An explicit catalog path is the user's (relative to where they are); the stack's is relative to the project.
     if catalog_path is not None:
         shown, catalog_file = catalog_path, FsPath(catalog_path)
@@ -80,9 +98,12 @@ def resolve_environment(
         catalog_file = project_dir / shown
     loaded: LoadedCatalog | None = None
     try:
-        loaded = load_catalog(catalog_file, known_stacks=known_stacks(project_dir), shown_as=shown)
+        loaded = load_catalog(catalog_file, known_stacks=stacks, shown_as=shown)
     except ConfigurationError as exc:
         problems.extend(exc.problems)
+    if settings is not None and loaded is not None and platform is not None and settings.split.team is not None:
+        models = list(loaded.catalog.models)
+        problems.extend(ownership_problems(project_dir, stack, settings, loaded.source, models, doc, stacks))
     if settings is not None:
         problems.extend(cluster_sharing_problems(project_dir, stack, settings))
     if settings is not None and loaded is not None:
@@ -112,7 +133,14 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
             problems.append(loaded.problem(model, stack, path, message))
 
         gpu = spec.resources.gpu
-        if gpu is not None and pools.provider == "none":
+        if gpu is not None and pools.provider == "none" and settings.split.role == "team":
+            report(
+                ("resources", "gpu"),
+                f"team stack '{stack}' has no GPU node pool: its platform stack '{settings.split.platform}' "
+                f"({stack_file_name(str(settings.split.platform))}) has none (a split environment serves CPU models "
+                "only for now, docs/team-stacks.md#not-built-yet); keep GPU models in a single stack",
+            )
+        elif gpu is not None and pools.provider == "none":
             report(
                 ("resources", "gpu"),
                 f"stack '{stack}' offers no GPUs (ml-serving:gpuNodePool.provider is 'none'); override this model "

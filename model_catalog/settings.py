@@ -398,6 +398,44 @@ class NetworkSettings(CatalogModel):
     `eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ml-prod-weights`."""
 
 
+#: A CODEOWNERS owner: a GitHub user or team (`@user`, `@org/team`) or an e-mail address.
+OWNER_PATTERN = r"^(@[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$"
+PATTERN_DESCRIPTIONS[OWNER_PATTERN] = "a CODEOWNERS owner: @user, @org/team or an e-mail address"
+
+
+class TeamDeclaration(CatalogModel):
+    """One team of a split environment, declared by its platform stack (docs/team-stacks.md)."""
+
+    owners: Annotated[list[Annotated[str, StringConstraints(pattern=OWNER_PATTERN)]], Field(min_length=1)] = Field(
+        examples=[["@acme/fraud-ml"]]
+    )
+    """Who owns the team's catalog: its CODEOWNERS line (`mlserve codeowners`) names these owners."""
+    namespace: DnsLabel | None = Field(None, examples=["ml-prod-fraud"])
+    """The team's namespace, created by the platform stack (Pod Security 'restricted', default deny); default
+    `<environment.namespace>-<team>`. The team stack's `environment.namespace` must be this one."""
+
+
+class SplitSettings(CatalogModel):
+    """Whether this stack is a whole environment, or the platform or one team's part of a split environment
+    (docs/team-stacks.md)."""
+
+    role: Literal["single", "platform", "team"] = Field("single", examples=["platform"])
+    """`single` (the default): one stack per environment, platform and models together. `platform`: the
+    environment's shared part (the teams' namespaces, monitoring, GPU capacity, the registry settings) and no
+    models. `team`: one team's models, in the namespace its platform stack created for it, reading the platform's
+    outputs through a StackReference."""
+    teams: dict[DnsLabel, TeamDeclaration] = Field({}, examples=[{"fraud": {"owners": ["@acme/fraud-ml"]}}])
+    """role platform: the environment's teams, by name (at least one)."""
+    platform: DnsLabel | None = Field(None, examples=["prod"])
+    """role team: the platform stack of this environment (a stack of this project with role platform)."""
+    team: DnsLabel | None = Field(None, examples=["fraud"])
+    """role team: which of the platform's teams this stack deploys."""
+
+    def team_namespace(self, team: str, base: str) -> str:
+        declared = self.teams[team].namespace
+        return declared if declared is not None else f"{base}-{team}"
+
+
 class StackSettings(CatalogModel):
     """Everything a stack's ``ml-serving:*`` config keys say."""
 
@@ -425,6 +463,8 @@ class StackSettings(CatalogModel):
     """Every Kubernetes Secret the stack's models reference, and where it comes from (docs/secrets.md)."""
     weights_cache: WeightsCacheSettings = Field(WeightsCacheSettings(), examples=[{"storageClass": "efs-sc"}])
     """The shared weights cache for models with `weights.cache: true`."""
+    split: SplitSettings = Field(SplitSettings(), examples=[{"role": "team", "platform": "prod", "team": "fraud"}])
+    """Split an environment into a platform stack and one stack per team (docs/team-stacks.md); default: one stack."""
 
     @model_validator(mode="before")
     @classmethod
@@ -449,6 +489,14 @@ class StackSettings(CatalogModel):
         program must then keep it a Pulumi secret (``pulumi.Output.secret``) up to the object it feeds."""
         return any(path[: len(secret)] == secret for secret in self._secret_paths)
 
+    @property
+    def model_namespaces(self) -> list[str]:
+        """Namespaces the stack's models run in: its own, or on a platform stack every team's (sorted)."""
+        if self.split.role == "platform":
+            base = self.environment.namespace
+            return sorted(self.split.team_namespace(team, base) for team in self.split.teams)
+        return [self.environment.namespace]
+
     def node_labels(self, accelerator: str) -> dict[str, str]:
         """Labels of the nodes that serve ``accelerator`` in this stack (what workloads select on)."""
         if self.gpu_node_pool.provider == "existing":
@@ -460,7 +508,7 @@ def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
-def _decode(value: Any) -> Any:
+def decode_config_value(value: Any) -> Any:
     """Engine config values are strings; object and list values are JSON text."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
@@ -634,7 +682,7 @@ def parse_settings(
                 )
             )
             continue
-        values[key] = _decode(config[full_key])
+        values[key] = decode_config_value(config[full_key])
     problems.extend(problem(path, message) for path, message in _secrecy_checks(values, secret_paths))
     settings = None
     try:
@@ -649,7 +697,7 @@ def parse_settings(
         problems.extend(problem(path, message) for path, message in _cross_checks(settings, stack))
         present = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix) and k in config}
         problems.extend(problem(path, message) for path, message in _secret_checks(settings, present))
-        secret_values = _decode(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
+        secret_values = decode_config_value(config.get(f"{prefix}secretValues")) if "secretValues" in present else None
         problems.extend(problem(path, message) for path, message in _secret_value_checks(settings, secret_values))
     if problems:
         # Whatever a check quoted, a secret value (or its ciphertext) is never part of a message.
@@ -776,8 +824,50 @@ def _cluster_checks(s: StackSettings) -> list[tuple[Path, str]]:
     return found
 
 
+def _split_checks(s: StackSettings) -> list[tuple[Path, str]]:
+    """What one stack file's `split` must say for its role (the checks across stacks: model_catalog/split.py)."""
+    split, found = s.split, []
+    platform_only, team_only = ("teams",), ("platform", "team")
+    if split.role == "platform" and not split.teams:
+        found.append((("split", "role"), "a platform stack declares its teams: split.teams, at least one"))
+    if split.role == "team":
+        for field in team_only:
+            if getattr(split, field) is None:
+                found.append((("split", "role"), f"a team stack names its '{field}' (split.{field})"))
+    for field in (*platform_only, *team_only):
+        value = getattr(split, field)
+        owner = "platform" if field in platform_only else "team"
+        if value and split.role != owner:
+            found.append(
+                ((("split", field)), f"'{field}' is only for role '{owner}' (this stack's role is '{split.role}')")
+            )
+    if split.role == "platform":
+        namespaces: dict[str, str] = {s.environment.namespace: "environment.namespace"}
+        for team in sorted(split.teams):
+            namespace = split.team_namespace(team, s.environment.namespace)
+            if namespace in namespaces:
+                found.append(
+                    (
+                        ("split", "teams", team),
+                        f"team '{team}' would run in namespace '{namespace}', already taken by "
+                        f"{namespaces[namespace]}; give it its own (split.teams.{team}.namespace)",
+                    )
+                )
+            namespaces[namespace] = f"team '{team}'"
+        if s.gpu_node_pool.provider != "none":
+            found.append(
+                (
+                    ("gpuNodePool", "provider"),
+                    f"got '{s.gpu_node_pool.provider}'; a split environment has no GPU capacity yet (GPU node pools "
+                    "sized from per-team budgets are not built, docs/team-stacks.md#not-built-yet): use 'none', or "
+                    "keep GPU models in a single stack",
+                )
+            )
+    return found
+
+
 def _cross_checks(s: StackSettings, stack: str) -> list[tuple[Path, str]]:
-    found: list[tuple[Path, str]] = _cluster_checks(s)
+    found: list[tuple[Path, str]] = _cluster_checks(s) + _split_checks(s)
     reg = s.registry
     if reg.type == "ecr" and (reg.region is None or reg.account_id is None):
         found.append((("registry", "type"), "type 'ecr' needs 'region' and 'accountId'"))

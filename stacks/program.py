@@ -119,17 +119,35 @@ def secret_values(settings: StackSettings) -> pulumi.Output[Any] | None:
     return None
 
 
-def build(env: Environment) -> None:
-    """Register every resource of the environment."""
-    settings = env.settings
-    provider = k8s.Provider(
+def kubernetes_provider(settings: StackSettings, platform_check: pulumi.Output[str] | None = None) -> k8s.Provider:
+    """The provider that owns every Kubernetes object of the stack. Its clusterIdentifier resolves only once the
+    connected cluster is the stack's (components/cluster_guard.py) and, on a team stack, once the platform stack's
+    outputs say it has deployed what the team needs (``platform_check``)."""
+    identifier = cluster_identifier(settings)
+    if platform_check is not None:
+        identifier = pulumi.Output.all(identifier, platform_check).apply(lambda values: values[0])
+    return k8s.Provider(
         "kubernetes",
-        # Resolves only once the connected cluster is the stack's (components/cluster_guard.py).
-        cluster_identifier=cluster_identifier(settings),
+        cluster_identifier=identifier,
         context=settings.cluster.context,
         enable_server_side_apply=True,
     )
-    k8s_opts = pulumi.ResourceOptions(providers=[provider])
+
+
+def build(env: Environment) -> None:
+    """Register every resource of the environment (or of its platform or one team's part: docs/team-stacks.md)."""
+    settings = env.settings
+    if settings.split.role == "platform":
+        build_platform(env)
+        return
+    if settings.split.role == "team":
+        platform = platform_reference(settings)
+        team_namespace = checked_team_namespace(platform, settings)
+        provider = kubernetes_provider(settings, team_namespace)
+        # The namespace is the platform's: the team's objects wait for its stack's outputs, not for a resource here.
+        build_models(env, provider, team_namespace, [platform])
+        return
+    provider = kubernetes_provider(settings)
     namespace = ServingNamespace(
         settings.environment.namespace,
         ServingNamespaceArgs(
@@ -138,20 +156,104 @@ def build(env: Environment) -> None:
             labels=dict(settings.environment.labels),
             protect=namespace_protection(settings, stateful=True)["protect"],
         ),
-        opts=k8s_opts,
+        opts=pulumi.ResourceOptions(providers=[provider]),
     )
+    build_models(env, provider, namespace.name, [namespace])
+
+
+def build_platform(env: Environment) -> None:
+    """A split environment's platform stack: every team's namespace and the shared monitoring (GPU capacity and the
+    registry's settings are read by the team stacks); its outputs are what the team stacks reference."""
+    settings = env.settings
+    provider = kubernetes_provider(settings)
+    k8s_opts = pulumi.ResourceOptions(providers=[provider])
+    teams: dict[str, dict[str, pulumi.Input[str]]] = {}
+    for team in sorted(settings.split.teams):
+        name = settings.split.team_namespace(team, settings.environment.namespace)
+        namespace = ServingNamespace(
+            name,
+            ServingNamespaceArgs(
+                name=name,
+                kubernetes_version=settings.cluster.kubernetes_version,
+                labels=dict(settings.environment.labels),
+                protect=namespace_protection(settings, stateful=True)["protect"],
+            ),
+            opts=k8s_opts,
+        )
+        teams[team] = {"namespace": namespace.name}
+    pulumi.export("teams", teams)
+    pulumi.export("cluster", settings.cluster.name)
+    pulumi.export("registry", {"type": settings.registry.type})
+    if settings.monitoring.enabled:
+        # Any team may scale a model on a Prometheus metric: the platform installs the autoscaler (mode managed).
+        args = MonitoringStackArgs(settings=settings, models={}, autoscaler=True)
+        monitoring = MonitoringStack("monitoring", args, opts=k8s_opts)
+        pulumi.export(
+            "monitoring", {"namespace": settings.monitoring.namespace, "prometheus": monitoring.prometheus_url}
+        )
+
+
+def platform_reference(settings: StackSettings) -> pulumi.StackReference:
+    """The team stack's view of its platform stack's outputs (same organization and project)."""
+    assert settings.split.platform is not None
+    target = f"{pulumi.get_organization()}/{pulumi.get_project()}/{settings.split.platform}"
+    return pulumi.StackReference("platform", target)
+
+
+def checked_team_namespace(platform: pulumi.StackReference, settings: StackSettings) -> pulumi.Output[str]:
+    """The team's namespace as the platform stack exported it; fails (nothing registered) while the platform has not
+    deployed this team, or deployed another namespace or monitoring than the team's settings expect."""
+    team, platform_stack = settings.split.team, settings.split.platform
+    deploy_first = f"deploy the platform stack first: pulumi up -s {platform_stack} (docs/team-stacks.md)"
+    expected_prometheus = (
+        settings.monitoring.existing.prometheus_url
+        if settings.monitoring.enabled and settings.monitoring.existing is not None
+        else None
+    )
+
+    def check(outputs: dict[str, Any]) -> str:
+        teams = outputs.get("teams") or {}
+        if team not in teams:
+            raise pulumi.RunError(
+                f"platform stack '{platform_stack}' exports no team '{team}' (it has: "
+                f"{', '.join(sorted(teams)) or 'none'}); {deploy_first}"
+            )
+        namespace = teams[team].get("namespace")
+        if namespace != settings.environment.namespace:
+            raise pulumi.RunError(
+                f"platform stack '{platform_stack}' created namespace '{namespace}' for team '{team}', but this "
+                f"stack deploys to '{settings.environment.namespace}'; {deploy_first}"
+            )
+        prometheus = (outputs.get("monitoring") or {}).get("prometheus")
+        if expected_prometheus is not None and prometheus != expected_prometheus:
+            raise pulumi.RunError(
+                f"platform stack '{platform_stack}' runs Prometheus at '{prometheus}', but this stack's autoscalers "
+                f"would query '{expected_prometheus}'; {deploy_first}"
+            )
+        return namespace
+
+    return platform.outputs.apply(check)
+
+
+def build_models(
+    env: Environment, provider: k8s.Provider, namespace: pulumi.Input[str], ready: list[pulumi.Resource]
+) -> None:
+    """The models of a single stack or a team stack, in ``namespace`` (after ``ready``: the namespace resource, or
+    the platform stack's reference)."""
+    settings = env.settings
+    k8s_opts = pulumi.ResourceOptions(providers=[provider])
     # Every Secret the models reference exists (or is being created) before any model: docs/secrets.md.
     secrets = StackSecrets(
         "secrets",
         StackSecretsArgs(settings=settings, values=secret_values(settings)),
-        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]),
+        opts=pulumi.ResourceOptions(providers=[provider], depends_on=ready),
     )
     registry = ImageRegistry(
         "registry",
         ImageRegistryArgs(
             settings=settings,
             models=[model for model, spec in env.models.items() if is_built(spec)],
-            namespace=namespace.name,
+            namespace=namespace,
             password=registry_password(settings),
         ),
         opts=k8s_opts,
@@ -186,9 +288,7 @@ def build(env: Environment) -> None:
                 image_pull_secrets=registry.pull_secrets(image_source(model, spec, registry)),
                 release=release,
             ),
-            opts=renamed(
-                spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace, secrets, *gpu_deps])
-            ),
+            opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=[*ready, secrets, *gpu_deps])),
         )
         if routed_by_gateway(spec, settings):
             InferenceRouting(
@@ -213,9 +313,9 @@ def build(env: Environment) -> None:
                     stack=monitoring,
                     release=release,
                 ),
-                opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=[namespace])),
+                opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=ready)),
             )
-    pulumi.export("namespace", namespace.name)
+    pulumi.export("namespace", namespace)
     pulumi.export("models", sorted(services))
     # What each built model runs: for `kind load docker-image` in dev, and for CI to scan or sign what was pushed.
     pulumi.export("images", built_images)

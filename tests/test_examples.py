@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlserve.__main__ import main
-from mlserve.examples import REQUIRED, example_names, prepare
+from mlserve.examples import example_names, prepare, required_files
 from mlserve.policy_check import check_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ def test_there_are_examples():
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_each_example_is_complete_renders_and_passes_the_policy_pack(name):
-    for required in REQUIRED:
+    for required in required_files(ROOT / "examples" / name):
         assert (ROOT / "examples" / name / required).is_file(), f"examples/{name}/{required} is missing"
     status, lines = check_policy(prepare(ROOT, name), "prod")
     assert status == 0, "\n".join(lines)

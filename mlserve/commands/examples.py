@@ -13,8 +13,8 @@ ORDER = 32
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..examples import STACK, ExampleError, example_dir, example_names, out_dir, prepare
-    from . import check_manifests, policy
+    from ..examples import ExampleError, example_dir, example_names, example_stacks, out_dir, prepare
+    from . import check_manifests, codeowners, policy
 
     project = cli.project_dir(args)
     names = args.name or example_names(project)
@@ -30,20 +30,30 @@ def run(args: argparse.Namespace) -> int:
 
     results: dict[str, int] = {}
     for name in names:
-        print(f"== example {name} (examples/{name}/, stack {STACK}) -> build/examples/{name}/manifests/")
         example_project = prepare(project, name)
-        common = {"project_dir": example_project, "stack": STACK, "catalog": None, "json": False}
-        try:
-            checked = check_manifests.run(
-                argparse.Namespace(**common, out=out_dir(project, name), checkov=args.checkov)
-            )
-            judged = policy.run(argparse.Namespace(**common))
-        except ConfigurationError as exc:
-            # File names in the problems are relative to the example's directory.
-            print(f"examples/{name}/: invalid\n{exc.render()}", file=sys.stderr)
-            results[name] = cli.EXIT_INVALID
-            continue
-        results[name] = max(checked, judged)
+        stacks = example_stacks(example_project)
+        results[name] = cli.EXIT_OK
+        for stack in stacks:
+            # A split environment's stacks (platform first, then its teams) each into build/examples/<name>/<stack>/.
+            out = out_dir(project, name, stack if len(stacks) > 1 else None)
+            shown = out.relative_to(project) if out.is_relative_to(project) else out
+            print(f"== example {name} (examples/{name}/, stack {stack}) -> {shown}/manifests/")
+            common = {"project_dir": example_project, "stack": stack, "catalog": None, "json": False}
+            try:
+                checked = check_manifests.run(argparse.Namespace(**common, out=out, checkov=args.checkov))
+                judged = policy.run(argparse.Namespace(**common))
+            except ConfigurationError as exc:
+                # File names in the problems are relative to the example's directory.
+                print(f"examples/{name}/: invalid\n{exc.render()}", file=sys.stderr)
+                results[name] = cli.EXIT_INVALID
+                break
+            results[name] = max(results[name], checked, judged)
+        if len(stacks) > 1 and results[name] != cli.EXIT_INVALID:
+            # A split environment's CODEOWNERS gives each team its catalog (mlserve codeowners).
+            from ..codeowners import DEFAULT_FILE
+
+            owners = argparse.Namespace(project_dir=example_project, file=example_project / DEFAULT_FILE, check=True)
+            results[name] = max(results[name], codeowners.run(owners))
 
     print("examples: " + ", ".join(f"{name} {'ok' if code == 0 else f'exit {code}'}" for name, code in results.items()))
     worst = max(results.values())

@@ -35,14 +35,18 @@ def run(args: argparse.Namespace) -> int:
 
 def render_all(args: argparse.Namespace) -> int:
     """Every stack of the project, each in its own process (at most ``--jobs`` at a time), into
-    ``<out>/<stack>`` (default build/<stack>); each stack's report in stack order, the worst exit code."""
+    ``<out>/<stack>`` (default build/<stack>), a split environment's platform stack before its team stacks; each
+    stack's report in stack order, the worst exit code."""
     from model_catalog.environment import known_stacks
+    from model_catalog.split import platform_of
 
     for option, value in (("--stack", args.stack), ("--catalog", args.catalog), ("--timings", args.timings)):
         if value is not None:
             args.parser.error(f"--all renders every stack with its own settings and catalog; drop {option}")
     project = cli.project_dir(args)
     stacks = known_stacks(project)
+    # A team stack of a split environment starts once its platform stack's render is done (docs/team-stacks.md).
+    after = {stack: platform_of(project, stack) for stack in stacks}
     base = args.out or project / "build"
     jobs = args.jobs or os.cpu_count() or 1
     env = {**os.environ, "MLSERVE_PROGRESS": "0"}
@@ -51,8 +55,12 @@ def render_all(args: argparse.Namespace) -> int:
     results: dict[str, tuple[int, str, str, float]] = {}
     started: dict[str, float] = {}
     while pending or running:
-        while pending and len(running) < jobs:
-            stack = pending.pop(0)
+        while len(running) < jobs:
+            ready = [s for s in pending if after[s] is None or after[s] in results or after[s] not in stacks]
+            if not ready:
+                break
+            stack = ready[0]
+            pending.remove(stack)
             command = [sys.executable, "-m", "mlserve", "render", "--project-dir", str(project), "--stack", stack]
             command += ["--out", str(base / stack)]
             started[stack] = time.perf_counter()

@@ -54,7 +54,7 @@ def test_problems_are_located_in_the_stack_file_with_their_config_key():
         "(YAML reads it as a number)",
         "Pulumi.prod.yaml:12:3: ml-serving:monitring: unknown setting 'ml-serving:monitring'; did you mean "
         "'monitoring'? allowed: catalog, environment, cluster, registry, gpuNodePool, monitoring, ingress, network, "
-        "routing, secrets, weightsCache, registryPassword, secretValues",
+        "routing, secrets, weightsCache, split, registryPassword, secretValues",
     ]
 
 
