@@ -1,15 +1,22 @@
 """Real-engine benchmark: `pulumi preview` and `pulumi up` wall time for catalogs of 10, 100 and 500 models against the
 local control plane (`make cluster-up` first; `make e2e-bench`).
 
-Each size uses the synthetic catalog of ``make bench`` (the real models.yaml entries repeated under new names) on the
-e2e stack, adds the fake nodes those models need (``mlserve e2e-nodes``), then times a preview of the empty stack,
+Each size uses a catalog of the real models.yaml entries repeated under new names (``e2e_catalog``: the e2e stack
+has the default catalog's accelerators and no registry to build into, so ``make bench``'s realistic fleets, which
+need more accelerators and image builds, do not fit it) on the e2e stack, adds the fake nodes those models need (``mlserve e2e-nodes``), then times a preview of the empty stack,
 the ``up`` that creates everything (the provider awaits every Deployment available) and the ``destroy``. Timings are
-the Automation API calls' wall time: engine, provider, API server and the program in this process, together.
+the Automation API calls' wall time (engine, provider, API server and the program in this process, together) and CPU
+time (the program in this process, the pulumi CLI and its provider plugin; not the control plane's), with the load
+average, in a table and in ``<state>/bench.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -17,11 +24,25 @@ from pathlib import Path
 
 import yaml
 
-from .bench import synthetic_catalog
+from .bench import machine
 from .e2e_dry_run import Kubectl
 from .e2e_run import PROJECT, PROJECT_DIR, STACK, Events, Harness, open_stack, prepare_cluster
 
 SIZES = (10, 100, 500)
+
+
+def e2e_catalog(models: int, base: Path = PROJECT_DIR / "models.yaml") -> dict:
+    """A catalog of ``models`` models for the e2e stack: the entries of ``base`` in turn, each under a new name
+    (``<name>-<i>``) and, when public, at its own path (one public route per model)."""
+    entries = list(yaml.safe_load(base.read_text(encoding="utf-8"))["models"].items())
+    catalog: dict = {"version": 1, "models": {}}
+    for i in range(models):
+        name, entry = entries[i % len(entries)]
+        new_name, entry = f"{name[:30]}-{i}", copy.deepcopy(entry)
+        if isinstance(entry.get("exposure"), dict) and "path" in entry["exposure"]:
+            entry["exposure"]["path"] = f"/v1/models/{new_name}"
+        catalog["models"][new_name] = entry
+    return catalog
 
 
 def add_nodes(h: Harness, catalog: Path) -> int:
@@ -43,33 +64,65 @@ def add_nodes(h: Harness, catalog: Path) -> int:
     return sum(1 for doc in yaml.safe_load_all(nodes) if doc and doc.get("kind") == "Node")
 
 
-def measure(h: Harness, size: int) -> dict:
+def _cpu() -> float:
+    """CPU seconds of this process (the inline program) and of its reaped children (the pulumi CLI, which reaps the
+    provider plugin): what the operations cost whatever the machine's load."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(operation) -> tuple[object, float, float]:
+    wall, cpu = time.perf_counter(), _cpu()
+    result = operation()
+    return result, time.perf_counter() - wall, _cpu() - cpu
+
+
+def measure(h: Harness, size: int, checkpoints: str) -> dict:
     from pulumi import automation as auto
 
     catalog = h.state / f"bench-{size}.yaml"
-    catalog.write_text(yaml.safe_dump(synthetic_catalog(size), sort_keys=False), encoding="utf-8")
+    catalog.write_text(yaml.safe_dump(e2e_catalog(size), sort_keys=False), encoding="utf-8")
     nodes = add_nodes(h, catalog)
+    # The file backend writes the whole state after every step (Pulumi Cloud journals instead); PULUMI_SKIP_CHECKPOINTS
+    # writes it once, at the end (a crash mid-update then loses the update's record): the two modes of this bench.
+    os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
+    if checkpoints == "final":
+        os.environ["PULUMI_SKIP_CHECKPOINTS"] = "true"
     stack = open_stack(h)
     stack.set_config(f"{PROJECT}:catalog", auto.ConfigValue(value=str(catalog.relative_to(PROJECT_DIR))))
-    events = Events()
-    started = time.perf_counter()
-    stack.preview(on_event=events, color="never")
-    preview_s = time.perf_counter() - started
-    started = time.perf_counter()
-    up = stack.up(color="never")
-    up_s = time.perf_counter() - started
-    started = time.perf_counter()
-    stack.destroy(color="never")
-    destroy_s = time.perf_counter() - started
+    _, preview_s, preview_cpu = _timed(lambda: stack.preview(on_event=Events(), color="never"))
+    up, up_s, up_cpu = _timed(lambda: stack.up(color="never"))
+    _, destroy_s, destroy_cpu = _timed(lambda: stack.destroy(color="never"))
     stack.workspace.remove_stack(STACK)
+    os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
     return {
         "models": size,
-        "resources": sum(up.summary.resource_changes.values()),
+        "checkpoints": checkpoints,
+        "resources": sum(up.summary.resource_changes.values()),  # type: ignore[attr-defined]
         "nodes": nodes,
         "preview_s": round(preview_s, 1),
         "up_s": round(up_s, 1),
         "destroy_s": round(destroy_s, 1),
+        "preview_cpu_s": round(preview_cpu, 1),
+        "up_cpu_s": round(up_cpu, 1),
+        "destroy_cpu_s": round(destroy_cpu, 1),
+        "load_average": round(os.getloadavg()[0], 1),
     }
+
+
+COLUMNS = (
+    "models",
+    "checkpoints",
+    "resources",
+    "nodes",
+    "preview_s",
+    "up_s",
+    "destroy_s",
+    "preview_cpu_s",
+    "up_cpu_s",
+    "destroy_cpu_s",
+    "load_average",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bin", required=True, help="tools/e2e/build.sh's bin directory")
     parser.add_argument("--state", default="build/e2e", help="the control plane's state directory")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="catalog sizes (models)")
+    parser.add_argument(
+        "--checkpoints",
+        nargs="+",
+        choices=("every-step", "final"),
+        default=["every-step"],
+        help="state writes of the file backend: after every step (Pulumi's default) or only at the end "
+        "(PULUMI_SKIP_CHECKPOINTS=true); each mode runs every size",
+    )
     args = parser.parse_args(argv)
     state, bin_dir = Path(args.state).resolve(), Path(args.bin).resolve()
     # The catalogs are read relative to the project (ml-serving:catalog): the state must be inside it.
@@ -84,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--state {state} must be inside the project {PROJECT_DIR}")
     h = Harness(state, bin_dir, Kubectl(str(bin_dir / "kubectl"), str(state / "kubeconfig")))
     prepare_cluster(h, "monitoring")
-    print(f"{'models':>7} {'resources':>10} {'nodes':>6} {'preview s':>10} {'up s':>8} {'destroy s':>10}", flush=True)
-    for size in sorted(args.sizes):
-        r = measure(h, size)
-        print(
-            f"{r['models']:>7} {r['resources']:>10} {r['nodes']:>6} {r['preview_s']:>10} {r['up_s']:>8} "
-            f"{r['destroy_s']:>10}",
-            flush=True,
-        )
+    results = []
+    print(" ".join(f"{c:>13}" for c in COLUMNS), flush=True)
+    for checkpoints in args.checkpoints:
+        for size in sorted(args.sizes):
+            results.append(measure(h, size, checkpoints))
+            print(" ".join(f"{results[-1][c]!s:>13}" for c in COLUMNS), flush=True)
+            out = state / "bench.json"
+            out.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
