@@ -404,3 +404,20 @@ def test_render_all_starts_a_team_stack_only_after_its_platform_finished(project
     # With room for three at once, only the platform starts first; both teams start once it is done.
     assert events[:2] == ["start prod", "done prod"]
     assert sorted(events[2:4]) == ["start prod-nlp", "start prod-vision"]
+
+
+def test_a_secret_in_a_setting_the_teams_inherit_is_located_in_the_platform_file(project, capsys):
+    external = (
+        "    type: external\n    address: registry.acme.example/ml\n    username:\n      secure: AAABAMh0ZXN0\n"
+        "  ml-serving:registryPassword:\n    secure: AAABAPw0cmQ=\n"
+    )
+    edit(
+        project / "Pulumi.prod.yaml", '    type: ecr\n    region: eu-west-1\n    accountId: "444455556666"\n', external
+    )
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        line.startswith("Pulumi.prod.yaml:")
+        and "ml-serving:registry: holds a secret, which team stacks cannot decrypt" in line
+        for line in lines
+    ), lines
+    assert not any("AAABAMh0ZXN0" in line for line in lines)
