@@ -175,9 +175,11 @@ nodes() {
   bin="$(cat "$state/bin")"
   "$bin/kubectl" apply --server-side --field-manager ml-serving-e2e -f "$file" >/dev/null
   local names; names="$("$bin/kubectl" get -f "$file" -o name | tr '\n' ' ')"
+  # kwok readies a few nodes a second on a busy 2-core machine: the bound grows with their number.
+  local count wait; count=$(wc -w <<<"$names"); wait=$(( wait_seconds + count / 4 ))
   # shellcheck disable=SC2086
-  "$bin/kubectl" wait --for=condition=Ready --timeout="${wait_seconds}s" $names >/dev/null \
-    || die "nodes not Ready after ${wait_seconds}s; see $state/logs/kwok.log"
+  "$bin/kubectl" wait --for=condition=Ready --timeout="${wait}s" $names >/dev/null \
+    || die "$count nodes not Ready after ${wait}s; see $state/logs/kwok.log"
   log "$(echo $names | wc -w) nodes Ready"
 }
 
