@@ -288,6 +288,12 @@ def plan_schema() -> dict[str, Any]:
         {
             "at": {"enum": ["min", "max", "p95"]},
             "capacityOverride": _nullable(capacity),
+            "gapTarget": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "--gap: a pool's plan was not improved further once within this share of its bound",
+            },
             "prices": _object({"onDemand": source, "spot": spot_source, "hoursPerMonth": COUNT}),
             "total": total,
             "pools": {"type": "array", "items": pool},

@@ -25,7 +25,7 @@ import yaml
 from mlserve.fleet import SEED, fleet
 from mlserve.render import validate
 
-from .plan import plan_document, plan_pools
+from .plan import DEFAULT_GAP, plan_document, plan_pools
 from .problem import build_pools
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ SIZES = (20, 200, 1000)
 TARGETS = {200: (10.0, 0.01)}
 
 
-def measure(models: int, stack: str, time_limit: float) -> dict:
+def measure(models: int, stack: str, time_limit: float, gap: float = DEFAULT_GAP) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "models.yaml"
         catalog.write_text(yaml.safe_dump(fleet(models, SEED), sort_keys=False), encoding="utf-8")
@@ -42,8 +42,8 @@ def measure(models: int, stack: str, time_limit: float) -> dict:
         loaded = time.perf_counter()
         cpu_started = time.process_time()
         pools = build_pools(env, "max")
-        results = plan_pools(pools, time_limit)
-        doc = plan_document(stack, "max", None, results)
+        results = plan_pools(pools, time_limit, gap)
+        doc = plan_document(stack, "max", None, results, gap)
         planned = time.perf_counter()
         cpu_seconds = time.process_time() - cpu_started
     total = doc["total"]
@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="prod", help="stack to plan; default prod")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="catalog sizes; default 20 200 1000")
     parser.add_argument("--time-limit", type=float, default=60.0, help="planner time limit in seconds; default 60")
+    parser.add_argument(
+        "--gap", type=float, default=DEFAULT_GAP, help="the planner's --gap (a fraction); default 0.001"
+    )
     args = parser.parse_args(argv)
     columns = ["models", "replicas", "classes", "columns", "catalog_s", "plan_s", "plan_cpu_s", "cost", "lp_bound"]
     columns += ["lp_gap", "gap"]
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  ".join(f"{c:>13}" for c in columns) + "  target")
     failed = False
     for size in sorted(args.sizes):
-        row = measure(size, args.stack, args.time_limit)
+        row = measure(size, args.stack, args.time_limit, args.gap)
         target = ""
         if size in TARGETS:
             seconds, gap = TARGETS[size]

@@ -8,7 +8,7 @@ from pathlib import Path
 from model_catalog.environment import Environment
 from model_catalog.errors import ConfigurationError, Problem
 
-from .plan import plan_document, plan_pools
+from .plan import DEFAULT_GAP, plan_document, plan_pools
 from .problem import POINTS, PlanInputError, build_pools
 from .report import plan_table
 
@@ -50,6 +50,7 @@ def run_plan(
     capacity: str | None = None,
     replicas_file: str | None = None,
     wrap=lambda doc: doc,
+    gap: float = DEFAULT_GAP,
 ) -> tuple[dict, str]:
     """Plan the stack; write ``out`` (the JSON document, through ``wrap``: the CLI's envelope) and return the plan
     and what to print. Raises ConfigurationError for bad input, before anything is written."""
@@ -61,7 +62,7 @@ def run_plan(
     except PlanInputError as exc:
         path = exc.path if exc.model is not None else ()
         raise ConfigurationError([env.catalog.problem(exc.model, env.stack, path, exc.message)]) from None
-    doc = plan_document(env.stack, at, capacity, plan_pools(pools, time_limit))
+    doc = plan_document(env.stack, at, capacity, plan_pools(pools, time_limit, gap), gap)
     text = json.dumps(wrap(doc), indent=2, sort_keys=False) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

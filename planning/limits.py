@@ -3,7 +3,7 @@ catalog's arithmetic (docs/capacity-planning.md).
 
 The program (stacks/program.py) calls this for a stack that opts in and hands the numbers to the GPU node pools
 (components/gpu_capacity.plan_capacity); components never import the planner. The plan places every enabled GPU
-model at ``maxReplicas`` plus a rollout's surge (components/gpu_capacity.ROLLOUT_SURGE; the surge pod goes to any
+model at ``maxReplicas`` (and its canary's replicas, planning/problem.py) plus a rollout's surge (components/gpu_capacity.ROLLOUT_SURGE; the surge pod goes to any
 node with room, as the scheduler places it), as the catalog limit does, so a rollout at full scale still finds room. Only the accelerator pools are solved (the CPU pool has no NodePool here),
 under work limits rather than a time limit: the same catalog renders the same limits on any machine.
 """

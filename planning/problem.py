@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from components.canary import canary_name, canary_spec
 from components.gpu_capacity import replica_shape
 from components.multinode.lws import group_size
 from model_catalog.environment import Environment
@@ -62,6 +63,10 @@ class Demand:
     size: tuple[int, ...]
     capacity: str
     spread: bool
+    source: str = ""
+    """The catalog model these replicas come from (itself, its canary, its rollout surge), for error messages."""
+    field: tuple[str, ...] = ("resources",)
+    """Where in that model a replica's size is set."""
 
 
 @dataclass(frozen=True)
@@ -126,25 +131,44 @@ def demands_of(
     result = []
     for model in sorted(env.models):
         spec = env.models[model]
-        shape = replica_shape(spec)
         gpu = spec.resources.gpu
-        size = (shape.cpu_millicores, -(-shape.memory_bytes // MIB), shape.gpu_units, 1)
         pods = group_size(spec)  # a multi-node replica is a group of pods, one per node (components/multinode/)
         demand = Demand(
             model=model,
             pool=gpu.accelerator if gpu is not None else CPU_POOL,
             replicas=replicas_at(spec, at, model, replicas) * pods,
-            size=size,
+            size=_size(spec),
             capacity=model_capacity(spec, env, capacity),
             spread=spec.scaling.min_replicas >= 2,
+            source=model,
         )
-        result.append(demand)
-        if surge:
-            surge_pods = surge * pods
-            result.append(
-                dataclasses.replace(demand, model=f"{model} (rollout surge)", replicas=surge_pods, spread=False)
+        demands = [(demand, pods)]
+        if spec.rollout.canary is not None:
+            # The canary Deployment (components/canary.py) runs its fixed replicas whenever the catalog has one, at
+            # every point: what is tried, sized as tried; a spot-fallback model's canary on on-demand, like its
+            # floor (components/capacity_pools.py counts it the same way).
+            own = demand.capacity if demand.capacity != "spot-fallback" else "on-demand"
+            canary = dataclasses.replace(
+                demand,
+                model=canary_name(model),
+                replicas=spec.rollout.canary.replicas,
+                size=_size(canary_spec(spec)),
+                capacity=own,
+                field=("rollout", "canary"),
             )
+            demands.append((canary, 1))
+        for d, group in demands:
+            result.append(d)
+            if surge:
+                result.append(
+                    dataclasses.replace(d, model=f"{d.model} (rollout surge)", replicas=surge * group, spread=False)
+                )
     return result
+
+
+def _size(spec: ModelSpec) -> tuple[int, ...]:
+    shape = replica_shape(spec)
+    return (shape.cpu_millicores, -(-shape.memory_bytes // MIB), shape.gpu_units, 1)
 
 
 def build_pools(
@@ -193,7 +217,7 @@ def make_pool(
     )
     for d in demands:
         if d.replicas > 0 and not any(_holds(k.capacity, d.size) for k in kinds):
-            raise PlanInputError(d.model, ("resources",), _too_big(d, name, types, slices, len(daemonsets)))
+            raise PlanInputError(d.source or d.model, d.field, _too_big(d, name, types, slices, len(daemonsets)))
     groups: dict[tuple, list[Demand]] = {}
     for d in demands:
         if d.replicas <= 0:

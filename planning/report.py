@@ -71,7 +71,8 @@ def plan_table(doc: dict) -> list[str]:
         f"${_usd(total['savingHourlyUsd'])}/hour, ${_usd(total['savingMonthlyUsd'])}/month.",
         f"Bound: no plan of these replicas costs less (the LP relaxation over all node patterns, "
         f"${_usd(total['lpBoundHourlyUsd'])}/hour, or better where every pattern was enumerated); gap = (cost - "
-        "bound) / cost. A pool marked * is not proven optimal: its plan is within the gap of the optimum.",
+        "bound) / cost. A pool marked * is not proven optimal: its plan is within the gap of the optimum. A pool's "
+        f"plan is not improved further once its gap is at most {doc['gapTarget']:.2%} (--gap).",
         f"Prices: on-demand {doc['prices']['onDemand']['region']} list prices of {doc['prices']['onDemand']['date']}; "
         f"spot estimated from the AWS Spot Instance Advisor's average saving of {doc['prices']['spot']['date']}; "
         f"a month is {doc['prices']['hoursPerMonth']} hours.",

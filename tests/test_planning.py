@@ -18,7 +18,7 @@ from planning.cli import run_plan
 from planning.naive import naive_plan
 from planning.plan import assign, plan_document, plan_pools
 from planning.problem import Demand, build_pools, make_pool
-from planning.solver import ItemClass, NodeKind, UnplaceableError, _Pricer, fits, solve
+from planning.solver import ItemClass, NodeKind, UnplaceableError, _Pricer, _UpperBounds, fits, solve
 from platform_data.accelerators import ACCELERATORS
 from platform_data.cpu_instances import CPU_INSTANCE_TYPES
 from platform_data.prices import hourly_usd
@@ -239,6 +239,31 @@ def test_make_plan_for_prod_prints_cost_bound_and_gap_and_writes_the_plan(tmp_pa
     assert h100["optimal"]
 
 
+@pytest.mark.parametrize("gap", ["1.5", "-0.1", "abc", "200%"])
+def test_a_bad_gap_is_an_error_and_nothing_is_written(tmp_path, capsys, gap):
+    out = tmp_path / "plan.json"
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", "--stack", "prod", "--gap", gap, "--out", str(out)])
+    assert exited.value.code == 2
+    assert "--gap" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_gap_target_stops_a_pool_within_it_and_the_bound_stays_a_bound():
+    """--gap: each pool stops improving once within the target of its bound (recorded as gapTarget); with 0 it goes
+    on to the optimum. The bound is the same either way: the target never touches it."""
+    demands = [
+        Demand(f"m{i}", "cpu", 2 + i % 4, (500 + 500 * (i % 5), 1024 * (1 + i % 3), 0, 1), "on-demand", spread=True)
+        for i in range(9)
+    ]
+    pool = make_pool("cpu", CPU_INSTANCE_TYPES, demands)
+    loose = solve(pool.classes, pool.kinds, time_limit=20, gap=0.05)
+    exact = solve(pool.classes, pool.kinds, time_limit=20, gap=0.0)
+    assert loose.gap <= 0.05 and exact.proven_optimal
+    assert loose.bound <= exact.cost + 1e-9 and exact.bound <= exact.cost <= loose.cost + 1e-9
+    doc = plan_document("s", "max", None, [], 0.05)
+    assert doc["gapTarget"] == 0.05
+
+
 def test_the_plan_is_deterministic_whatever_the_catalog_order(tmp_path):
     catalog = yaml.safe_load((ROOT / "models.yaml").read_text())
     reordered = dict(reversed(list(catalog["models"].items())))
@@ -360,6 +385,61 @@ def test_pricing_bounds_hold_against_every_pattern(seed):
         used = [sum(classes[i].size[r] * a for i, a in zip(index, counts, strict=True)) for r in range(resources)]
         if all(u <= c for u, c in zip(used, kind.capacity, strict=True)):
             best = max(best, sum(max(duals[i], 0.0) * a for i, a in zip(index, counts, strict=True)))
-    assert pricer.best(duals)[0] == pytest.approx(best)
+    assert pricer.table is not None  # small capacities: the dynamic programme
+    value, counts = pricer.best(duals)
+    assert value == pytest.approx(best)
+    assert all(sum(classes[i].size[r] * a for i, a in counts) <= kind.capacity[r] for r in range(resources)) and all(
+        a <= bounds[i] for i, a in counts
+    )
     assert max(value for value, _ in pricer.greedy(duals)) <= best + 1e-9
-    assert pricer.upper_bound(duals) >= best - 1e-9
+    # Beside another kind that holds none of the first class: the bound of each kind holds on its own.
+    other = NodeKind("o", tuple(max(1, c // 2) for c in kind.capacity), 0.5)
+    other_bounds = {
+        i: b
+        for i, b in (
+            (i, min(fits(c.size, other.capacity), c.demand, c.per_node or c.demand)) for i, c in enumerate(classes)
+        )
+        if b > 0 and i > 0
+    }
+    pricers = [_Pricer(kind, classes, bounds), _Pricer(other, classes, other_bounds) if other_bounds else None]
+    assert _UpperBounds(pricers, len(classes))(duals)[0] >= best - 1e-9
+    # The HiGHS model, for pricing problems too large for the table, finds the same value.
+    pricer.table = None
+    pricer._highs_model(kind, classes, bounds)
+    assert pricer.best(duals)[0] == pytest.approx(best)
+
+
+# SPOT_CATALOG's steady model, autoscaled 2-4, spot-fallback, with a canary of two replicas.
+CANARY_CATALOG = (
+    SPOT_CATALOG.split("  batchy:")[0]
+    .replace("maxReplicas: 2", "maxReplicas: 4")
+    .replace("capacity: on-demand", "capacity: spot-fallback")
+    + '    rollout:\n      canary: {args: ["--enable_batching"], replicas: 2}\n'
+)
+
+
+@pytest.mark.parametrize("at", ["min", "max"])
+def test_a_canary_runs_its_replicas_at_every_point_on_on_demand_for_a_spot_fallback_model(tmp_path, at):
+    """The canary Deployment runs its fixed replicas whenever the catalog has one (components/canary.py), so the plan
+    places them at min and at max, spread like the model's pods, and (spot-fallback model) on on-demand nodes."""
+    catalog = write_catalog(tmp_path / "models.yaml", CANARY_CATALOG)
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--stack", "staging", "--at", at, "--catalog", str(catalog), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    canary = doc["models"]["steady-canary"]
+    assert (canary["replicas"], canary["capacity"], canary["spotReplicas"], canary["spread"]) == (
+        2,
+        "on-demand",
+        0,
+        True,
+    )
+    assert doc["models"]["steady"]["replicas"] == (2 if at == "min" else 4)
+    groups = [g for p in doc["pools"] for g in p["nodeGroups"]]
+    on_canary_nodes = [g for g in groups if "steady-canary" in g["replicas"]]
+    assert all(g["capacityType"] == "on-demand" for g in on_canary_nodes)
+    assert sum(g["count"] * g["replicas"]["steady-canary"] for g in on_canary_nodes) == 2
+    assert all(g["replicas"]["steady-canary"] == 1 for g in on_canary_nodes)  # spread: one per node
+    # Without the canary, two fewer replicas to place.
+    plain = write_catalog(tmp_path / "plain.yaml", CANARY_CATALOG.split("    rollout:")[0])
+    assert main(["plan", "--stack", "staging", "--at", at, "--catalog", str(plain), "--out", str(out)]) == 0
+    assert "steady-canary" not in json.loads(out.read_text())["models"]

@@ -12,6 +12,7 @@ ORDER = 45
 POINTS = ("min", "max", "p95")
 CAPACITIES = ("on-demand", "spot", "spot-fallback")
 DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_GAP = 0.001  # planning.plan.DEFAULT_GAP (not imported here: highspy may be missing)
 
 
 def _seconds(text: str) -> float:
@@ -21,6 +22,18 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
     if not 1 <= value <= 86_400:
         raise argparse.ArgumentTypeError(f"{value:g} is not between 1 and 86400 seconds")
+    return value
+
+
+def _gap(text: str) -> float:
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a gap (a fraction such as 0.01, or a percentage: 1%)"
+        ) from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a gap between 0 (prove optimal) and 1 (100%)")
     return value
 
 
@@ -47,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         args.capacity,
         args.replicas,
         wrap=lambda doc: cli.envelope("plan", cli.EXIT_OK, **doc),
+        gap=args.gap,
     )
     sys.stdout.write(printed)
     return cli.EXIT_OK
@@ -73,6 +87,13 @@ def register(subparsers) -> None:
         "--capacity", choices=CAPACITIES, help="what-if: plan every model on this capacity (default: each model's)"
     )
     parser.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, help="seconds for the whole plan")
+    parser.add_argument(
+        "--gap",
+        type=_gap,
+        default=DEFAULT_GAP,
+        help="stop improving a pool's plan once it is within this share of its proven lower bound: a fraction, or a "
+        "percentage such as 1%% (0: until proven optimal or out of time)",
+    )
     parser.add_argument(
         "--out", type=Path, help="plan file to write (default: build/<stack>/plan.json in the project directory)"
     )
