@@ -101,8 +101,10 @@ dev-cluster: ## create the dev stack's kind cluster (dev/kind-cluster.yaml) with
 dev-images: venv ## build the dev stack's images and load them into its kind cluster; needs docker and kind
 	$(MLSERVE) dev-images --stack dev
 
-test: venv ## run the test suite
-	$(PY) -m pytest -q
+# One pytest-xdist worker per CPU (TEST_ARGS="-n 0": in this process, one test after another).
+TEST_ARGS ?= -n auto
+test: venv ## run the test suite (in parallel: TEST_ARGS="-n 0" for one process)
+	$(PY) -m pytest -q $(TEST_ARGS)
 
 lint: venv ## ruff lint and format check
 	$(PY) -m ruff check .

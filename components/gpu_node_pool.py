@@ -190,9 +190,10 @@ def node_class_manifest(settings: StackSettings, plan: AcceleratorPlan) -> Manif
 
 
 def device_plugin_args(
-    settings: StackSettings, plans: dict[str, AcceleratorPlan], pools_by_type: dict[str, tuple[PoolPlan, ...]]
+    settings: StackSettings, slices: dict[str, int], pools_by_type: dict[str, tuple[PoolPlan, ...]]
 ) -> DevicePluginArgs:
-    """Where the device plugin runs: the stack's Karpenter pools by name, or the declared existing GPU nodes."""
+    """Where the device plugin runs: the stack's Karpenter pools by name, or the declared existing GPU nodes.
+    ``slices``: per accelerator served, its GPU units per physical GPU (time slicing when above 1)."""
     pools = settings.gpu_node_pool
     tolerations: list[Manifest] = []
     if pools.provider == "karpenter":
@@ -204,7 +205,7 @@ def device_plugin_args(
         terms = [{"matchExpressions": [{"key": NODEPOOL_LABEL, "operator": "In", "values": names}]}]
     else:
         terms = []
-        for accelerator in sorted(plans):
+        for accelerator in sorted(slices):
             nodes = pools.existing[accelerator]
             expressions = [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(nodes.labels.items())]
             terms.append({"matchExpressions": expressions})
@@ -218,7 +219,7 @@ def device_plugin_args(
         release=f"{settings.environment.namespace}-{RELEASE_SUFFIX}",
         node_selector_terms=terms,
         tolerated_taints=tolerations,
-        time_slicing={name: p.slices_per_gpu for name, p in plans.items() if p.slices_per_gpu > 1},
+        time_slicing={name: units for name, units in slices.items() if units > 1},
         labels=dict(settings.environment.labels),
         kubernetes_version=settings.cluster.kubernetes_version,
         api_server_cidrs=list(settings.network.api_server_cidrs),
@@ -267,7 +268,9 @@ class GpuNodePool(pulumi.ComponentResource):
         if settings.gpu_node_pool.install_device_plugin and self.plans:
             self.device_plugin = DevicePlugin(
                 f"{name}-device-plugin",
-                device_plugin_args(settings, self.plans, self.pool_plans),
+                device_plugin_args(
+                    settings, {name: plan.slices_per_gpu for name, plan in self.plans.items()}, self.pool_plans
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs(

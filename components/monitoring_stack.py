@@ -50,6 +50,9 @@ class MonitoringStackArgs:
     models: dict[str, ModelSpec]
     """The stack's enabled models: the fleet dashboard shows them; GPU models bring the DCGM exporter, models
     scaled on Prometheus metrics bring KEDA."""
+    gpu_accelerators: list[str] | None = None
+    """The accelerators whose nodes get the DCGM exporter (mode managed) whatever ``models`` say: a split
+    environment's platform stack, whose teams' models run on its declared GPU nodes; None: those of ``models``."""
     autoscaler: bool | None = None
     """Install KEDA (mode managed, clusterWide) whatever ``models`` say: a split environment's platform stack, whose
     teams' models may scale on Prometheus metrics; None: when one of ``models`` does."""
@@ -165,7 +168,11 @@ class MonitoringStack(pulumi.ComponentResource):
             kube_prometheus_stack_values(settings),
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.grafana_admin], **chart_protection),
         )
-        gpu_accelerators = [s.resources.gpu.accelerator for s in args.models.values() if s.resources.gpu is not None]
+        gpu_accelerators = args.gpu_accelerators
+        if gpu_accelerators is None:
+            gpu_accelerators = [
+                s.resources.gpu.accelerator for s in args.models.values() if s.resources.gpu is not None
+            ]
         self.gpu_exporter = (
             _chart(
                 f"{name}-dcgm-exporter",

@@ -10,6 +10,7 @@ placeholder that stays marked secret (and is masked in every output).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
@@ -115,11 +116,31 @@ class MockRun:
     registrations still outstanding when it returned; ``record_s``: ordering the record), for ``make bench``."""
 
 
+def _wire_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return {key: _wire_value(item) for key, item in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_wire_value(item) for item in value.list_value.values]
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):  # as json_format.MessageToDict refuses them
+            raise ValueError(f"Fail to serialize {number} for Value.number_value")
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    return None  # null_value
+
+
 def wire_properties(struct: Any) -> dict[str, Any]:
     """Inputs exactly as they crossed the wire: a secret stays marked where it is (``rpc.deserialize_properties``
     would mark the whole enclosing object or list secret, hiding its other fields from review) and an unknown
-    stays the UNKNOWN sentinel. The output writer masks both."""
-    return json_format.MessageToDict(struct)
+    stays the UNKNOWN sentinel. The output writer masks both. The same plain data as
+    ``json_format.MessageToDict(struct)``, converted directly (about twice as fast; it runs for every
+    registration)."""
+    return {key: _wire_value(item) for key, item in struct.fields.items()}
 
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -185,6 +206,10 @@ class _RecordingMonitor(EchoMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = wire_properties(request.object)
+        if self._wire.get(response.urn) is request.object:
+            # Kept for a later getResource as bytes: the Struct would keep the whole request alive (its stack
+            # trace, options and aliases share its memory) for every resource until the end of the render.
+            self._wire[response.urn] = request.object.SerializeToString()
         options: dict[str, Any] = {}
         if request.protect:
             options["protect"] = True
@@ -230,6 +255,13 @@ class _RecordingMonitor(EchoMonitor):
         if self.run.on_register is not None:
             self.run.on_register(self.run)
         return response
+
+    def Invoke(self, request):  # noqa: N802 - gRPC method name
+        if request.tok == "pulumi:pulumi:getResource":
+            urn = rpc.deserialize_properties(request.args).get("urn")
+            if isinstance(self._wire.get(urn), bytes):
+                self._wire[urn] = struct_pb2.Struct.FromString(self._wire[urn])
+        return super().Invoke(request)
 
     def ReadResource(self, request):  # noqa: N802 - gRPC method name
         if request.type not in READ_ANSWERS and request.type != STACK_REFERENCE:

@@ -8,6 +8,7 @@ values replaced by ``[secret]`` (a secret mapping keeps its keys) and values unk
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
@@ -64,9 +65,12 @@ def is_kubernetes_object(reg: Registration) -> bool:
     )
 
 
-def manifest(reg: Registration) -> dict[str, Any]:
-    obj = clean(reg.inputs)
+def _head_first(obj: dict[str, Any]) -> dict[str, Any]:
     return {**{k: obj[k] for k in MANIFEST_HEAD}, **{k: v for k, v in obj.items() if k not in MANIFEST_HEAD}}
+
+
+def manifest(reg: Registration) -> dict[str, Any]:
+    return _head_first(clean(reg.inputs))
 
 
 def manifest_file_name(obj: dict[str, Any]) -> str:
@@ -114,12 +118,114 @@ class _Dumper(_LIBYAML or yaml.SafeDumper):
 _Dumper.add_representer(str, _c_str)
 
 
+class _NotDirectError(Exception):
+    """A value the direct writer leaves to PyYAML's representer: a string beyond the Basic Multilingual Plane, or
+    a type the wire never carries."""
+
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_IMPLICIT = _Dumper.yaml_implicit_resolvers
+_DIRECT = _LIBYAML is not None and None not in _IMPLICIT and not _Dumper.yaml_path_resolvers
+
+
+def _detected(text: str) -> str | None:
+    """The tag YAML reads plain ``text`` as (PyYAML's resolver for a scalar; None: a string)."""
+    for tag, regexp in _IMPLICIT.get(text[0] if text else "", ()):
+        if regexp.match(text):
+            return tag
+    return None
+
+
+def _float_text(value: float) -> str:
+    """PyYAML's SafeRepresenter.represent_float."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+
+
+def _events(value: Any, emit: Callable[[Any], None], head: bool = False) -> None:
+    """Emit the YAML events of ``clean(value)`` (the manifest's key order when ``head``), as PyYAML's safe dumper
+    would serialize it with the writer's options (no aliases: ``clean`` never shares a mapping or list), without
+    building the cleaned copy, the representer's nodes or the serializer's resolver calls: those were most of the
+    cost of writing manifests."""
+    kind = type(value)
+    if kind is str:
+        if value == UNKNOWN:
+            value = UNKNOWN_TEXT
+        elif not value.isascii() and _ASTRAL.search(value):
+            raise _NotDirectError
+        style = "|" if "\n" in value else None
+        emit(yaml.ScalarEvent(None, _STR_TAG, (_detected(value) is None, True), value, style=style))
+    elif kind is dict:
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            _events(masked(value.get("value")), emit)
+            return
+        emit(yaml.MappingStartEvent(None, _MAP_TAG, True, flow_style=False))
+        keys = sorted(value)
+        if head:
+            keys = [*MANIFEST_HEAD, *(k for k in keys if k not in MANIFEST_HEAD)]
+        for key in keys:
+            if type(key) is not str or not key.isascii() and _ASTRAL.search(key):
+                raise _NotDirectError
+            emit(
+                yaml.ScalarEvent(
+                    None, _STR_TAG, (_detected(key) is None, True), key, style="|" if "\n" in key else None
+                )
+            )
+            _events(value[key], emit)
+        emit(yaml.MappingEndEvent())
+    elif kind is list:
+        emit(yaml.SequenceStartEvent(None, _SEQ_TAG, True, flow_style=False))
+        for item in value:
+            _events(item, emit)
+        emit(yaml.SequenceEndEvent())
+    else:
+        if kind is float and value.is_integer():
+            value, kind = int(value), int
+        if kind is bool:
+            tag, text = "tag:yaml.org,2002:bool", "true" if value else "false"
+        elif kind is int:
+            tag, text = "tag:yaml.org,2002:int", str(value)
+        elif value is None:
+            tag, text = "tag:yaml.org,2002:null", "null"
+        elif kind is float:
+            tag, text = _FLOAT_TAG, _float_text(value)
+        else:
+            raise _NotDirectError
+        emit(yaml.ScalarEvent(None, tag, (_detected(text) == tag, False), text))
+
+
 def to_yaml(obj: Any) -> str:
     options = {"sort_keys": False, "default_flow_style": False, "width": 1000, "allow_unicode": True}
     try:
         return yaml.dump(obj, Dumper=_Dumper, **options)
     except _BeyondLibyamlError:
         return yaml.dump(obj, Dumper=_PythonDumper, **options)
+
+
+def manifest_yaml(inputs: dict[str, Any]) -> str:
+    """``to_yaml(manifest(...))`` of a Kubernetes object's inputs, the same bytes, written by libyaml straight
+    from the inputs."""
+    if _DIRECT:
+        stream = io.StringIO()
+        dumper = _Dumper(stream, default_flow_style=False, width=1000, allow_unicode=True, sort_keys=False)
+        try:
+            dumper.open()
+            dumper.emit(yaml.DocumentStartEvent(explicit=False))
+            _events(inputs, dumper.emit, head=True)
+            dumper.emit(yaml.DocumentEndEvent(explicit=False))
+            dumper.close()
+        except _NotDirectError:
+            pass
+        else:
+            return stream.getvalue()
+    return to_yaml(_head_first(clean(inputs)))
 
 
 def resource_entry(reg: Registration, manifest_name: str | None = None) -> dict[str, Any]:
@@ -199,7 +305,10 @@ class _Manifests(Mapping[str, str]):
         self._registrations = registrations
 
     def __getitem__(self, key: str) -> str:
-        return to_yaml(manifest(self._registrations[key]))
+        return manifest_yaml(self._registrations[key].inputs)
+
+    def __contains__(self, key: object) -> bool:  # without making the manifest (Mapping's would)
+        return key in self._registrations
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._registrations)

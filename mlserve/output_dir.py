@@ -161,9 +161,12 @@ def replace_owned_directory(
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
             try:
                 (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+                folders = {staging}
                 for written, (name, text) in enumerate(files.items(), start=1):
                     path = staging / name
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    if path.parent not in folders:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        folders.add(path.parent)
                     path.write_text(text, encoding="utf-8")
                     if progress is not None:
                         progress(written, len(files))

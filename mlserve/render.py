@@ -53,14 +53,11 @@ def validate(project_dir: Path, stack: str, catalog: str | None = None) -> Envir
 def platform_outputs(project_dir: Path, stack: str) -> dict[str, StackOutputs]:
     """For a team stack, its platform stack's outputs as the platform's own render exports them (rendered here,
     in this process, before the team: the offline answer to the team's StackReference); nothing for other stacks.
-    An invalid platform is reported when the team's own settings are validated, so it is not rendered then."""
+    An invalid platform stops the team's render with the platform's own located problems."""
     platform = platform_of(project_dir, stack)
     if platform is None:
         return {}
-    try:
-        run = run_stack(project_dir, platform)
-    except ConfigurationError:
-        return {}
+    run = run_stack(project_dir, platform)
     values = {key: value["value"] if key in run.secret_outputs else value for key, value in run.outputs.items()}
     return {platform: StackOutputs(values, run.secret_outputs)}
 

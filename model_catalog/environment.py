@@ -136,9 +136,10 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
         if gpu is not None and pools.provider == "none" and settings.split.role == "team":
             report(
                 ("resources", "gpu"),
-                f"team stack '{stack}' has no GPU node pool: its platform stack '{settings.split.platform}' "
-                f"({stack_file_name(str(settings.split.platform))}) has none (a split environment serves CPU models "
-                "only for now, docs/team-stacks.md#not-built-yet); keep GPU models in a single stack",
+                f"team stack '{stack}' has no GPU nodes: its platform stack '{settings.split.platform}' "
+                f"({stack_file_name(str(settings.split.platform))}) declares none (ml-serving:gpuNodePool.provider "
+                "'none'); declare the cluster's GPU nodes there (provider 'existing'), or keep GPU models in a single "
+                "stack (docs/team-stacks.md)",
             )
         elif gpu is not None and pools.provider == "none":
             report(
@@ -148,7 +149,15 @@ def stack_problems(loaded: LoadedCatalog, settings: StackSettings, stack: str) -
             )
         elif gpu is not None and pools.provider == "existing":
             nodes = pools.existing.get(gpu.accelerator)
-            if nodes is None:
+            if nodes is None and settings.split.role == "team":
+                platform = str(settings.split.platform)
+                report(
+                    ("resources", "gpu", "accelerator"),
+                    f"team stack '{stack}' has no '{gpu.accelerator}' nodes: its platform stack '{platform}' "
+                    f"({stack_file_name(platform)}) declares {', '.join(sorted(pools.existing)) or 'none'} in "
+                    "ml-serving:gpuNodePool.existing",
+                )
+            elif nodes is None:
                 report(
                     ("resources", "gpu", "accelerator"),
                     f"stack '{stack}' declares no existing '{gpu.accelerator}' nodes (ml-serving:gpuNodePool."

@@ -421,9 +421,9 @@ class SplitSettings(CatalogModel):
 
     role: Literal["single", "platform", "team"] = Field("single", examples=["platform"])
     """`single` (the default): one stack per environment, platform and models together. `platform`: the
-    environment's shared part (the teams' namespaces, monitoring, GPU capacity, the registry settings) and no
-    models. `team`: one team's models, in the namespace its platform stack created for it, reading the platform's
-    outputs through a StackReference."""
+    environment's shared part (the teams' namespaces, the monitoring, and the settings every team inherits:
+    registry, ingress, network, ...) and no models. `team`: one team's models, in the namespace its platform stack
+    created for it, reading the platform's outputs through a StackReference."""
     teams: dict[DnsLabel, TeamDeclaration] = Field({}, examples=[{"fraud": {"owners": ["@acme/fraud-ml"]}}])
     """role platform: the environment's teams, by name (at least one)."""
     platform: DnsLabel | None = Field(None, examples=["prod"])
@@ -854,13 +854,13 @@ def _split_checks(s: StackSettings) -> list[tuple[Path, str]]:
                     )
                 )
             namespaces[namespace] = f"team '{team}'"
-        if s.gpu_node_pool.provider != "none":
+        if s.gpu_node_pool.provider == "karpenter":
             found.append(
                 (
                     ("gpuNodePool", "provider"),
-                    f"got '{s.gpu_node_pool.provider}'; a split environment has no GPU capacity yet (GPU node pools "
-                    "sized from per-team budgets are not built, docs/team-stacks.md#not-built-yet): use 'none', or "
-                    "keep GPU models in a single stack",
+                    "got 'karpenter'; a split environment's platform declares the cluster's GPU nodes ('existing') or "
+                    "none: Karpenter pools sized from per-team GPU budgets are not built "
+                    "(docs/team-stacks.md#not-built-yet); keep Karpenter-provisioned GPU models in a single stack",
                 )
             )
     return found

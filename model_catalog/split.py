@@ -77,19 +77,26 @@ def stack_file_config(doc: SourceDocument) -> tuple[dict[str, Any], set[str]]:
     return {str(k): plain(str(k), v) for k, v in raw.items()}, secret
 
 
-def platform_of(project_dir: FsPath, stack: str) -> str | None:
-    """The platform stack a team stack names in its file, when that stack exists; else None (not a team stack, or
-    a file the stack's own validation reports)."""
+def _role(project_dir: FsPath, stack: str) -> tuple[str | None, Any]:
+    """A stack file's split.role and split.platform as written (None, None when it cannot be read)."""
     path = project_dir / stack_file_name(stack)
+    if not path.is_file():
+        return None, None
     try:
         config, _ = stack_file_config(load_yaml(path, shown_as=stack_file_name(stack)))
     except ConfigurationError:
-        return None
+        return None, None
     split = split_of(config)
-    platform = split.get("platform")
-    if split.get("role") != "team" or not is_stack_name(platform) or platform == stack:
+    return split.get("role", "single"), split.get("platform")
+
+
+def platform_of(project_dir: FsPath, stack: str) -> str | None:
+    """The platform stack a team stack names in its file, when that stack is one (split.role platform); else None
+    (not a team stack, or a mistake the stack's own validation reports)."""
+    role, platform = _role(project_dir, stack)
+    if role != "team" or not is_stack_name(platform) or platform == stack:
         return None
-    return platform if (project_dir / stack_file_name(platform)).exists() else None
+    return platform if _role(project_dir, platform)[0] == "platform" else None
 
 
 Locate = Callable[[tuple[str | int, ...], str], Problem]
@@ -173,6 +180,10 @@ def team_config(
                     )
                 )
             composed[full] = json.dumps(platform_config[full])
+    if isinstance(platform_config.get(f"{PROJECT}:gpuNodePool"), dict):
+        # The platform's GPU nodes, and their one device plugin (the platform installs it), are the team's too.
+        pools = {**platform_config[f"{PROJECT}:gpuNodePool"], "installDevicePlugin": False}
+        composed[f"{PROJECT}:gpuNodePool"] = json.dumps(pools)
     if platform_settings.monitoring.enabled and platform_settings.monitoring.mode == "managed":
         mon = platform_settings.monitoring
         seen = {
@@ -298,8 +309,8 @@ def ownership_problems(
                     catalog.problem(
                         ("models", model),
                         f"model '{model}' is also in team '{team}''s catalog ({catalog_file}:{line}, stack "
-                        f"'{other}'); a model belongs to one team (its names are unique in the cluster: "
-                        "dashboards, node pools, alerts): remove it from one of them",
+                        f"'{other}'); a model belongs to one team (its owners review it, one stack deploys it): "
+                        "remove it from one of them",
                         at_key=True,
                     )
                 )

@@ -15,7 +15,8 @@ from pulumi.runtime import config as runtime_config
 
 from components.build_context import content_tag
 from components.cluster_guard import cluster_identifier
-from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.device_plugin import DevicePlugin
+from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs, device_plugin_args
 from components.labels import image_version, release_labels
 from components.model_image import ModelImage, ModelImageArgs
 from components.model_monitoring import ModelMonitoring, ModelMonitoringArgs
@@ -162,8 +163,9 @@ def build(env: Environment) -> None:
 
 
 def build_platform(env: Environment) -> None:
-    """A split environment's platform stack: every team's namespace and the shared monitoring (GPU capacity and the
-    registry's settings are read by the team stacks); its outputs are what the team stacks reference."""
+    """A split environment's platform stack: every team's namespace, the shared monitoring and the device plugin of
+    the declared GPU nodes (the other shared settings are read by the team stacks from its file); its outputs are
+    what the team stacks reference."""
     settings = env.settings
     provider = kubernetes_provider(settings)
     k8s_opts = pulumi.ResourceOptions(providers=[provider])
@@ -184,9 +186,16 @@ def build_platform(env: Environment) -> None:
     pulumi.export("teams", teams)
     pulumi.export("cluster", settings.cluster.name)
     pulumi.export("registry", {"type": settings.registry.type})
+    pools = settings.gpu_node_pool
+    gpu_nodes = sorted(pools.existing) if pools.provider == "existing" else []
+    if gpu_nodes and pools.install_device_plugin:
+        # The cluster's declared GPU nodes (the teams' GPU models run there): one device plugin for every team.
+        slices = {accelerator: 1 for accelerator in gpu_nodes}
+        DevicePlugin("gpu-nodes-device-plugin", device_plugin_args(settings, slices, {}), opts=k8s_opts)
     if settings.monitoring.enabled:
-        # Any team may scale a model on a Prometheus metric: the platform installs the autoscaler (mode managed).
-        args = MonitoringStackArgs(settings=settings, models={}, autoscaler=True)
+        # Any team may scale a model on a Prometheus metric (the platform installs the autoscaler, mode managed) and
+        # run on the declared GPU nodes (the DCGM exporter watches them).
+        args = MonitoringStackArgs(settings=settings, models={}, autoscaler=True, gpu_accelerators=gpu_nodes)
         monitoring = MonitoringStack("monitoring", args, opts=k8s_opts)
         pulumi.export(
             "monitoring", {"namespace": settings.monitoring.namespace, "prometheus": monitoring.prometheus_url}

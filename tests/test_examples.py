@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlserve.__main__ import main
-from mlserve.examples import example_names, prepare, required_files
+from mlserve.examples import example_names, example_stacks, prepare, required_files
 from mlserve.policy_check import check_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,9 +25,11 @@ def test_there_are_examples():
 def test_each_example_is_complete_renders_and_passes_the_policy_pack(name):
     for required in required_files(ROOT / "examples" / name):
         assert (ROOT / "examples" / name / required).is_file(), f"examples/{name}/{required} is missing"
-    status, lines = check_policy(prepare(ROOT, name), "prod")
-    assert status == 0, "\n".join(lines)
-    assert "0 mandatory violations" in lines[0]
+    project = prepare(ROOT, name)
+    for stack in example_stacks(project):  # prod; a split environment's platform, then its team stacks
+        status, lines = check_policy(project, stack)
+        assert status == 0, "\n".join(lines)
+        assert "0 mandatory violations" in lines[0]
 
 
 def _project_with_example(tmp_path: Path, name: str) -> Path:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlserve import output
+from mlserve.mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, Registration
 
 
 def python_yaml(obj) -> str:
@@ -48,3 +49,25 @@ def test_libyaml_and_python_emitters_write_the_same_bytes(value):
 def test_a_character_beyond_the_basic_plane_is_written_as_it_is():
     # libyaml would escape it ("\U0001F600"); the writer hands such an object to the pure-Python emitter.
     assert output.to_yaml({"description": "fast \U0001f600"}) == "description: fast \U0001f600\n"
+
+
+# Values as they come off the wire, with what the writer masks: the unknown sentinel and secrets (a secret mapping
+# keeps its keys).
+_WIRE = st.recursive(
+    st.one_of(_SCALAR, st.just(UNKNOWN), st.floats(-1e6, 1e6).map(float).filter(float.is_integer)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(_KEY, inner, max_size=4),
+        inner.map(lambda v: {SECRET_SIG: SECRET_MARK, "value": v}),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries({"apiVersion": _TEXT, "kind": _TEXT, "metadata": _WIRE}, optional={"spec": _WIRE}))
+def test_manifests_written_from_the_inputs_are_the_cleaned_objects_bytes(inputs):
+    # The writer emits a manifest straight from the registration's inputs; the bytes are those of the cleaned
+    # object (mlserve.output.manifest) dumped by PyYAML.
+    reg = Registration("urn", "kubernetes:core/v1:ConfigMap", "n", None, True, None, [], {}, inputs)
+    assert output.manifest_yaml(inputs) == output.to_yaml(output.manifest(reg))

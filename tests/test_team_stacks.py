@@ -109,6 +109,11 @@ def test_a_team_stack_reads_the_platforms_outputs_through_a_stack_reference(proj
     [
         ({"teams": {"vision": {"namespace": "ml-prod-vision"}}}, "exports no team 'nlp' (it has: vision)"),
         ({"teams": {"nlp": {"namespace": "elsewhere"}}}, "created namespace 'elsewhere' for team 'nlp'"),
+        (
+            {"teams": {"nlp": {"namespace": "ml-prod-nlp"}}, "monitoring": {"prometheus": "http://other:9090"}},
+            "runs Prometheus at 'http://other:9090', but this stack's autoscalers would query "
+            "'http://ml-prod-monitoring-prometheus.ml-prod-monitoring.svc.cluster.local:9090'",
+        ),
     ],
 )
 def test_a_team_stack_refuses_a_platform_that_has_not_deployed_what_it_needs(project, monkeypatch, outputs, message):
@@ -256,18 +261,34 @@ def test_a_bad_split_is_one_located_error(project, capsys, file, old, new, stack
     assert expected in lines, "\n".join(lines)
 
 
-def test_a_gpu_model_in_a_team_catalog_names_the_platform_without_gpu_pools(project, capsys):
-    edit(
-        project / "teams" / "nlp" / "models.yaml",
-        "      memory: 6Gi\n",
-        "      memory: 6Gi\n      gpu: {accelerator: nvidia-l4}\n",
-    )
-    lines = invalid(project, "prod-nlp", capsys)
+def test_a_team_gpu_model_runs_on_the_gpu_nodes_the_platform_declares(example_render):
+    platform = json.loads(example_render["prod"]["resources.json"])
+    charts = sorted(r["name"] for r in platform["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart")
+    # One device plugin and one DCGM exporter for the declared GPU nodes, installed by the platform only.
+    assert "gpu-nodes-device-plugin-chart" in charts and "monitoring-dcgm-exporter" in charts
+    vision = json.loads(example_render["prod-vision"]["resources.json"])
+    assert not [r for r in vision["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart"]
+    deployment = example_render["prod-vision"]["manifests/ml-prod-vision--deployment--object-detector.yaml"].decode()
+    assert "eks.amazonaws.com/nodegroup: ml-prod-gpu-l4" in deployment
+
+
+def test_a_gpu_model_on_an_accelerator_the_platform_has_no_nodes_for_is_located(project, capsys):
+    catalog = project / "teams" / "vision" / "models.yaml"
+    edit(catalog, "gpu: {accelerator: nvidia-l4, count: 1}", "gpu: {accelerator: nvidia-h100, count: 1}")
+    lines = invalid(project, "prod-vision", capsys)
     assert (
-        "teams/nlp/models.yaml:15:12: models.review-sentiment.resources.gpu: team stack 'prod-nlp' has no GPU node "
-        "pool: its platform stack 'prod' (Pulumi.prod.yaml) has none (a split environment serves CPU models only for "
-        "now, docs/team-stacks.md#not-built-yet); keep GPU models in a single stack"
+        "teams/vision/models.yaml:36:26: models.object-detector.resources.gpu.accelerator: team stack 'prod-vision' "
+        "has no 'nvidia-h100' nodes: its platform stack 'prod' (Pulumi.prod.yaml) declares nvidia-l4 in "
+        "ml-serving:gpuNodePool.existing"
     ) in lines, lines
+
+
+def test_karpenter_on_a_split_platform_is_refused_until_gpu_budgets_exist(project, capsys):
+    edit(project / "Pulumi.prod.yaml", "    provider: existing\n", "    provider: karpenter\n    nodeRole: r\n")
+    lines = invalid(project, "prod", capsys)
+    assert any(
+        "ml-serving:gpuNodePool.provider: got 'karpenter'; a split environment's platform" in line for line in lines
+    ), lines
 
 
 def test_the_examples_codeowners_gives_each_team_its_catalog_and_stack_file(project, capsys):
@@ -338,3 +359,19 @@ def test_a_reference_to_a_stack_the_render_did_not_render_first_is_refused(proje
 
     with pytest.raises(Exception, match="answers only references to the stacks it rendered first"):
         run_program(project, "prod-nlp", program, references={})
+
+
+def test_render_all_reports_a_team_whose_platform_failed_without_rendering_it(project, tmp_path, capsys):
+    edit(project / "Pulumi.prod.yaml", "tier: prod", "tier: production")
+    assert main(["render", "--all", "--project-dir", str(project), "--out", str(tmp_path / "all")]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "Pulumi.prod.yaml:14:11: ml-serving:environment.tier: got 'production'" in err
+    assert "stack 'prod-nlp' not rendered: its platform stack 'prod' failed" in err
+    assert not (tmp_path / "all" / "prod-nlp").exists()
+
+
+def test_render_all_ends_when_team_stacks_name_each_other(project, tmp_path, capsys):
+    edit(project / "Pulumi.prod-nlp.yaml", "platform: prod", "platform: prod-vision")
+    edit(project / "Pulumi.prod-vision.yaml", "platform: prod", "platform: prod-nlp")
+    assert main(["render", "--all", "--project-dir", str(project), "--out", str(tmp_path / "all")]) == EXIT_INVALID
+    assert "is not a platform stack (its split.role is 'team')" in capsys.readouterr().err

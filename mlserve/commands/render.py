@@ -57,10 +57,17 @@ def render_all(args: argparse.Namespace) -> int:
     while pending or running:
         while len(running) < jobs:
             ready = [s for s in pending if after[s] is None or after[s] in results or after[s] not in stacks]
-            if not ready:
+            if not ready and (running or not pending):
                 break
+            # (Nothing ready and nothing running: stacks naming each other; their own validation says what is wrong.)
+            ready = ready or pending[:1]
             stack = ready[0]
             pending.remove(stack)
+            platform = after[stack]
+            if platform is not None and platform in results and results[platform][0] != cli.EXIT_OK:
+                note = f"mlserve render: stack '{stack}' not rendered: its platform stack '{platform}' failed\n"
+                results[stack] = (cli.EXIT_INVALID, "", note, 0.0)
+                continue
             command = [sys.executable, "-m", "mlserve", "render", "--project-dir", str(project), "--stack", stack]
             command += ["--out", str(base / stack)]
             started[stack] = time.perf_counter()
