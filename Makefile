@@ -177,4 +177,4 @@ clean: ## remove build output and virtualenvs
 	rm -rf build $(VENV) .venv-checkov $(POLICY_VENV) $(WORKFLOWS_VENV) .pytest_cache .ruff_cache
 
 fuzz: venv ## long property-based fuzz run (FUZZ_EXAMPLES, default 500); failing inputs are saved to tests/fuzz_cases/
-	FUZZ_SAVE=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py
+	FUZZ_SAVE=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py tests/test_output_emitter.py
