@@ -168,7 +168,7 @@ e2e: venv ## the e2e stack under the real Pulumi engine on the local control pla
 	tools/e2e/build.sh kubernetes pulumi provider >/dev/null
 	$(MLSERVE) e2e --bin $(E2E_BIN) --state $(E2E_STATE)
 
-E2E_BENCH_ARGS ?= --sizes 10 100 500 --checkpoints final
+E2E_BENCH_ARGS ?= --sizes 10 100 500 --checkpoints final --keep-last
 e2e-bench: venv ## real-engine preview/up/destroy wall and CPU time for 10, 100, 500-model catalogs on the local control plane (E2E_BENCH_ARGS)
 	tools/e2e/build.sh kubernetes pulumi provider >/dev/null
 	$(PY) -m mlserve.e2e_bench --bin $(E2E_BIN) --state $(E2E_STATE) $(E2E_BENCH_ARGS)

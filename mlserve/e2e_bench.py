@@ -77,7 +77,7 @@ def _timed(operation) -> tuple[object, float, float]:
     return result, time.perf_counter() - wall, _cpu() - cpu
 
 
-def measure(h: Harness, size: int, checkpoints: str) -> dict:
+def measure(h: Harness, size: int, checkpoints: str, destroy: bool = True) -> dict:
     from pulumi import automation as auto
 
     catalog = h.state / f"bench-{size}.yaml"
@@ -92,8 +92,11 @@ def measure(h: Harness, size: int, checkpoints: str) -> dict:
     stack.set_config(f"{PROJECT}:catalog", auto.ConfigValue(value=str(catalog.relative_to(PROJECT_DIR))))
     _, preview_s, preview_cpu = _timed(lambda: stack.preview(on_event=Events(), color="never"))
     up, up_s, up_cpu = _timed(lambda: stack.up(color="never"))
-    _, destroy_s, destroy_cpu = _timed(lambda: stack.destroy(color="never"))
-    stack.workspace.remove_stack(STACK)
+    destroy_s = destroy_cpu = None
+    if destroy:
+        _, destroy_s, destroy_cpu = _timed(lambda: stack.destroy(color="never"))
+    # Kept objects go with the control plane (`make cluster-down`); their record goes with the stack.
+    stack.workspace.remove_stack(STACK, force=not destroy)
     os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
     return {
         "models": size,
@@ -102,10 +105,10 @@ def measure(h: Harness, size: int, checkpoints: str) -> dict:
         "nodes": nodes,
         "preview_s": round(preview_s, 1),
         "up_s": round(up_s, 1),
-        "destroy_s": round(destroy_s, 1),
+        "destroy_s": None if destroy_s is None else round(destroy_s, 1),
         "preview_cpu_s": round(preview_cpu, 1),
         "up_cpu_s": round(up_cpu, 1),
-        "destroy_cpu_s": round(destroy_cpu, 1),
+        "destroy_cpu_s": None if destroy_cpu is None else round(destroy_cpu, 1),
         "load_average": round(os.getloadavg()[0], 1),
     }
 
@@ -138,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         help="state writes of the file backend: after every step (Pulumi's default) or only at the end "
         "(PULUMI_SKIP_CHECKPOINTS=true); each mode runs every size",
     )
+    parser.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="do not destroy the last (largest) catalog: `make cluster-down` removes its objects with the cluster",
+    )
     args = parser.parse_args(argv)
     state, bin_dir = Path(args.state).resolve(), Path(args.bin).resolve()
     # The catalogs are read relative to the project (ml-serving:catalog): the state must be inside it.
@@ -149,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     print(" ".join(f"{c:>13}" for c in COLUMNS), flush=True)
     for checkpoints in args.checkpoints:
         for size in sorted(args.sizes):
-            results.append(measure(h, size, checkpoints))
+            last = checkpoints == args.checkpoints[-1] and size == max(args.sizes)
+            results.append(measure(h, size, checkpoints, destroy=not (args.keep_last and last)))
             print(" ".join(f"{results[-1][c]!s:>13}" for c in COLUMNS), flush=True)
             out = state / "bench.json"
             out.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n", encoding="utf-8")

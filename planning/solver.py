@@ -534,9 +534,10 @@ def solve(
     cg_seconds = time.perf_counter() - started
     cg_cpu = time.process_time() - cpu_started
 
-    # Small pools: every pattern enters, and the integer phase solves the whole problem.
+    # Small pools: every pattern enters, and the integer phase solves the whole problem (not for a repack's problem,
+    # whose plan is its dive's).
     lp_solution = list(master.getSolution().col_value) if math.isfinite(lp_value) else []
-    complete = (converged or close) and _enumerate_all(classes, kinds, bounds, add)
+    complete = need_bound and (converged or close) and _enumerate_all(classes, kinds, bounds, add)
 
     # A first plan to start the integer phase from: dive from the LP solution (round up one pattern at a time).
     def dive_price(duals: np.ndarray) -> bool:

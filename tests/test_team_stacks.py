@@ -375,3 +375,49 @@ def test_render_all_ends_when_team_stacks_name_each_other(project, tmp_path, cap
     edit(project / "Pulumi.prod-vision.yaml", "platform: prod", "platform: prod-nlp")
     assert main(["render", "--all", "--project-dir", str(project), "--out", str(tmp_path / "all")]) == EXIT_INVALID
     assert "is not a platform stack (its split.role is 'team')" in capsys.readouterr().err
+
+
+def test_render_all_starts_a_team_stack_only_after_its_platform_finished(project, tmp_path, monkeypatch, capsys):
+    from mlserve.commands import render as render_command
+
+    events: list[str] = []
+
+    class Finished:
+        """A render process that has finished by the time it is first polled."""
+
+        def __init__(self, command, **_):
+            self.stack = command[command.index("--stack") + 1]
+            self.returncode = None
+            events.append(f"start {self.stack}")
+
+        def poll(self):
+            if self.returncode is None:
+                self.returncode = 0
+                events.append(f"done {self.stack}")
+            return self.returncode
+
+        def communicate(self):
+            return f"rendered {self.stack}\n", ""
+
+    monkeypatch.setattr(render_command.subprocess, "Popen", Finished)
+    assert main(["render", "--all", "--jobs", "3", "--project-dir", str(project), "--out", str(tmp_path)]) == 0
+    # With room for three at once, only the platform starts first; both teams start once it is done.
+    assert events[:2] == ["start prod", "done prod"]
+    assert sorted(events[2:4]) == ["start prod-nlp", "start prod-vision"]
+
+
+def test_a_secret_in_a_setting_the_teams_inherit_is_located_in_the_platform_file(project, capsys):
+    external = (
+        "    type: external\n    address: registry.acme.example/ml\n    username:\n      secure: AAABAMh0ZXN0\n"
+        "  ml-serving:registryPassword:\n    secure: AAABAPw0cmQ=\n"
+    )
+    edit(
+        project / "Pulumi.prod.yaml", '    type: ecr\n    region: eu-west-1\n    accountId: "444455556666"\n', external
+    )
+    lines = invalid(project, "prod-nlp", capsys)
+    assert any(
+        line.startswith("Pulumi.prod.yaml:")
+        and "ml-serving:registry: holds a secret, which team stacks cannot decrypt" in line
+        for line in lines
+    ), lines
+    assert not any("AAABAMh0ZXN0" in line for line in lines)
