@@ -9,6 +9,7 @@ placeholder that stays marked secret (and is masked in every output).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -344,6 +345,22 @@ def engine_config(project_dir: Path, stack: str) -> tuple[dict[str, str], list[s
     return config, sorted(secret_keys)
 
 
+_ABANDONED = ("Future exception was never retrieved", "Task exception was never retrieved")
+
+
+def _quiet_abandoned_futures() -> None:
+    """After a failed run (its first error is what the render reports), the futures of the registrations it left
+    behind still hold their exceptions, and asyncio would print each one, with its traceback, as "exception was never
+    retrieved" when it is collected (hundreds per failed render in a test run). The loop stops reporting those;
+    every other asyncio error is still reported."""
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") not in _ABANDONED:
+            loop.default_exception_handler(context)
+
+    asyncio.get_event_loop().set_exception_handler(handler)
+
+
 def run_program(
     project_dir: Path,
     stack: str,
@@ -389,7 +406,11 @@ def run_program(
         run.secret_outputs = sorted(secret)
 
     started = time.perf_counter()
-    _sync_await(run_pulumi_func(body))
+    try:
+        _sync_await(run_pulumi_func(body))
+    except BaseException:
+        _quiet_abandoned_futures()
+        raise
     returned = time.perf_counter()
     run.phases["registrations_s"] = returned - started - run.phases.get("program_s", 0.0)
     run.registrations.sort(key=lambda r: r.urn)
