@@ -10,10 +10,11 @@ placeholder that stays marked secret (and is masked in every output).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from mlserve.echo_monitor import EchoMonitor
@@ -361,16 +362,26 @@ def _quiet_abandoned_futures() -> None:
     asyncio.get_event_loop().set_exception_handler(handler)
 
 
+async def settle() -> None:
+    """Wait until every registration the program has started so far has completed (under the mock engine, at
+    once): the SDK's own wait at the end of a program (``wait_for_rpcs``), without its wait for every output. An async
+    program awaits this between parts (``mlserve render``: between models), so the SDK never holds more than one
+    part's queued requests; a registration's failure is raised here, as it would be at the end."""
+    await asyncio.sleep(0)  # the registrations just constructed start (and join the SDK's list of outstanding RPCs)
+    await wait_for_rpcs(await_all_outstanding_tasks=False)
+
+
 def run_program(
     project_dir: Path,
     stack: str,
-    program: Callable[[], Environment | None],
+    program: Callable[[], Environment | None | Awaitable[Environment | None]],
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     on_register: Callable[[MockRun], None] | None = None,
     references: dict[str, StackOutputs] | None = None,
 ) -> MockRun:
     """Run ``program`` as stack ``stack`` under mocks; ConfigurationError propagates before anything registers.
+    ``program`` may be a coroutine function (awaited in the program's task; it may await ``settle()``).
     ``references``: the outputs of the stacks the program may reference (``pulumi.StackReference``), by name."""
     if config is None:
         config, secret_keys = engine_config(project_dir, stack)
@@ -391,7 +402,8 @@ def run_program(
 
     async def body() -> None:
         started = time.perf_counter()
-        run.environment = program()
+        environment = program()
+        run.environment = await environment if inspect.isawaitable(environment) else environment
         run.phases["program_s"] = time.perf_counter() - started
         # The mock root stack was finished before the program ran, so read its exports directly.
         root = runtime_settings.get_root_resource()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 
 import yaml
 
 from mlserve import bench_floor
+from mlserve import render as render_module
 from mlserve.__main__ import main
 from mlserve.fleet import fleet, model
 from mlserve.mock_runtime import run_program
 from mlserve.render import validate
 from tests.helpers import ROOT
+from tests.test_render import shuffled, tree
 
 
 def test_a_fleet_is_deterministic_and_each_size_extends_the_smaller():
@@ -63,3 +66,29 @@ def test_the_floor_programs_register_the_resources_of_the_render(tmp_path, capsy
         assert {r.urn for r in run.registrations} == registered, mode
         kinds = {r.urn: r.inputs.get("kind") for r in run.registrations if r.type.startswith("kubernetes:")}
         assert all(kinds[u] == r["object"]["kind"] for r in resources if "object" in r for u in [r["urn"]]), mode
+
+
+def test_waiting_for_each_models_registrations_changes_nothing_rendered(tmp_path, monkeypatch):
+    """The render constructs one model, waits for its registrations, then the next (``SETTLE_EVERY``; bounded
+    memory); constructing every model first, as ``pulumi up`` does, writes the same bytes, and so does the same
+    fleet in another order."""
+    document = fleet(12)
+    catalog, reordered = tmp_path / "models.yaml", tmp_path / "reordered.yaml"
+    catalog.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    reordered.write_text(yaml.safe_dump(shuffled(document, random.Random(3)), sort_keys=False), encoding="utf-8")
+    settled: list[int] = []
+    real_settle = render_module.settle
+
+    async def counted_settle() -> None:
+        settled.append(1)
+        await real_settle()
+
+    monkeypatch.setattr(render_module, "settle", counted_settle)
+    outputs = {}
+    for name, every, source in (("paced", 1, catalog), ("unpaced", 0, catalog), ("reordered", 1, reordered)):
+        monkeypatch.setattr(render_module, "SETTLE_EVERY", every)
+        before = len(settled)
+        render_module.render(ROOT, "prod", tmp_path / name, str(source), progress=False)
+        assert len(settled) - before == (12 if every else 0), name
+        outputs[name] = tree(tmp_path / name)
+    assert outputs["paced"] == outputs["unpaced"] == outputs["reordered"]
