@@ -209,9 +209,10 @@ class _RecordingMonitor(EchoMonitor):
             return response
         inputs = wire_properties(request.object)
         if self._wire.get(response.urn) is request.object:
-            # Kept for a later getResource as bytes: the Struct would keep the whole request alive (its stack
-            # trace, options and aliases share its memory) for every resource until the end of the render.
-            self._wire[response.urn] = request.object.SerializeToString()
+            # Kept for a later getResource as the recorded inputs (the same data; made a Struct again only if one
+            # asks): the Struct would keep the whole request alive (its stack trace, options and aliases share its
+            # memory), and a serialized copy would hold every resource's inputs twice, to the end of the render.
+            self._wire[response.urn] = inputs
         options: dict[str, Any] = {}
         if request.protect:
             options["protect"] = True
@@ -261,8 +262,10 @@ class _RecordingMonitor(EchoMonitor):
     def Invoke(self, request):  # noqa: N802 - gRPC method name
         if request.tok == "pulumi:pulumi:getResource":
             urn = rpc.deserialize_properties(request.args).get("urn")
-            if isinstance(self._wire.get(urn), bytes):
-                self._wire[urn] = struct_pb2.Struct.FromString(self._wire[urn])
+            if isinstance(self._wire.get(urn), dict):
+                struct = struct_pb2.Struct()
+                struct.update(self._wire[urn])
+                self._wire[urn] = struct
         return super().Invoke(request)
 
     def ReadResource(self, request):  # noqa: N802 - gRPC method name
