@@ -12,7 +12,7 @@ from mlserve import bench_floor
 from mlserve import render as render_module
 from mlserve.__main__ import main
 from mlserve.fleet import fleet, model
-from mlserve.mock_runtime import run_program
+from mlserve.mock_runtime import run_program, settle
 from mlserve.render import validate
 from tests.helpers import ROOT
 from tests.test_render import shuffled, tree
@@ -92,3 +92,29 @@ def test_waiting_for_each_models_registrations_changes_nothing_rendered(tmp_path
         assert len(settled) - before == (12 if every else 0), name
         outputs[name] = tree(tmp_path / name)
     assert outputs["paced"] == outputs["unpaced"] == outputs["reordered"]
+
+
+def test_the_settled_floor_registers_what_the_floor_registers(tmp_path):
+    """``bench_floor --settle N`` (the floor bounded as the render is) waits for the registrations so far after every
+    N resources, and registers the same resources with the same inputs."""
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text(yaml.safe_dump(fleet(6), sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "prod", "--catalog", str(catalog), "--out", str(out)]) == 0
+    resources = bench_floor.floor_input(out)
+    completed_at_waits: list[int] = []
+
+    async def settled_floor():
+        for count, _ in enumerate(bench_floor.register_steps(resources, "typed"), 1):
+            if count % 10 == 0:
+                await settle()
+                completed_at_waits.append(len(registered))
+
+    registered: list[str] = []
+    run = run_program(
+        ROOT, "prod", settled_floor, config={}, on_register=lambda r: registered.append(r.registrations[-1].urn)
+    )
+    unsettled = run_program(ROOT, "prod", lambda: bench_floor.register_all(resources, "typed"), config={})
+    assert completed_at_waits == [10 * (i + 1) for i in range(len(resources) // 10)]
+    as_data = [[(r.urn, r.parent, r.dependencies, r.inputs) for r in x.registrations] for x in (run, unsettled)]
+    assert as_data[0] == as_data[1]
