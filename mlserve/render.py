@@ -14,13 +14,16 @@ from model_catalog.errors import ConfigurationError, Problem
 from model_catalog.split import platform_of
 
 from . import interpreter
-from .mock_runtime import MockRun, StackOutputs, engine_config, run_program
+from .mock_runtime import MockRun, StackOutputs, engine_config, run_program, settle
 from .output import RenderSummary, write_render
 from .output_dir import check_owned
 from .progress import Progress
 
 AMBIENT_CONFIG = "PULUMI_CONFIG"
 AMBIENT_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"
+#: Models whose components the render constructs before it waits for their registrations (docs/benchmarks.md,
+#: "Registrations in flight"). 0: construct every model first, then wait (what ``pulumi up`` does).
+SETTLE_EVERY = 1
 
 
 def ambient_config() -> tuple[dict[str, Any], set[str]]:
@@ -78,19 +81,32 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
 
     if interpreter.BATCH:  # a one-shot `mlserve` process: after the SDKs' imports, before the work
         interpreter.tune()
-    validate_s = [0.0]
+    validate_s, settle_s = [0.0], [0.0]
 
-    def body() -> Environment:
+    async def body() -> Environment:
         started = time.perf_counter()
         env = program.load_environment(catalog, project_dir)
         validate_s[0] = time.perf_counter() - started
-        program.build(env)
+        # The same program as `pulumi up` runs, one model at a time: under the mock engine a registration completes
+        # at once, so waiting for each model's before constructing the next keeps the SDK from queueing every
+        # request of the stack (the render's peak memory); what is registered is the same.
+        for built, _ in enumerate(program.build_steps(env), 1):
+            if SETTLE_EVERY and built % SETTLE_EVERY == 0:
+                waited = time.perf_counter()
+                await settle()
+                settle_s[0] += time.perf_counter() - waited
         return env
 
     references = platform_outputs(project_dir, stack)
     run = run_program(project_dir, stack, body, on_register=on_register if progress else None, references=references)
-    # The program's body, split: validating settings and catalog, then registering (the components' constructors).
-    run.phases = {"validate_s": validate_s[0], **run.phases, "program_s": run.phases["program_s"] - validate_s[0]}
+    # The program's body, split: validating settings and catalog, registering (the components' constructors), and
+    # the waits for registrations between models (counted with the wait at the end).
+    run.phases = {
+        "validate_s": validate_s[0],
+        **run.phases,
+        "program_s": run.phases["program_s"] - validate_s[0] - settle_s[0],
+        "registrations_s": run.phases["registrations_s"] + settle_s[0],
+    }
     return run
 
 

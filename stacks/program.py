@@ -6,6 +6,7 @@ Pulumi's mock runtime. Nothing is registered until the catalog and the stack's s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,15 @@ def kubernetes_provider(settings: StackSettings, platform_check: pulumi.Output[s
 
 def build(env: Environment) -> None:
     """Register every resource of the environment (or of its platform or one team's part: docs/team-stacks.md)."""
+    for _ in build_steps(env):
+        pass
+
+
+def build_steps(env: Environment) -> Iterator[str]:
+    """``build``, one model at a time: registers the stack's shared resources, then each model's components, and
+    yields the model's name after constructing them. What is registered does not depend on what the caller does
+    between steps: ``build`` (``pulumi up``) just goes on; the offline render lets the registrations of the models so
+    far complete before the next one (bounded memory: docs/benchmarks.md)."""
     settings = env.settings
     if settings.split.role == "platform":
         build_platform(env)
@@ -146,7 +156,7 @@ def build(env: Environment) -> None:
         team_namespace = checked_team_namespace(platform, settings)
         provider = kubernetes_provider(settings, team_namespace)
         # The namespace is the platform's: the team's objects wait for its stack's outputs, not for a resource here.
-        build_models(env, provider, team_namespace, [platform])
+        yield from build_models(env, provider, team_namespace, [platform])
         return
     provider = kubernetes_provider(settings)
     namespace = ServingNamespace(
@@ -159,7 +169,7 @@ def build(env: Environment) -> None:
         ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
-    build_models(env, provider, namespace.name, [namespace])
+    yield from build_models(env, provider, namespace.name, [namespace])
 
 
 def build_platform(env: Environment) -> None:
@@ -246,9 +256,9 @@ def checked_team_namespace(platform: pulumi.StackReference, settings: StackSetti
 
 def build_models(
     env: Environment, provider: k8s.Provider, namespace: pulumi.Input[str], ready: list[pulumi.Resource]
-) -> None:
+) -> Iterator[str]:
     """The models of a single stack or a team stack, in ``namespace`` (after ``ready``: the namespace resource, or
-    the platform stack's reference)."""
+    the platform stack's reference); yields each model's name once its components are constructed."""
     settings = env.settings
     k8s_opts = pulumi.ResourceOptions(providers=[provider])
     # Every Secret the models reference exists (or is being created) before any model: docs/secrets.md.
@@ -324,6 +334,7 @@ def build_models(
                 ),
                 opts=renamed(spec, pulumi.ResourceOptions(providers=[provider], depends_on=ready)),
             )
+        yield model
     pulumi.export("namespace", namespace)
     pulumi.export("models", sorted(services))
     # What each built model runs: for `kind load docker-image` in dev, and for CI to scan or sign what was pushed.

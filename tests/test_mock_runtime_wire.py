@@ -40,7 +40,8 @@ def test_a_non_finite_number_is_refused_as_message_to_dict_refuses_it(number):
 
 
 def test_a_resource_looked_up_by_urn_reads_the_state_the_render_echoed():
-    # The recording monitor keeps each echoed resource's inputs as bytes until a lookup by URN asks for them.
+    # The recording monitor keeps each echoed resource's recorded inputs, made a Struct again when a lookup by URN
+    # asks for them.
     import pulumi
 
     from mlserve.mock_runtime import run_program

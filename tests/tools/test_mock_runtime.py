@@ -7,7 +7,7 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
-from mlserve.mock_runtime import INVOKE_ANSWERS, SECRET_MARK, SECRET_SIG, UNKNOWN, run_program
+from mlserve.mock_runtime import INVOKE_ANSWERS, SECRET_MARK, SECRET_SIG, UNKNOWN, run_program, settle
 from mlserve.output import SECRET_TEXT, UNKNOWN_TEXT, clean
 from tests.helpers import BASE_SETTINGS, ROOT, engine_config
 
@@ -22,6 +22,36 @@ def test_a_provider_function_without_an_offline_answer_fails_the_render():
 
     with pytest.raises(Exception, match="offline render answers only the provider functions in"):
         run(program)
+
+
+def test_a_program_that_waits_for_its_registrations_gets_their_failure_there():
+    """An async program awaiting ``settle()`` between parts (the render, between models): the registrations so far
+    have completed when it returns, and one that failed stops the program there with the error the render would
+    otherwise report at the end."""
+    import pulumi_kubernetes as k8s
+
+    registered: list[str] = []
+    seen_after_first_wait: list[str] = []
+
+    async def program():
+        k8s.core.v1.ConfigMap("first", data={"a": "b"})
+        await settle()
+        seen_after_first_wait.extend(registered)
+        k8s.core.v1.ConfigMap.get("not-answered-offline", "default/x")
+        await settle()
+        k8s.core.v1.ConfigMap("never", data={"a": "b"})
+
+    with pytest.raises(Exception, match="offline render answers only the reads in"):
+        run_program(
+            ROOT,
+            "dev",
+            program,
+            config=engine_config(BASE_SETTINGS),
+            secret_keys=[],
+            on_register=lambda r: registered.append(r.registrations[-1].name),
+        )
+    assert seen_after_first_wait == ["first"]
+    assert "never" not in registered
 
 
 @pytest.mark.parametrize("token", sorted(INVOKE_ANSWERS))
