@@ -36,7 +36,18 @@ from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
@@ -56,6 +67,8 @@ _NULL = ("", "~", "null", "Null", "NULL")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 #: Plain scalars some YAML reader takes for a number, though not a plain YAML 1.2 decimal: octal, hex, binary,
 #: leading zeros, digit separators.
+#: Every number pattern here starts with one of these (a sign, a digit or a dot).
+_NUMBER_START = frozenset("+-.0123456789")
 _AMBIGUOUS_NUMBER = re.compile(r"[-+]?(0[0-9_]+|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*_[0-9_]*)")
 
 #: Internal tags the composer gives untagged nodes, so that any standard tag seen later was written explicitly.
@@ -221,6 +234,94 @@ class _SlowPathError(Exception):
     """The fast reader leaves this file to the pure-Python one."""
 
 
+def _direct_build(text: str, file: str) -> SourceDocument | None:
+    """The document built straight from libyaml's events, one pass, without nodes: the same data and positions as
+    composing and building (``_Builder``), for the documents most files are, or None, and ``parse_yaml`` composes.
+
+    None for anything else: an anchor, alias, explicit tag or ``<<`` merge key, an empty or refused plain scalar, a
+    duplicate or non-scalar key, a document that is not a mapping or a list, more than one document, a bound reached
+    (values, depth) or any parser error. Those documents, and every message about them, are left to the composing
+    readers (about four times slower: a node per value, composed in Python, then walked twice)."""
+    if _CParser is None or "\t" in text or "\ufeff" in text[1:] or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    parser = _CParser(text)
+    get = parser.get_event
+    value_marks: dict[Path, tuple[int, int]] = {}
+    key_marks: dict[Path, tuple[int, int]] = {}
+    # The open collections, innermost last: [container, its path, is a mapping, key awaiting its value / next index].
+    stack: list[list[Any]] = []
+    values = 0
+    try:
+        if type(get()) is not StreamStartEvent or type(get()) is not DocumentStartEvent:
+            return None
+        event = get()
+        kind = type(event)
+        if (kind is not MappingStartEvent and kind is not SequenceStartEvent) or event.anchor or event.tag:
+            return None
+        mark = event.start_mark
+        value_marks[()] = (mark.line + 1, mark.column + 1)
+        root: Any = {} if kind is MappingStartEvent else []
+        frame = [root, (), kind is MappingStartEvent, None if kind is MappingStartEvent else 0]
+        stack.append(frame)
+        values = 1
+        while stack:
+            event = get()
+            kind = type(event)
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                stack.pop()
+                if stack:
+                    frame = stack[-1]
+                continue
+            if event.anchor is not None or event.tag is not None or kind is AliasEvent:
+                return None
+            mark = event.start_mark
+            container, parent, mapping, key = frame
+            if mapping:
+                if key is None:  # a key: the value comes next
+                    if kind is not ScalarEvent:
+                        return None
+                    key = event.value
+                    if key in container or (key == "<<" and event.implicit[0]):
+                        return None
+                    frame[3] = key
+                    key_marks[parent + (key,)] = (mark.line + 1, mark.column + 1)
+                    continue
+                frame[3] = None
+            else:
+                frame[3] = key + 1
+            path = parent + (key,)
+            values += 1
+            if values > MAX_VALUES:
+                return None
+            value_marks[path] = (mark.line + 1, mark.column + 1)
+            if kind is ScalarEvent:
+                value: Any = event.value
+                if event.implicit[0]:
+                    if not value:
+                        return None  # an empty value: libyaml places it elsewhere than the reference reader
+                    value = _plain_scalar(value)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH - 1:
+                    return None
+                nested = kind is MappingStartEvent
+                value = {} if nested else []
+                frame = [value, path, nested, None if nested else 0]
+                stack.append(frame)
+            else:
+                return None
+            if mapping:
+                container[key] = value
+            else:
+                container.append(value)
+        if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
+            return None
+    except Exception:  # a parser error, a refused number: the composing readers report it
+        return None
+    finally:
+        parser.dispose()
+    return SourceDocument(file=file, data=root, value_marks=value_marks, key_marks=key_marks)
+
+
 def _fast_compose(text: str) -> tuple[bool, Node | None]:
     """(True, the document's node) when libyaml reads ``text`` without any problem; (False, None) otherwise,
     including text with a character YAML does not allow (the pure-Python reader then says which and where)."""
@@ -247,6 +348,8 @@ def _plain_scalar(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if text[0] not in _NUMBER_START:  # no number pattern below can match: text
+        return text
     if _AMBIGUOUS_NUMBER.fullmatch(text):
         raise ValueError(
             f"'{text}' is read as a number by some YAML readers (octal, hex, binary or digit groups) and as text by "
@@ -334,6 +437,8 @@ class _Builder:
                     stack.extend(node.value)
                 elif isinstance(node, MappingNode):
                     stack.extend(v for pair in node.value for v in pair)
+        if not aliases:  # simply too many values: building stops at the first one past the bound, located
+            return
         worst = max(aliases, key=lambda a: (self.size(a), -a.start_mark.index))
         raise self._too_big(worst, self.size(worst))
 
@@ -464,6 +569,9 @@ def parse_yaml(text: str, file: str) -> SourceDocument:
         raise ConfigurationError(
             [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused unread")]
         )
+    direct = _direct_build(text, file)
+    if direct is not None:
+        return direct
     parsed, node = _fast_compose(text)
     if not parsed:
         node = _compose(text, file)
