@@ -19,7 +19,7 @@ from .checks import candidate_paths, check_model
 from .errors import ConfigurationError, Path, Problem, allowed_list, describe_value, did_you_mean
 from .problems import allowed_fields
 from .problems import findings as problem_findings
-from .schema import Catalog, ModelSpec
+from .schema import Catalog, Model, ModelSpec
 from .yaml_source import SourceDocument, load_yaml
 
 
@@ -41,9 +41,9 @@ def null_problems(target: Any, patch: Mapping[str, Any], path: Path = ()) -> lis
     (env, labels) does not have. Merge-patch semantics would ignore them silently, and the field the author meant would stay."""
     found: list[tuple[Path, str]] = []
     target = target if isinstance(target, Mapping) else {}
-    fields = allowed_fields(ModelSpec, path)
     for key, value in patch.items():
         if value is None and key not in target:
+            fields = allowed_fields(ModelSpec, path)
             if fields and key not in fields:
                 message = f"unknown field '{key}';{did_you_mean(key, fields)} allowed fields: {', '.join(fields)}"
                 found.append(((*path, key), message))
@@ -103,13 +103,19 @@ def _blame(doc: SourceDocument, model: str, stack: str, paths) -> Path:
 
 
 def _model_problems(
-    doc: SourceDocument, name: str, stack: str, raw: Mapping[str, Any], reported: set[str]
+    doc: SourceDocument,
+    name: str,
+    stack: str,
+    raw: Mapping[str, Any],
+    reported: set[str],
+    validated: ModelSpec | None = None,
 ) -> tuple[ModelSpec | None, list[Problem]]:
-    """Validate one model's effective definition in ``stack`` ('' = base) and run its cross-field checks.
+    """Validate one model's effective definition in ``stack`` ('' = base) and run its cross-field checks;
+    ``validated``: ``raw`` already validated (the base of a model the catalog's validation accepted).
 
     A problem located in the base definition that ``reported`` already holds is not repeated for each stack."""
     try:
-        spec: ModelSpec | None = ModelSpec.model_validate(raw)
+        spec: ModelSpec | None = validated if validated is not None else ModelSpec.model_validate(raw)
         found = [(_blame(doc, name, stack, path), False, message) for path, message in check_model(spec)]
     except ValidationError as exc:
         spec, found = None, problem_findings(exc, ModelSpec)
@@ -122,6 +128,13 @@ def _model_problems(
             continue  # the catalog-level validation, or the base definition, already reported this field
         problems.append(problem)
     return spec, problems
+
+
+def _base_spec(model: Model) -> ModelSpec:
+    """A catalog entry's base definition, as validating it again would give it (a ``Model`` is a ``ModelSpec``
+    plus its ``overrides``, with the same fields, rules and values): validated once, with the catalog, not twice."""
+    fields = {name: getattr(model, name) for name in ModelSpec.model_fields}
+    return ModelSpec.model_construct(model.model_fields_set - {"overrides"}, **fields)
 
 
 def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = None) -> LoadedCatalog:
@@ -149,7 +162,8 @@ def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = N
         if not isinstance(raw_model, dict):
             continue  # reported by the schema
         base = {k: v for k, v in raw_model.items() if k != "overrides"}
-        spec, found = _model_problems(doc, name, "", base, reported)
+        validated = _base_spec(catalog.models[name]) if catalog is not None else None
+        spec, found = _model_problems(doc, name, "", base, reported, validated)
         problems.extend(found)
         reported |= {p.path for p in found}
         if spec is not None:
