@@ -234,9 +234,29 @@ class _SlowPathError(Exception):
     """The fast reader leaves this file to the pure-Python one."""
 
 
-def _direct_build(text: str, file: str) -> SourceDocument | None:
+class _DirectDocument(SourceDocument):
+    """A document ``_direct_build`` built without positions: they are read when first asked for (a problem to
+    locate, ``has``), by building the same text again with them. A valid catalog never needs them: recording the
+    position of every key and value was a third of reading a large catalog."""
+
+    def __init__(self, file: str, data: Any, text: str):  # no value_marks, key_marks: see __getattr__
+        self.file = file
+        self.data = data
+        self._text = text
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("value_marks", "key_marks"):
+            raise AttributeError(name)
+        marked = _direct_build(self._text, self.file, marks=True)
+        assert marked is not None, "the same text built once already"
+        self.value_marks, self.key_marks = marked.value_marks, marked.key_marks
+        return getattr(self, name)
+
+
+def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument | None:
     """The document built straight from libyaml's events, one pass, without nodes: the same data and positions as
     composing and building (``_Builder``), for the documents most files are, or None, and ``parse_yaml`` composes.
+    ``marks``: record every position now (else they are read when first asked for, ``_DirectDocument``).
 
     None for anything else: an anchor, alias, explicit tag or ``<<`` merge key, an empty or refused plain scalar, a
     duplicate or non-scalar key, a document that is not a mapping or a list, more than one document, a bound reached
@@ -248,7 +268,8 @@ def _direct_build(text: str, file: str) -> SourceDocument | None:
     get = parser.get_event
     value_marks: dict[Path, tuple[int, int]] = {}
     key_marks: dict[Path, tuple[int, int]] = {}
-    # The open collections, innermost last: [container, its path, is a mapping, key awaiting its value / next index].
+    # The open collections, innermost last: [container, its path (with marks), is a mapping, key awaiting its value
+    # or next index].
     stack: list[list[Any]] = []
     values = 0
     try:
@@ -264,6 +285,7 @@ def _direct_build(text: str, file: str) -> SourceDocument | None:
         frame = [root, (), kind is MappingStartEvent, None if kind is MappingStartEvent else 0]
         stack.append(frame)
         values = 1
+        path: Path = ()
         while stack:
             event = get()
             kind = type(event)
@@ -274,7 +296,6 @@ def _direct_build(text: str, file: str) -> SourceDocument | None:
                 continue
             if event.anchor is not None or event.tag is not None or kind is AliasEvent:
                 return None
-            mark = event.start_mark
             container, parent, mapping, key = frame
             if mapping:
                 if key is None:  # a key: the value comes next
@@ -284,16 +305,20 @@ def _direct_build(text: str, file: str) -> SourceDocument | None:
                     if key in container or (key == "<<" and event.implicit[0]):
                         return None
                     frame[3] = key
-                    key_marks[parent + (key,)] = (mark.line + 1, mark.column + 1)
+                    if marks:
+                        mark = event.start_mark
+                        key_marks[parent + (key,)] = (mark.line + 1, mark.column + 1)
                     continue
                 frame[3] = None
             else:
                 frame[3] = key + 1
-            path = parent + (key,)
             values += 1
             if values > MAX_VALUES:
                 return None
-            value_marks[path] = (mark.line + 1, mark.column + 1)
+            if marks:
+                path = parent + (key,)
+                mark = event.start_mark
+                value_marks[path] = (mark.line + 1, mark.column + 1)
             if kind is ScalarEvent:
                 value: Any = event.value
                 if event.implicit[0]:
@@ -319,6 +344,8 @@ def _direct_build(text: str, file: str) -> SourceDocument | None:
         return None
     finally:
         parser.dispose()
+    if not marks:
+        return _DirectDocument(file, root, text)
     return SourceDocument(file=file, data=root, value_marks=value_marks, key_marks=key_marks)
 
 
