@@ -8,18 +8,19 @@ problem it causes is reported at the override's line when the override set that 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from .checks import candidate_paths, check_model
 from .errors import ConfigurationError, Path, Problem, allowed_list, describe_value, did_you_mean
 from .problems import allowed_fields
 from .problems import findings as problem_findings
-from .schema import Catalog, Model, ModelSpec
+from .schema import Catalog, CatalogModel, Model, ModelSpec
 from .yaml_source import SourceDocument, load_yaml
 
 
@@ -137,6 +138,36 @@ def _base_spec(model: Model) -> ModelSpec:
     return ModelSpec.model_construct(model.model_fields_set - {"overrides"}, **fields)
 
 
+@functools.cache
+def _field_model(name: str) -> type[BaseModel]:
+    """A model of ``ModelSpec``'s field ``name`` alone: the same annotation, constraints and configuration, so it
+    validates a value of that field exactly as ``ModelSpec`` does."""
+    info = ModelSpec.model_fields[name]
+    return create_model(f"ModelSpec_{name}", __base__=CatalogModel, **{name: (info.annotation, info)})
+
+
+_FIELDS_BY_ALIAS = {info.alias or name: name for name, info in ModelSpec.model_fields.items()}
+
+
+def _patched(spec: ModelSpec, patch: Mapping[str, Any], merged: Mapping[str, Any]) -> ModelSpec | None:
+    """``spec`` (a valid base definition) with an override's changes, validated field by field: what validating the
+    whole merged definition gives (``ModelSpec`` has no rule across its fields: those are ``check_model``'s), for
+    the fields the override changes only. None when the override removes a top-level field, names an unknown one or
+    sets an invalid value: then the whole definition is validated, and its problems reported as always."""
+    if ModelSpec.__pydantic_decorators__.model_validators:  # (a rule across fields would need the whole definition)
+        return None
+    update = {}
+    for alias, value in patch.items():
+        name = _FIELDS_BY_ALIAS.get(alias)
+        if name is None or value is None:
+            return None
+        try:
+            update[name] = getattr(_field_model(name).model_validate({alias: merged[alias]}), name)
+        except ValidationError:
+            return None
+    return spec.model_copy(update=update)
+
+
 def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = None) -> LoadedCatalog:
     """Validate a parsed catalog; raise ConfigurationError with every problem found."""
     data = doc.data
@@ -189,7 +220,9 @@ def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = N
                 doc.problem(("models", name, "overrides", stack, *path), message, at_key=True)
                 for path, message in null_problems(base, patch)
             ]
-            spec_for_stack, found = _model_problems(doc, name, stack, merge_patch(base, patch), reported)
+            merged = merge_patch(base, patch)
+            patched = _patched(spec, patch, merged) if spec is not None else None
+            spec_for_stack, found = _model_problems(doc, name, stack, merged, reported, patched)
             problems.extend(found)
             if spec_for_stack is not None:
                 effective.setdefault(stack, {})[name] = spec_for_stack

@@ -324,7 +324,8 @@ def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument |
                 if event.implicit[0]:
                     if not value:
                         return None  # an empty value: libyaml places it elsewhere than the reference reader
-                    value = _plain_scalar(value)
+                    if value[0] in _NUMBER_START or value in _NULL or value in _BOOL:  # else plain text
+                        value = _plain_scalar(value)
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if len(stack) >= MAX_DEPTH - 1:
                     return None
