@@ -264,14 +264,15 @@ def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument |
     readers (about four times slower: a node per value, composed in Python, then walked twice)."""
     if _CParser is None or "\t" in text or "\ufeff" in text[1:] or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None
+    # Anchors, tags and aliases need '&', '!' and '*': a text without any has none, and its events need no look.
+    special = "&" in text or "!" in text or "*" in text
     parser = _CParser(text)
     get = parser.get_event
     value_marks: dict[Path, tuple[int, int]] = {}
     key_marks: dict[Path, tuple[int, int]] = {}
-    # The open collections, innermost last: [container, its path (with marks), is a mapping, key awaiting its value
-    # or next index].
+    # The open collections, innermost last: [container, is a mapping, key awaiting its value or next index, its
+    # path (kept with marks only)].
     stack: list[list[Any]] = []
-    values = 0
     try:
         if type(get()) is not StreamStartEvent or type(get()) is not DocumentStartEvent:
             return None
@@ -282,10 +283,9 @@ def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument |
         mark = event.start_mark
         value_marks[()] = (mark.line + 1, mark.column + 1)
         root: Any = {} if kind is MappingStartEvent else []
-        frame = [root, (), kind is MappingStartEvent, None if kind is MappingStartEvent else 0]
+        frame = [root, kind is MappingStartEvent, None if kind is MappingStartEvent else 0, ()]
         stack.append(frame)
         values = 1
-        path: Path = ()
         while stack:
             event = get()
             kind = type(event)
@@ -294,47 +294,49 @@ def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument |
                 if stack:
                     frame = stack[-1]
                 continue
-            if event.anchor is not None or event.tag is not None or kind is AliasEvent:
+            scalar = kind is ScalarEvent
+            if not scalar and kind is not MappingStartEvent and kind is not SequenceStartEvent:
+                return None  # an alias (or anything else)
+            if special and (event.anchor is not None or event.tag is not None):
                 return None
-            container, parent, mapping, key = frame
+            container, mapping, key, parent = frame
             if mapping:
-                if key is None:  # a key: the value comes next
-                    if kind is not ScalarEvent:
+                if key is None:  # a key: its value comes next
+                    if not scalar:
                         return None
                     key = event.value
                     if key in container or (key == "<<" and event.implicit[0]):
                         return None
-                    frame[3] = key
+                    frame[2] = key
                     if marks:
                         mark = event.start_mark
                         key_marks[parent + (key,)] = (mark.line + 1, mark.column + 1)
                     continue
-                frame[3] = None
+                frame[2] = None
             else:
-                frame[3] = key + 1
+                frame[2] = key + 1
             values += 1
             if values > MAX_VALUES:
                 return None
+            path: Path = ()
             if marks:
                 path = parent + (key,)
                 mark = event.start_mark
                 value_marks[path] = (mark.line + 1, mark.column + 1)
-            if kind is ScalarEvent:
+            if scalar:
                 value: Any = event.value
                 if event.implicit[0]:
                     if not value:
                         return None  # an empty value: libyaml places it elsewhere than the reference reader
                     if value[0] in _NUMBER_START or value in _NULL or value in _BOOL:  # else plain text
                         value = _plain_scalar(value)
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            else:
                 if len(stack) >= MAX_DEPTH - 1:
                     return None
                 nested = kind is MappingStartEvent
                 value = {} if nested else []
-                frame = [value, path, nested, None if nested else 0]
+                frame = [value, nested, None if nested else 0, path]
                 stack.append(frame)
-            else:
-                return None
             if mapping:
                 container[key] = value
             else:
