@@ -16,7 +16,9 @@ check can point at the exact spot in the file.
 - **Fast and exact**: libyaml's parser (C, bundled with PyYAML) feeds the same bounded composer, giving the same
   nodes at the same positions; any file it cannot read, and files with tabs or empty values (where the two parsers
   differ), are read by PyYAML's pure-Python parser, whose messages are the ones users see
-  (tests/catalog/test_fast_yaml.py compares them).
+  (tests/catalog/test_fast_yaml.py compares them). Documents without anchors, aliases, tags or merge keys (every
+  generated catalog, most written ones) skip the nodes: built straight from libyaml's events in one pass, their
+  positions read again only when a problem needs one (``_direct_build``; the same data and positions).
 - Duplicate keys are an error (YAML says keys are unique; PyYAML would silently keep the last one). ``<<`` merge
   keys work (a YAML 1.1 feature many files use); keys written explicitly win over merged ones.
 
