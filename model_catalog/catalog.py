@@ -8,18 +8,19 @@ problem it causes is reported at the override's line when the override set that 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from .checks import candidate_paths, check_model
 from .errors import ConfigurationError, Path, Problem, allowed_list, describe_value, did_you_mean
 from .problems import allowed_fields
 from .problems import findings as problem_findings
-from .schema import Catalog, ModelSpec
+from .schema import Catalog, CatalogModel, Model, ModelSpec
 from .yaml_source import SourceDocument, load_yaml
 
 
@@ -41,9 +42,9 @@ def null_problems(target: Any, patch: Mapping[str, Any], path: Path = ()) -> lis
     (env, labels) does not have. Merge-patch semantics would ignore them silently, and the field the author meant would stay."""
     found: list[tuple[Path, str]] = []
     target = target if isinstance(target, Mapping) else {}
-    fields = allowed_fields(ModelSpec, path)
     for key, value in patch.items():
         if value is None and key not in target:
+            fields = allowed_fields(ModelSpec, path)
             if fields and key not in fields:
                 message = f"unknown field '{key}';{did_you_mean(key, fields)} allowed fields: {', '.join(fields)}"
                 found.append(((*path, key), message))
@@ -103,13 +104,19 @@ def _blame(doc: SourceDocument, model: str, stack: str, paths) -> Path:
 
 
 def _model_problems(
-    doc: SourceDocument, name: str, stack: str, raw: Mapping[str, Any], reported: set[str]
+    doc: SourceDocument,
+    name: str,
+    stack: str,
+    raw: Mapping[str, Any],
+    reported: set[str],
+    validated: ModelSpec | None = None,
 ) -> tuple[ModelSpec | None, list[Problem]]:
-    """Validate one model's effective definition in ``stack`` ('' = base) and run its cross-field checks.
+    """Validate one model's effective definition in ``stack`` ('' = base) and run its cross-field checks;
+    ``validated``: ``raw`` already validated (the base of a model the catalog's validation accepted).
 
     A problem located in the base definition that ``reported`` already holds is not repeated for each stack."""
     try:
-        spec: ModelSpec | None = ModelSpec.model_validate(raw)
+        spec: ModelSpec | None = validated if validated is not None else ModelSpec.model_validate(raw)
         found = [(_blame(doc, name, stack, path), False, message) for path, message in check_model(spec)]
     except ValidationError as exc:
         spec, found = None, problem_findings(exc, ModelSpec)
@@ -122,6 +129,43 @@ def _model_problems(
             continue  # the catalog-level validation, or the base definition, already reported this field
         problems.append(problem)
     return spec, problems
+
+
+def _base_spec(model: Model) -> ModelSpec:
+    """A catalog entry's base definition, as validating it again would give it (a ``Model`` is a ``ModelSpec``
+    plus its ``overrides``, with the same fields, rules and values): validated once, with the catalog, not twice."""
+    fields = {name: getattr(model, name) for name in ModelSpec.model_fields}
+    return ModelSpec.model_construct(model.model_fields_set - {"overrides"}, **fields)
+
+
+@functools.cache
+def _field_model(name: str) -> type[BaseModel]:
+    """A model of ``ModelSpec``'s field ``name`` alone: the same annotation, constraints and configuration, so it
+    validates a value of that field exactly as ``ModelSpec`` does."""
+    info = ModelSpec.model_fields[name]
+    return create_model(f"ModelSpec_{name}", __base__=CatalogModel, **{name: (info.annotation, info)})
+
+
+_FIELDS_BY_ALIAS = {info.alias or name: name for name, info in ModelSpec.model_fields.items()}
+
+
+def _patched(spec: ModelSpec, patch: Mapping[str, Any], merged: Mapping[str, Any]) -> ModelSpec | None:
+    """``spec`` (a valid base definition) with an override's changes, validated field by field: what validating the
+    whole merged definition gives (``ModelSpec`` has no rule across its fields: those are ``check_model``'s), for
+    the fields the override changes only. None when the override removes a top-level field, names an unknown one or
+    sets an invalid value: then the whole definition is validated, and its problems reported as always."""
+    if ModelSpec.__pydantic_decorators__.model_validators:  # (a rule across fields would need the whole definition)
+        return None
+    update = {}
+    for alias, value in patch.items():
+        name = _FIELDS_BY_ALIAS.get(alias)
+        if name is None or value is None:
+            return None
+        try:
+            update[name] = getattr(_field_model(name).model_validate({alias: merged[alias]}), name)
+        except ValidationError:
+            return None
+    return spec.model_copy(update=update)
 
 
 def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = None) -> LoadedCatalog:
@@ -149,7 +193,8 @@ def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = N
         if not isinstance(raw_model, dict):
             continue  # reported by the schema
         base = {k: v for k, v in raw_model.items() if k != "overrides"}
-        spec, found = _model_problems(doc, name, "", base, reported)
+        validated = _base_spec(catalog.models[name]) if catalog is not None else None
+        spec, found = _model_problems(doc, name, "", base, reported, validated)
         problems.extend(found)
         reported |= {p.path for p in found}
         if spec is not None:
@@ -175,7 +220,9 @@ def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = N
                 doc.problem(("models", name, "overrides", stack, *path), message, at_key=True)
                 for path, message in null_problems(base, patch)
             ]
-            spec_for_stack, found = _model_problems(doc, name, stack, merge_patch(base, patch), reported)
+            merged = merge_patch(base, patch)
+            patched = _patched(spec, patch, merged) if spec is not None else None
+            spec_for_stack, found = _model_problems(doc, name, stack, merged, reported, patched)
             problems.extend(found)
             if spec_for_stack is not None:
                 effective.setdefault(stack, {})[name] = spec_for_stack

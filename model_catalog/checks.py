@@ -7,6 +7,7 @@ to blame by default first: the problem is reported at whichever of them a stack'
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -127,6 +128,7 @@ def _weights(spec: ModelSpec) -> Iterator[Finding]:
                 yield ("weights", field), f"'{field}' describes an existing claim; it only goes with a pvc:// URI"
 
 
+@functools.cache
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 

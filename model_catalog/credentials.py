@@ -95,9 +95,32 @@ def _entropy_plugins() -> tuple[HighEntropyStringsPlugin, ...]:
     return (Base64HighEntropyString(), HexHighEntropyString())
 
 
+@functools.cache
+def _plain_regexes() -> tuple[re.Pattern[str], ...]:
+    """The regular expressions of the token-shape plugins that report exactly what their expressions find (the
+    stock ``RegexBasedDetector``): a value none of them finds anything in gets nothing from those plugins."""
+    return tuple(
+        regex
+        for plugin in _shape_plugins()
+        if type(plugin).analyze_string is RegexBasedDetector.analyze_string
+        and type(plugin).analyze_line is BasePlugin.analyze_line
+        for regex in plugin.denylist
+    )
+
+
+@functools.cache
+def _other_shape_plugins() -> tuple[BasePlugin, ...]:
+    """The token-shape plugins that decide more than their expressions say (JSON Web Tokens are decoded)."""
+    plain = set(_plain_regexes())
+    return tuple(plugin for plugin in _shape_plugins() if not set(plugin.denylist) <= plain)
+
+
 def _shapes(value: str) -> list[Finding]:
+    # Almost no value matches any plugin's expression: those run the plugins with their own logic only (the same
+    # findings, in the same order, for a fraction of the cost; a match runs every plugin).
+    plugins = _shape_plugins() if any(r.search(value) for r in _plain_regexes()) else _other_shape_plugins()
     found = []
-    for plugin in _shape_plugins():
+    for plugin in plugins:
         for secret in plugin.analyze_line(filename="catalog", line=value, line_number=1):
             found.append(Finding(secret.type, secret.secret_value or value))
     return found
@@ -121,6 +144,8 @@ def _url_parts(value: str) -> list[Finding]:
     """Credentials in a URL's userinfo or query string."""
     found: list[Finding] = []
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9+.-]*://\S+", value):
+        if "@" not in match.group(0) and "?" not in match.group(0):
+            continue  # no user information and no query: nothing below can be found
         try:
             parts = urllib.parse.urlsplit(match.group(0))
             password = parts.password
@@ -154,6 +179,7 @@ def credential_kind(value: str, *, entropy: bool = True) -> str | None:
     return found[0].kind if found else None
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def is_credential_name(name: str) -> bool:
     """A variable or argument name that says it holds a credential (PGPASSWORD, DATABASE_URL, APIKEY, HF_TOKEN)."""
     return bool(_CREDENTIAL_NAME.search(name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -62,6 +63,12 @@ def _candidates(tp: Any) -> list[Any]:
 
 def allowed_fields(root: type[BaseModel], loc: Iterable[Any]) -> list[str]:
     """YAML field names allowed at ``loc`` below ``root`` (empty if ``loc`` is not a mapping of fields)."""
+    return list(_allowed_fields(root, tuple(loc)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed_fields(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, ...]:
+    """allowed_fields, memoized: the same places come up once per model, override and problem."""
     current: list[Any] = [root]
     for element in loc:
         following: list[Any] = []
@@ -80,7 +87,7 @@ def allowed_fields(root: type[BaseModel], loc: Iterable[Any]) -> list[str]:
     for tp in (c for t in current for c in _candidates(t)):
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             names.extend(info.alias or name for name, info in tp.model_fields.items())
-    return names
+    return tuple(names)
 
 
 def _message(error: dict[str, Any], root: type[BaseModel]) -> str:

@@ -93,7 +93,7 @@ class ImageBuild(CatalogModel):
     """Build context, relative to the repository root (e.g. `images/sentiment`)."""
     dockerfile: str = Field("Dockerfile", examples=["Dockerfile.gpu"])
     """Dockerfile path, relative to the context."""
-    args: dict[EnvName, str] = Field({}, examples=[{"MODEL_VERSION": "2026.11"}])
+    args: dict[EnvName, str] = Field(default_factory=dict, examples=[{"MODEL_VERSION": "2026.11"}])
     """Build arguments (`--build-arg`). Never put secrets here: build args are visible in the image history."""
     target: str | None = Field(None, examples=["runtime"])
     """Multi-stage build target."""
@@ -241,7 +241,7 @@ class Client(CatalogModel):
 
     namespace: K8sName | None = Field(None, examples=["web"])
     """Namespace of the callers; omit for the model's own namespace."""
-    pod_labels: Labels = Field({}, examples=[{"app": "frontend"}])
+    pod_labels: Labels = Field(default_factory=dict, examples=[{"app": "frontend"}])
     """Labels the calling pods carry; empty means every pod of that namespace."""
 
 
@@ -252,7 +252,7 @@ class Egress(CatalogModel):
     """An IP range outside the cluster (e.g. a managed database's subnet)."""
     namespace: K8sName | None = Field(None, examples=["feature-store"])
     """A namespace inside the cluster (with `podLabels`, the pods in it)."""
-    pod_labels: Labels = Field({}, examples=[{"app": "redis"}])
+    pod_labels: Labels = Field(default_factory=dict, examples=[{"app": "redis"}])
     """Labels of the pods called in `namespace`; empty means all of them."""
     ports: Annotated[list[PortNumber], Field(min_length=1)] = Field(examples=[[5432]])
     """TCP ports."""
@@ -267,7 +267,9 @@ class Exposure(CatalogModel):
     """Public host name (required for `public`)."""
     path: HttpPath = Field("/", examples=["/v1/models/resnet50"])
     """Path prefix on `host`."""
-    clients: list[Client] = Field([], examples=[[{"namespace": "crm", "podLabels": {"app": "crm-backend"}}]])
+    clients: list[Client] = Field(
+        default_factory=list, examples=[[{"namespace": "crm", "podLabels": {"app": "crm-backend"}}]]
+    )
     """In-cluster callers allowed by the NetworkPolicy."""
     max_body_size: ByteQuantity | None = Field(None, examples=["16Mi"])
     """Largest request body the ingress accepts (`public`), e.g. for models that take images or audio; omit for the
@@ -288,7 +290,7 @@ class ServerMetrics(CatalogModel):
     )
     """Regular expression (fully anchored) matching the statuses that count as server errors."""
     request_labels: dict[LabelName, Annotated[str, StringConstraints(max_length=200)]] = Field(
-        {}, examples=[{"path": "/predict"}]
+        default_factory=dict, examples=[{"path": "/predict"}]
     )
     """Count only requests whose series carry these labels, e.g. `{path: /predict}` to leave out probes and
     scrapes."""
@@ -315,13 +317,13 @@ class Server(CatalogModel):
     """Answers 200 while the process is healthy; must differ from `readinessPath`."""
     startup_path: HttpPath | None = Field(None, examples=["/started"])
     """Answers 200 once started; default: `readinessPath`."""
-    command: list[str] = Field([], examples=[["python3", "/app/serve.py"]])
+    command: list[str] = Field(default_factory=list, examples=[["python3", "/app/serve.py"]])
     """Entrypoint override; empty keeps the image's."""
-    args: list[str] = Field([], examples=[["--model-dir={model_dir}"]])
+    args: list[str] = Field(default_factory=list, examples=[["--model-dir={model_dir}"]])
     """Arguments; `{model}` and `{model_dir}` are replaced."""
     needs_shm: bool = Field(False, examples=[True])
     """Mount a memory-backed `/dev/shm` (PyTorch DataLoader workers, NCCL)."""
-    metrics: ServerMetrics = Field(ServerMetrics(), examples=[{"requestLabels": {"path": "/predict"}}])
+    metrics: ServerMetrics = Field(default_factory=ServerMetrics, examples=[{"requestLabels": {"path": "/predict"}}])
     """Names of the server's Prometheus metrics."""
 
 
@@ -342,7 +344,7 @@ class Canary(CatalogModel):
     """A prebuilt image to try (staging and prod: by digest); default the stable one's."""
     weights: Weights | None = Field(None, examples=[{"uri": "s3://acme-ml-models/llama/2026-12/", "sizeGiB": 16}])
     """Other weights to try (the same URI scheme as the stable weights); default the stable ones."""
-    args: list[str] = Field([], examples=[["--enable-prefix-caching"]])
+    args: list[str] = Field(default_factory=list, examples=[["--enable-prefix-caching"]])
     """Server arguments added after the stable ones."""
     replicas: Annotated[int, Field(ge=1, le=10)] = Field(1, examples=[1])
     """Replicas of the canary (fixed, never autoscaled): its GPUs are counted in the node pools and the capacity
@@ -399,19 +401,20 @@ class ModelSpec(CatalogModel):
     """Replica bounds and autoscaling signal."""
     server: Server | None = Field(None, examples=[{"port": 8080, "readinessPath": "/readyz"}])
     """Port, probes and metrics of a `custom` runtime."""
-    env: dict[EnvName, str] = Field({}, examples=[{"LOG_LEVEL": "info"}])
+    env: dict[EnvName, str] = Field(default_factory=dict, examples=[{"LOG_LEVEL": "info"}])
     """Plain environment variables. Names that look like credentials (`*_TOKEN`, `*_PASSWORD`, ...) are rejected:
     use `secretEnv`."""
     secret_env: dict[EnvName, SecretRef] = Field(
-        {}, examples=[{"DB_PASSWORD": {"secret": "crm-db", "key": "password"}}]
+        default_factory=dict, examples=[{"DB_PASSWORD": {"secret": "crm-db", "key": "password"}}]
     )
     """Environment variables read from Secrets."""
-    exposure: Exposure = Field(Exposure(), examples=[{"type": "public", "host": "api.acme.example"}])
+    exposure: Exposure = Field(default_factory=Exposure, examples=[{"type": "public", "host": "api.acme.example"}])
     """Who can reach the model."""
     max_request_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(60, examples=[300])
     """Longest request the server may be serving when asked to stop; sets the drain time."""
     egress: list[Egress] = Field(
-        [], examples=[[{"namespace": "feature-store", "podLabels": {"app": "redis"}, "ports": [6379]}]]
+        default_factory=list,
+        examples=[[{"namespace": "feature-store", "podLabels": {"app": "redis"}, "ports": [6379]}]],
     )
     """Destinations the model calls; everything else except DNS and the weight download is denied."""
     alerts: Alerts = Field(Alerts(), examples=[{"latencySeconds": 2.5, "errorRatePercent": 1}])
@@ -426,7 +429,8 @@ class ModelSpec(CatalogModel):
     (spot weighted higher): docs/llm-traffic.md#spot. The capacity planner (`mlserve plan`) reads it too."""
 
     adapters: dict[AdapterName, Adapter] = Field(
-        {}, examples=[{"support-tone": {"uri": "s3://acme-ml-models/adapters/support-tone/", "sizeGiB": 0.3}}]
+        default_factory=dict,
+        examples=[{"support-tone": {"uri": "s3://acme-ml-models/adapters/support-tone/", "sizeGiB": 0.3}}],
     )
     """LoRA adapters served beside the base model (runtime vllm), keyed by the name requests use as their `model`:
     fetched with the weights, registered with vLLM (`--enable-lora --lora-modules <name>=...`), routed by name
@@ -438,7 +442,8 @@ class ModelSpec(CatalogModel):
     endpoint picker's flow control (an `InferenceObjective`, llm-d.ai/v1alpha2, set on every request of the model's
     HTTPRoute); higher is served first when the pool is saturated. Unset: 0. Ignored by `ingress` stacks."""
     policy_exceptions: list[PolicyException] = Field(
-        [], examples=[[{"rule": "prod-min-replicas", "reason": "one replica of 8 H100s is all we can afford"}]]
+        default_factory=list,
+        examples=[[{"rule": "prod-min-replicas", "reason": "one replica of 8 H100s is all we can afford"}]],
     )
     """Tier rules this model waives, each with its reason; rendered as the annotation
     `ml-serving.dev/policy-exceptions`, listed by `mlserve render` and flagged by `mlserve diff`. Rules protecting
@@ -448,7 +453,9 @@ class ModelSpec(CatalogModel):
 class Model(ModelSpec):
     """A catalog entry: the model's base definition plus per-stack overrides."""
 
-    overrides: dict[StackName, dict[str, Any]] = Field({}, examples=[{"dev": {"scaling": {"maxReplicas": 1}}}])
+    overrides: dict[StackName, dict[str, Any]] = Field(
+        default_factory=dict, examples=[{"dev": {"scaling": {"maxReplicas": 1}}}]
+    )
     """Per-stack changes, keyed by stack name, merged as a JSON Merge Patch (RFC 7386): mappings merge,
     lists and scalars replace, `null` removes. E.g. `dev: {resources: {gpu: null}, scaling: {maxReplicas: 1}}`."""
 

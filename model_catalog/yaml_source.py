@@ -16,7 +16,9 @@ check can point at the exact spot in the file.
 - **Fast and exact**: libyaml's parser (C, bundled with PyYAML) feeds the same bounded composer, giving the same
   nodes at the same positions; any file it cannot read, and files with tabs or empty values (where the two parsers
   differ), are read by PyYAML's pure-Python parser, whose messages are the ones users see
-  (tests/catalog/test_fast_yaml.py compares them).
+  (tests/catalog/test_fast_yaml.py compares them). Documents without anchors, aliases, tags or merge keys (every
+  generated catalog, most written ones) skip the nodes: built straight from libyaml's events in one pass, their
+  positions read again only when a problem needs one (``_direct_build``; the same data and positions).
 - Duplicate keys are an error (YAML says keys are unique; PyYAML would silently keep the last one). ``<<`` merge
   keys work (a YAML 1.1 feature many files use); keys written explicitly win over merged ones.
 
@@ -36,7 +38,18 @@ from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
@@ -56,6 +69,8 @@ _NULL = ("", "~", "null", "Null", "NULL")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 #: Plain scalars some YAML reader takes for a number, though not a plain YAML 1.2 decimal: octal, hex, binary,
 #: leading zeros, digit separators.
+#: Every number pattern here starts with one of these (a sign, a digit or a dot).
+_NUMBER_START = frozenset("+-.0123456789")
 _AMBIGUOUS_NUMBER = re.compile(r"[-+]?(0[0-9_]+|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*_[0-9_]*)")
 
 #: Internal tags the composer gives untagged nodes, so that any standard tag seen later was written explicitly.
@@ -221,6 +236,124 @@ class _SlowPathError(Exception):
     """The fast reader leaves this file to the pure-Python one."""
 
 
+class _DirectDocument(SourceDocument):
+    """A document ``_direct_build`` built without positions: they are read when first asked for (a problem to
+    locate, ``has``), by building the same text again with them. A valid catalog never needs them: recording the
+    position of every key and value was a third of reading a large catalog."""
+
+    def __init__(self, file: str, data: Any, text: str):  # no value_marks, key_marks: see __getattr__
+        self.file = file
+        self.data = data
+        self._text = text
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("value_marks", "key_marks"):
+            raise AttributeError(name)
+        marked = _direct_build(self._text, self.file, marks=True)
+        assert marked is not None, "the same text built once already"
+        self.value_marks, self.key_marks = marked.value_marks, marked.key_marks
+        return getattr(self, name)
+
+
+def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument | None:
+    """The document built straight from libyaml's events, one pass, without nodes: the same data and positions as
+    composing and building (``_Builder``), for the documents most files are, or None, and ``parse_yaml`` composes.
+    ``marks``: record every position now (else they are read when first asked for, ``_DirectDocument``).
+
+    None for anything else: an anchor, alias, explicit tag or ``<<`` merge key, an empty or refused plain scalar, a
+    duplicate or non-scalar key, a document that is not a mapping or a list, more than one document, a bound reached
+    (values, depth) or any parser error. Those documents, and every message about them, are left to the composing
+    readers (about four times slower: a node per value, composed in Python, then walked twice)."""
+    if _CParser is None or "\t" in text or "\ufeff" in text[1:] or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    # Anchors, tags and aliases need '&', '!' and '*': a text without any has none, and its events need no look.
+    special = "&" in text or "!" in text or "*" in text
+    parser = _CParser(text)
+    get = parser.get_event
+    value_marks: dict[Path, tuple[int, int]] = {}
+    key_marks: dict[Path, tuple[int, int]] = {}
+    # The open collections, innermost last: [container, is a mapping, key awaiting its value or next index, its
+    # path (kept with marks only)].
+    stack: list[list[Any]] = []
+    try:
+        if type(get()) is not StreamStartEvent or type(get()) is not DocumentStartEvent:
+            return None
+        event = get()
+        kind = type(event)
+        if (kind is not MappingStartEvent and kind is not SequenceStartEvent) or event.anchor or event.tag:
+            return None
+        mark = event.start_mark
+        value_marks[()] = (mark.line + 1, mark.column + 1)
+        root: Any = {} if kind is MappingStartEvent else []
+        frame = [root, kind is MappingStartEvent, None if kind is MappingStartEvent else 0, ()]
+        stack.append(frame)
+        values = 1
+        while stack:
+            event = get()
+            kind = type(event)
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                stack.pop()
+                if stack:
+                    frame = stack[-1]
+                continue
+            scalar = kind is ScalarEvent
+            if not scalar and kind is not MappingStartEvent and kind is not SequenceStartEvent:
+                return None  # an alias (or anything else)
+            if special and (event.anchor is not None or event.tag is not None):
+                return None
+            container, mapping, key, parent = frame
+            if mapping:
+                if key is None:  # a key: its value comes next
+                    if not scalar:
+                        return None
+                    key = event.value
+                    if key in container or (key == "<<" and event.implicit[0]):
+                        return None
+                    frame[2] = key
+                    if marks:
+                        mark = event.start_mark
+                        key_marks[parent + (key,)] = (mark.line + 1, mark.column + 1)
+                    continue
+                frame[2] = None
+            else:
+                frame[2] = key + 1
+            values += 1
+            if values > MAX_VALUES:
+                return None
+            path: Path = ()
+            if marks:
+                path = parent + (key,)
+                mark = event.start_mark
+                value_marks[path] = (mark.line + 1, mark.column + 1)
+            if scalar:
+                value: Any = event.value
+                if event.implicit[0]:
+                    if not value:
+                        return None  # an empty value: libyaml places it elsewhere than the reference reader
+                    if value[0] in _NUMBER_START or value in _NULL or value in _BOOL:  # else plain text
+                        value = _plain_scalar(value)
+            else:
+                if len(stack) >= MAX_DEPTH - 1:
+                    return None
+                nested = kind is MappingStartEvent
+                value = {} if nested else []
+                frame = [value, nested, None if nested else 0, path]
+                stack.append(frame)
+            if mapping:
+                container[key] = value
+            else:
+                container.append(value)
+        if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
+            return None
+    except Exception:  # a parser error, a refused number: the composing readers report it
+        return None
+    finally:
+        parser.dispose()
+    if not marks:
+        return _DirectDocument(file, root, text)
+    return SourceDocument(file=file, data=root, value_marks=value_marks, key_marks=key_marks)
+
+
 def _fast_compose(text: str) -> tuple[bool, Node | None]:
     """(True, the document's node) when libyaml reads ``text`` without any problem; (False, None) otherwise,
     including text with a character YAML does not allow (the pure-Python reader then says which and where)."""
@@ -247,6 +380,8 @@ def _plain_scalar(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if text[0] not in _NUMBER_START:  # no number pattern below can match: text
+        return text
     if _AMBIGUOUS_NUMBER.fullmatch(text):
         raise ValueError(
             f"'{text}' is read as a number by some YAML readers (octal, hex, binary or digit groups) and as text by "
@@ -334,6 +469,8 @@ class _Builder:
                     stack.extend(node.value)
                 elif isinstance(node, MappingNode):
                     stack.extend(v for pair in node.value for v in pair)
+        if not aliases:  # simply too many values: building stops at the first one past the bound, located
+            return
         worst = max(aliases, key=lambda a: (self.size(a), -a.start_mark.index))
         raise self._too_big(worst, self.size(worst))
 
@@ -464,6 +601,9 @@ def parse_yaml(text: str, file: str) -> SourceDocument:
         raise ConfigurationError(
             [Problem(file, 1, 1, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused unread")]
         )
+    direct = _direct_build(text, file)
+    if direct is not None:
+        return direct
     parsed, node = _fast_compose(text)
     if not parsed:
         node = _compose(text, file)

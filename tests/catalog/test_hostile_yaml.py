@@ -104,6 +104,14 @@ def test_aliases_within_the_bound_still_work_and_are_counted():
     assert doc.data["m"] == [{"cpu": "1", "mem": "2Gi"}] * 2
 
 
+def test_too_many_values_without_any_alias_is_a_located_error_not_a_crash(monkeypatch):
+    # (The alias check found no alias to blame and crashed on it: a ValueError traceback.) A smaller bound, same rule.
+    monkeypatch.setattr(yaml_source, "MAX_VALUES", 1000)
+    text = "a: [" + ",".join(["1"] * 1000) + "]\n"
+    # The mapping and the list are values 1 and 2: item 998 (at column 5 + 2 * 998) is value 1001.
+    assert only_problem(text) == "f.yaml:1:2001: the document has more than 1000 values"
+
+
 def test_merges_count_against_the_bound():
     lines = ["b0: &b0 {" + ", ".join(f"k{j}: x" for j in range(40)) + "}"]
     lines += [f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 40) + "]" for i in range(1, 4)]
