@@ -7,31 +7,49 @@ without a typed class (custom resources) become ``apiextensions.CustomResource``
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-_TYPED: dict[tuple[str, str], Any] = {
-    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
-    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
-    ("batch/v1", "Job"): k8s.batch.v1.Job,
-    ("v1", "Namespace"): k8s.core.v1.Namespace,
-    ("v1", "Secret"): k8s.core.v1.Secret,
-    ("v1", "Service"): k8s.core.v1.Service,
-    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
-    ("v1", "ResourceQuota"): k8s.core.v1.ResourceQuota,
-    ("v1", "LimitRange"): k8s.core.v1.LimitRange,
-    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
-    ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
-    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
-    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
-    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
-    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
+#: The typed pulumi-kubernetes class of each kind, as (module, class): imported on first use, so a stack pays only
+#: for the API groups it registers (pulumi-kubernetes loads each group's module, its input and output types, lazily;
+#: batch/v1 and rbac/v1 alone took about 50 ms of a render that registers neither).
+_TYPED: dict[tuple[str, str], tuple[str, str]] = {
+    ("v1", "ConfigMap"): ("core.v1", "ConfigMap"),
+    ("v1", "PersistentVolumeClaim"): ("core.v1", "PersistentVolumeClaim"),
+    ("batch/v1", "Job"): ("batch.v1", "Job"),
+    ("v1", "Namespace"): ("core.v1", "Namespace"),
+    ("v1", "Secret"): ("core.v1", "Secret"),
+    ("v1", "Service"): ("core.v1", "Service"),
+    ("v1", "ServiceAccount"): ("core.v1", "ServiceAccount"),
+    ("v1", "ResourceQuota"): ("core.v1", "ResourceQuota"),
+    ("v1", "LimitRange"): ("core.v1", "LimitRange"),
+    ("apps/v1", "Deployment"): ("apps.v1", "Deployment"),
+    ("apps/v1", "DaemonSet"): ("apps.v1", "DaemonSet"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): ("autoscaling.v2", "HorizontalPodAutoscaler"),
+    ("policy/v1", "PodDisruptionBudget"): ("policy.v1", "PodDisruptionBudget"),
+    ("networking.k8s.io/v1", "NetworkPolicy"): ("networking.v1", "NetworkPolicy"),
+    ("networking.k8s.io/v1", "Ingress"): ("networking.v1", "Ingress"),
+    ("rbac.authorization.k8s.io/v1", "Role"): ("rbac.v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rbac.v1", "RoleBinding"),
 }
+_classes: dict[tuple[str, str], Any] = {}
+
+
+def typed_class(api_version: str, kind: str) -> Any | None:
+    """The typed pulumi-kubernetes class of a kind (``k8s.apps.v1.Deployment``), None for a custom resource."""
+    cls = _classes.get((api_version, kind))
+    if cls is None:
+        found = _TYPED.get((api_version, kind))
+        if found is None:
+            return None
+        module, name = found
+        cls = _classes[(api_version, kind)] = getattr(importlib.import_module(f"pulumi_kubernetes.{module}"), name)
+    return cls
+
 
 #: How pulumi-kubernetes is told to await a custom resource's readiness (it awaits CRs only when asked,
 #: pulumi-kubernetes#3143). A JSONPath test of the Ready condition's current status rather than `condition=Ready`:
@@ -63,7 +81,7 @@ def register(logical_name: str, manifest: dict[str, Any], opts: pulumi.ResourceO
     """Create the Pulumi resource for ``manifest`` (a full object with apiVersion and kind)."""
     api_version, kind = manifest["apiVersion"], manifest["kind"]
     fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-    cls = _TYPED.get((api_version, kind))
+    cls = typed_class(api_version, kind)
     if cls is None:
         return k8s.apiextensions.CustomResource(logical_name, api_version=api_version, kind=kind, opts=opts, **fields)
     return cls(logical_name, opts=opts, **{_snake(k): v for k, v in fields.items()})

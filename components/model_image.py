@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pulumi
-import pulumi_docker as docker
+
+if TYPE_CHECKING:
+    import pulumi_docker as docker
 
 from model_catalog.schema import ImageBuild
 
@@ -57,6 +59,8 @@ class ModelImage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelImageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
+        import pulumi_docker as docker  # imported by the stacks that build images only (about 0.1 s)
+
         build = args.build
         self.tag = content_tag(args.project_dir, build)
         tagged = f"{args.repository}:{self.tag}"

@@ -21,11 +21,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_docker as docker
+
+if TYPE_CHECKING:
+    import pulumi_docker as docker
 
 from model_catalog.settings import RegistrySettings, StackSettings
 
@@ -182,6 +183,8 @@ class ImageRegistry(pulumi.ComponentResource):
             username: pulumi.Input[str] = registry.username
             if args.settings.is_secret("registry", "username"):
                 username = pulumi.Output.secret(registry.username)
+            import pulumi_docker as docker  # the AWS and Docker SDKs: imported by the stacks that use them
+
             self._credentials = docker.RegistryArgs(
                 server=registry_server(registry), username=username, password=password
             )
@@ -201,6 +204,9 @@ class ImageRegistry(pulumi.ComponentResource):
         )
 
     def _ecr(self, name: str, args: ImageRegistryArgs) -> None:
+        import pulumi_aws as aws
+        import pulumi_docker as docker
+
         settings = args.settings
         registry = settings.registry
         prod = settings.environment.tier == "prod"

@@ -87,6 +87,7 @@ def console() -> None:
     from . import interpreter
 
     interpreter.BATCH = True
+    interpreter.start()
     interpreter.exit_now(main())
 
 

@@ -188,4 +188,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    interpreter.start()
     interpreter.exit_now(main())

@@ -70,7 +70,10 @@ LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
 
 
 class CatalogModel(BaseModel):
-    """Base for every catalog object: strict, closed, camelCase, immutable once validated."""
+    """Base for every catalog object: strict, closed, camelCase, immutable once validated.
+
+    Each field's docstring (the string under it) is its description in the generated schemas and docs, attached
+    when they are generated (``docstrings.document_fields()``), not at import: validation does not need it."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -78,7 +81,6 @@ class CatalogModel(BaseModel):
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=False,
-        use_attribute_docstrings=True,
     )
 
 

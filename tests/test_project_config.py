@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from mlserve.mock_runtime import engine_config
+from model_catalog.docstrings import document_fields
 from model_catalog.settings import PROJECT, SECRET_KEYS, StackSettings, parse_settings
 from tests.helpers import ROOT, STACKS
 
@@ -24,6 +25,7 @@ def pulumi_type(annotation) -> str:
 
 
 def test_every_setting_is_declared_with_its_type_and_whether_it_is_required():
+    document_fields()  # descriptions are attached for the generated docs, not at import
     fields = {info.alias or name: info for name, info in StackSettings.model_fields.items()}
     assert set(DECLARED) == set(fields)
     for key, info in fields.items():
