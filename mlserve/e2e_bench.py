@@ -64,6 +64,38 @@ def add_nodes(h: Harness, catalog: Path) -> int:
     return sum(1 for doc in yaml.safe_load_all(nodes) if doc and doc.get("kind") == "Node")
 
 
+def cluster_health(kubectl: Kubectl) -> dict:
+    """What the fake cluster looks like: nodes not Ready, pods not Ready, and pods whose containers are all ready but
+    whose Ready condition is not (the node lifecycle controller's mark on the pods of a node it took for gone: kwok
+    readies only Pending pods, so such a pod stays NotReady and an ``up`` waiting for its Deployment never ends)."""
+    nodes = json.loads(kubectl.run("get", "nodes", "-o", "json").stdout)["items"]
+    pods = json.loads(kubectl.run("get", "pods", "--all-namespaces", "-o", "json").stdout)["items"]
+
+    def ready(obj: dict) -> bool:
+        conditions = obj.get("status", {}).get("conditions") or []
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+    def containers_ready(pod: dict) -> bool:
+        statuses = pod.get("status", {}).get("containerStatuses") or []
+        return bool(statuses) and all(c.get("ready") for c in statuses)
+
+    return {
+        "nodes": len(nodes),
+        "nodes_not_ready": sum(not ready(n) for n in nodes),
+        "pods": len(pods),
+        "pods_not_ready": sum(not ready(p) for p in pods),
+        "pods_marked_not_ready": sum(containers_ready(p) and not ready(p) for p in pods),
+    }
+
+
+def _progress(size: int, message: str) -> None:
+    print(
+        f"  {size} models: {message} ({time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _cpu() -> float:
     """CPU seconds of this process (the inline program) and of its reaped children (the pulumi CLI, which reaps the
     provider plugin): what the operations cost whatever the machine's load."""
@@ -83,6 +115,7 @@ def measure(h: Harness, size: int, checkpoints: str, destroy: bool = True) -> di
     catalog = h.state / f"bench-{size}.yaml"
     catalog.write_text(yaml.safe_dump(e2e_catalog(size), sort_keys=False), encoding="utf-8")
     nodes = add_nodes(h, catalog)
+    _progress(size, f"{nodes} nodes Ready")
     # The file backend writes the whole state after every step (Pulumi Cloud journals instead); PULUMI_SKIP_CHECKPOINTS
     # writes it once, at the end (a crash mid-update then loses the update's record): the two modes of this bench.
     os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
@@ -91,10 +124,17 @@ def measure(h: Harness, size: int, checkpoints: str, destroy: bool = True) -> di
     stack = open_stack(h)
     stack.set_config(f"{PROJECT}:catalog", auto.ConfigValue(value=str(catalog.relative_to(PROJECT_DIR))))
     _, preview_s, preview_cpu = _timed(lambda: stack.preview(on_event=Events(), color="never"))
-    up, up_s, up_cpu = _timed(lambda: stack.up(color="never"))
+    _progress(size, f"preview {preview_s:.1f} s wall, {preview_cpu:.1f} CPU s")
+    try:
+        up, up_s, up_cpu = _timed(lambda: stack.up(color="never"))
+    except Exception:
+        _progress(size, f"up failed; the cluster: {cluster_health(h.kubectl)}")
+        raise
+    _progress(size, f"up {up_s:.1f} s wall, {up_cpu:.1f} CPU s; the cluster: {cluster_health(h.kubectl)}")
     destroy_s = destroy_cpu = None
     if destroy:
         _, destroy_s, destroy_cpu = _timed(lambda: stack.destroy(color="never"))
+        _progress(size, f"destroy {destroy_s:.1f} s wall, {destroy_cpu:.1f} CPU s")
     # Kept objects go with the control plane (`make cluster-down`); their record goes with the stack.
     stack.workspace.remove_stack(STACK, force=not destroy)
     os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
