@@ -7,6 +7,7 @@ without a typed class (custom resources) become ``apiextensions.CustomResource``
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from typing import Any
@@ -36,19 +37,16 @@ _TYPED: dict[tuple[str, str], tuple[str, str]] = {
     ("rbac.authorization.k8s.io/v1", "Role"): ("rbac.v1", "Role"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rbac.v1", "RoleBinding"),
 }
-_classes: dict[tuple[str, str], Any] = {}
 
 
+@functools.cache
 def typed_class(api_version: str, kind: str) -> Any | None:
     """The typed pulumi-kubernetes class of a kind (``k8s.apps.v1.Deployment``), None for a custom resource."""
-    cls = _classes.get((api_version, kind))
-    if cls is None:
-        found = _TYPED.get((api_version, kind))
-        if found is None:
-            return None
-        module, name = found
-        cls = _classes[(api_version, kind)] = getattr(importlib.import_module(f"pulumi_kubernetes.{module}"), name)
-    return cls
+    found = _TYPED.get((api_version, kind))
+    if found is None:
+        return None
+    module, name = found
+    return getattr(importlib.import_module(f"pulumi_kubernetes.{module}"), name)
 
 
 #: How pulumi-kubernetes is told to await a custom resource's readiness (it awaits CRs only when asked,
