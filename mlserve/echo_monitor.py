@@ -1,13 +1,22 @@
-"""The mock engine's registration for mocks that echo inputs: shared by the render (mlserve/mock_runtime.py) and
-the benchmark's floor programs (mlserve/bench_floor.py), so both run on the same engine. Imports only the SDK."""
+"""The mock engine shared by the render (mlserve/mock_runtime.py) and the benchmark's floor programs
+(mlserve/bench_floor.py), so both run on the same engine: the registration for mocks that echo inputs
+(``EchoMonitor``) and how the SDK's calls into the engine are made (``engine_calls``). Imports only the SDK."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import pathlib
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime.proto import resource_pb2, source_pb2
 
 
 class EchoMonitor(mocks.MockMonitor):
@@ -37,3 +46,71 @@ class EchoMonitor(mocks.MockMonitor):
                 state = rpc.deserialize_properties(self._wire.pop(urn))
                 self.resources[urn] = self.resources[urn]._replace(state=state)
         return super().Invoke(request)
+
+
+class InlineExecutor(ThreadPoolExecutor):
+    """Runs each call at once, in the calling thread. The SDK makes every call into the engine (register, read,
+    invoke) through the event loop's default executor, as blocking gRPC calls off the loop's thread; the mock
+    monitor's calls are plain Python that returns at once, so a thread per call only adds a hand-off: the worker
+    thread, the wake-up of the loop, the two threads taking turns with the interpreter lock. (A ThreadPoolExecutor
+    only because asyncio accepts nothing else as a loop's default executor; it never starts a thread.)"""
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201 - Executor.submit's signature
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine, as a worker thread would
+            future.set_exception(exc)
+        return future
+
+
+@functools.cache
+def _frame_uri(filename: str) -> str | None:
+    try:
+        return pathlib.Path(filename).as_uri()
+    except BaseException:  # noqa: BLE001 - as the SDK's _get_source_position_for_frame: no position
+        return None
+
+
+def stack_trace() -> source_pb2.StackTrace:
+    """The SDK's ``pulumi.runtime.resource._get_stack_trace``, the same message, without its costs: the SDK takes
+    a ``traceback.extract_stack()`` of every frame on the stack for each resource (reading each frame's source
+    line through linecache, with an ``os.stat`` of its file) and converts every file name to a URI through
+    pathlib, to keep only file names and line numbers. Here: a walk of the frames, one URI per file.
+    tests/test_mock_engine.py compares the two."""
+    frame = sys._getframe()  # this function stands where the SDK's is: counted as the innermost frame
+    inits = 0
+    while frame is not None:
+        if frame.f_code.co_name == "__init__":
+            inits += 1
+            if inits == 3:  # the concrete resource's constructor: its callers are the program's frames
+                break
+        frame = frame.f_back
+    if frame is None or frame.f_back is None:
+        return source_pb2.StackTrace()
+    frames = []
+    caller = frame.f_back
+    while caller is not None:
+        filename, line = caller.f_code.co_filename, caller.f_lineno
+        uri = _frame_uri(filename) if filename != "" and line is not None else None
+        position = source_pb2.SourcePosition(uri=uri, line=line) if uri is not None else None
+        frames.append(source_pb2.StackFrame(pc=position))
+        caller = caller.f_back
+    return source_pb2.StackTrace(frames=frames)
+
+
+@contextlib.contextmanager
+def engine_calls() -> Iterator[None]:
+    """While a program runs under the mock engine: the SDK's calls into the engine run inline (``InlineExecutor``)
+    and its stack traces are taken by ``stack_trace``. Both give the engine the same requests in the same order;
+    the previous executor and the SDK's own function are restored afterwards."""
+    loop = asyncio.get_event_loop()
+    previous = getattr(loop, "_default_executor", None)
+    sdk_stack_trace = sdk_resource._get_stack_trace
+    loop.set_default_executor(InlineExecutor())
+    sdk_resource._get_stack_trace = stack_trace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = sdk_stack_trace
+        loop._default_executor = previous  # set_default_executor refuses None, what a fresh loop has
