@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import pathlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -32,7 +33,7 @@ class EchoMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         if request.type == "pulumi:pulumi:Stack" or request.type in self.stock_types or request.importId:
-            return super().RegisterResource(request)
+            return _off_loop(super().RegisterResource, request)
         urn = self.make_urn(request.parent, request.type, request.name)
         id_ = f"{request.name}-id"
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_, {})
@@ -40,12 +41,35 @@ class EchoMonitor(mocks.MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=request.object)
 
     def Invoke(self, request):  # noqa: N802 - gRPC method name
+        return _off_loop(self._invoke, request)
+
+    def _invoke(self, request):
         if request.tok == "pulumi:pulumi:getResource":  # the state of an echoed resource, deserialized when asked
             urn = rpc.deserialize_properties(request.args).get("urn")
             if urn in self._wire:
                 state = rpc.deserialize_properties(self._wire.pop(urn))
                 self.resources[urn] = self.resources[urn]._replace(state=state)
         return super().Invoke(request)
+
+    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+        return _off_loop(super().ReadResource, request)
+
+
+#: The thread the stock mock monitor's calls run on (``_off_loop``), started on first use.
+_STOCK_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mock-monitor")
+
+
+def _off_loop(call: Callable[[Any], Any], request: Any) -> Any:
+    """``call(request)`` off the event loop's thread. Pulumi's stock mock monitor (reads, invokes, the mocks that
+    compute outputs) turns the mocks' answers into a response with ``_sync_await``, which runs the calling thread's
+    event loop until it is done: called inline (``InlineExecutor``) on the loop's own thread, that would run other
+    registrations inside this one. So those calls run on a thread of their own, as under the SDK's thread pool; the
+    echo path, which never touches the loop, stays inline."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(request)
+    return _STOCK_THREAD.submit(contextvars.copy_context().run, call, request).result()  # with the run's settings
 
 
 class InlineExecutor(ThreadPoolExecutor):
