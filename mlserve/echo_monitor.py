@@ -79,11 +79,11 @@ class InlineExecutor(ThreadPoolExecutor):
     thread, the wake-up of the loop, the two threads taking turns with the interpreter lock. (A ThreadPoolExecutor
     only because asyncio accepts nothing else as a loop's default executor; it never starts a thread.)"""
 
-    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201 - Executor.submit's signature
+    def submit(self, fn, /, *args, **kwargs):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine, as a worker thread would
+        except BaseException as exc:  # handed to the awaiting coroutine, as from a worker thread
             future.set_exception(exc)
         return future
 
@@ -92,7 +92,7 @@ class InlineExecutor(ThreadPoolExecutor):
 def _frame_uri(filename: str) -> str | None:
     try:
         return pathlib.Path(filename).as_uri()
-    except BaseException:  # noqa: BLE001 - as the SDK's _get_source_position_for_frame: no position
+    except BaseException:  # as the SDK's _get_source_position_for_frame: no position
         return None
 
 

@@ -51,8 +51,8 @@ def test_the_same_trace_as_the_sdk_below_three_constructors():
 def test_the_same_trace_from_frames_without_a_file_uri():
     """A relative file name has no file URI and an empty one no position: those frames carry no position."""
     namespace: dict = {}
-    exec(compile("def relative(call, f):\n    return f(call)\n", "relative.py", "exec"), namespace)  # noqa: S102
-    exec(compile("def nameless(call, f):\n    return f(call)\n", "", "exec"), namespace)  # noqa: S102
+    exec(compile("def relative(call, f):\n    return f(call)\n", "relative.py", "exec"), namespace)
+    exec(compile("def nameless(call, f):\n    return f(call)\n", "", "exec"), namespace)
     for outer in ("relative", "nameless"):
         sdk, ours = _both(lambda take, outer=outer: namespace[outer](take, _program))
         assert ours == sdk
