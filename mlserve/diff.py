@@ -177,8 +177,8 @@ def base_checkout(project_dir: Path, commit: str) -> Iterator[Path]:
 def _start_snapshot(checkout: Path, stack: str, out: Path, catalog: str | None) -> subprocess.Popen:
     # Executed by path with the checkout as the working directory (first on sys.path): each side runs its own code.
     code = (
-        f"import runpy, sys; ns = runpy.run_path({str(SNAPSHOT_SCRIPT)!r}, run_name='mlserve_diff_snapshot'); "
-        f"sys.exit(ns['main'](sys.argv[1:]))"
+        f"import os, runpy, sys; ns = runpy.run_path({str(SNAPSHOT_SCRIPT)!r}, run_name='mlserve_diff_snapshot'); "
+        "code = ns['main'](sys.argv[1:]); sys.stdout.flush(); sys.stderr.flush(); os._exit(code)"
     )
     out.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(

@@ -42,6 +42,13 @@ def capacity_summary(project_dir: Path, stack: str, catalog: str | None) -> dict
 def main(argv: list[str]) -> int:
     stack, out, catalog = argv[0], Path(argv[1]), (argv[2] or None) if len(argv) > 2 else None
     project_dir = Path.cwd()
+    try:  # a one-shot process: the checkout's batch interpreter settings, as `mlserve render` (older commits: none)
+        from mlserve import interpreter
+    except ImportError:
+        pass
+    else:
+        interpreter.BATCH = True
+        interpreter.start()
     from mlserve.render import render
     from model_catalog.errors import ConfigurationError
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,11 @@ from platform_data.versions import SUPPORTED_KUBERNETES_MINORS
 from .crds import crd_dir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+#: libyaml's parser where PyYAML was built with it (the same safe constructor: the same data); the CRDs alone are
+#: several MB of YAML, which the pure-Python parser takes seconds to read.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _close_objects(schema: Any) -> Any:
@@ -54,7 +60,7 @@ def crd_schemas(directory: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> strict JSON Schema, for every served version of every CRD in ``directory``."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(directory.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER):
             if not doc or doc.get("kind") != "CustomResourceDefinition":
                 continue
             spec = doc["spec"]
@@ -155,6 +161,60 @@ def api_server_rules(obj: dict[str, Any]) -> list[str]:
     return errors
 
 
+@cache
+def _definitions(schema_dir: str) -> Any:
+    """The shared ``_definitions.json`` of one of kubernetes-validate's schema directories, as a registry resource.
+    Parsed once per process: the file is 1.4 MB, and `kubernetes_validate.validate` parses it again for every object
+    and minor (most of a whole check's time)."""
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Resource
+
+    return Resource.from_contents(schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir))
+
+
+@cache
+def _builtin_validator(minor: str, api_version: str, kind: str) -> tuple[Any, str]:
+    """The strict validator `kubernetes_validate.validate(obj, f"{minor}.0", strict=True)` builds for an object of
+    this apiVersion and kind (the same schema files, registry and draft), built once per process and reused.
+    Returns it with the minor of the schemas it uses; raises SchemaNotFoundError for kinds kubernetes-validate has
+    no schema of (custom resources)."""
+    from kubernetes_validate.utils import (
+        SchemaNotFoundError,
+        VersionNotSupportedError,
+        all_versions,
+        latest_version,
+        major_minor,
+        schema_contents,
+    )
+    from referencing import Registry, Resource
+
+    desired = f"{minor}.0"
+    if major_minor(desired) > latest_version():
+        raise VersionNotSupportedError(version=major_minor(desired))
+    version = [v for v in all_versions() if major_minor(v) <= major_minor(desired)][-1]
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema_dir = f"v{version}-local-strict"
+    try:
+        schema = schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json", desired)
+    except FileNotFoundError:
+        raise SchemaNotFoundError(version=major_minor(desired), kind=kind, api_version=api_version) from None
+    registry = _definitions(schema_dir) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry), major_minor(version)
+
+
+def validate_builtin(obj: dict[str, Any], minor: str) -> None:
+    """Strict validation of a built-in object for Kubernetes ``minor``, as `kubernetes_validate.validate` does it
+    (raises its SchemaNotFoundError and ValidationError), with the schemas parsed and the validator built once per
+    process instead of once per call."""
+    from kubernetes_validate import ValidationError
+
+    validator, version = _builtin_validator(minor, obj["apiVersion"], obj["kind"])
+    try:
+        validator.validate(obj)
+    except jsonschema.ValidationError as exc:
+        raise ValidationError(exc, version=version) from None
+
+
 @dataclass
 class SchemaReport:
     checked: int = 0
@@ -182,11 +242,11 @@ def validate_manifests(
     have_crds = directory is not None
     paths = sorted(manifest_dir.glob("*.yaml"))
     for done, path in enumerate(paths, start=1):
-        obj = yaml.safe_load(path.read_text(encoding="utf-8"))  # whole: secrets are masked value by value
+        obj = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # whole: secrets are masked value by value
         report.errors += [f"{path.name} (Kubernetes API rules): {e}" for e in api_server_rules(obj)]
         for minor in minors:
             try:
-                kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
+                validate_builtin(obj, minor)
             except SchemaNotFoundError:
                 if have_crds:
                     report.custom += 1

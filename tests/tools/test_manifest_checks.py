@@ -7,7 +7,11 @@ import json
 import stat
 import sys
 
-from mlserve.manifest_checks import run_checkov, validate_manifests
+import kubernetes_validate
+import pytest
+from kubernetes_validate.utils import SchemaNotFoundError
+
+from mlserve.manifest_checks import run_checkov, validate_builtin, validate_manifests
 from mlserve.output import to_yaml
 
 
@@ -84,3 +88,37 @@ def test_every_field_of_a_secret_is_validated(tmp_path):
     report = validate_manifests(tmp_path, minors=("1.33",))
     assert report.checked == 2
     assert len(report.errors) == 1 and report.errors[0].startswith("bad.yaml (Kubernetes 1.33):")
+
+
+def outcome(check, *args):
+    """What a strict check says about an object: valid, no schema (and the message), or the error's path, message
+    and the minor of the schemas it used."""
+    try:
+        check(*args)
+    except SchemaNotFoundError as exc:
+        return ("no schema", exc.message)
+    except kubernetes_validate.ValidationError as exc:
+        return ("invalid", list(exc.absolute_path), exc.message, exc.version)
+    return "valid"
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        SECRET,
+        {**SECRET, "stringData": "[secret]"},
+        {**SECRET, "typo": 1},
+        deployment("r.example.com/m:1.0"),
+        {**deployment("r.example.com/m:1.0"), "spec": {"replicas": "two", "template": {}}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"}, "spec": {}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": 1}, "spec": {"x": 1}},
+        {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "s"}},
+    ],
+)
+@pytest.mark.parametrize("minor", ["1.31", "1.35"])
+def test_the_reused_validator_judges_as_kubernetes_validate_does(obj, minor):
+    """validate_builtin builds each (minor, apiVersion, kind) validator once per process; it must say what a fresh
+    `kubernetes_validate.validate(..., strict=True)` says: the same verdict, error path, message and version."""
+    expected = outcome(kubernetes_validate.validate, obj, f"{minor}.0", True)
+    assert outcome(validate_builtin, obj, minor) == expected
+    assert outcome(validate_builtin, obj, minor) == expected  # again, from the cached validator
