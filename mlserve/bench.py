@@ -19,7 +19,8 @@ carry over the parent's memory across ``exec``).
 
 The default catalog (the project's models.yaml, prod) is measured beside them, warm: one render first writes the
 bytecode of our modules, as any second run has it (``PYTHONDONTWRITEBYTECODE`` would otherwise make every run
-compile them again), then DEFAULT_RUNS renders spread over the repetitions; its target is their median CPU seconds.
+compile them again), then DEFAULT_RUNS renders spread over the repetitions, each followed by the typed floor of the
+same resources; its target is the renders' median CPU seconds, the floor's median beside it.
 
 Results: ``build/bench/results.json`` and a table; targets (TARGETS, issue 16) are checked here, never in tests.
 """
@@ -248,27 +249,32 @@ def run_bench(
     load_before = os.getloadavg()
     samples: dict[int, dict[str, list[Sample]]] = {n: {k: [] for k in KINDS} for n in sizes}
     default_runs: list[Sample] = []
+    default_floor: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="mlserve-bench-") as tmp:
         work = Path(tmp)
         catalogs = {}
         for size in sizes:
             catalogs[size] = work / f"fleet-{size}.yaml"
             catalogs[size].write_text(yaml.safe_dump(fleet(size, seed), sort_keys=False), encoding="utf-8")
+        from .bench_floor import floor_input
+
         default_catalog = project_dir / "models.yaml"
         # Warm: the file cache, and the bytecode of our modules, as any second run has it (unless
-        # PYTHONDONTWRITEBYTECODE is set: then every run compiles our ~150 modules again, about 0.3 s).
+        # PYTHONDONTWRITEBYTECODE is set: then every run compiles the ~100 modules of ours it imports again).
         render_sample(default_catalog, work / "default", project_dir, write_bytecode=True)
+        default_floor_file = work / "floor-default.json"
+        default_floor_file.write_text(json.dumps(floor_input(work / "default")), encoding="utf-8")
         for rep in range(repeat):
             for _ in range(-(-DEFAULT_RUNS // repeat)):
+                say(f"repetition {rep + 1}/{repeat}: default catalog: render, typed floor")
                 default_runs.append(render_sample(default_catalog, work / "default", project_dir))
+                default_floor.append(floor_sample("typed", default_floor_file, project_dir))
             for size in sizes:
                 say(f"repetition {rep + 1}/{repeat}: {size} models: render")
                 out = work / f"render-{size}"
                 samples[size]["ours"].append(render_sample(catalogs[size], out, project_dir))
                 floor_file = work / f"floor-{size}.json"
                 if rep == 0:
-                    from .bench_floor import floor_input
-
                     floor_file.write_text(json.dumps(floor_input(out)), encoding="utf-8")
                 shutil.rmtree(out, ignore_errors=True)
                 for mode in ("typed", "raw"):
@@ -278,10 +284,11 @@ def run_bench(
                 say(f"repetition {rep + 1}/{repeat}: {size} models: typed floor, settled every {per_model}")
                 samples[size]["settled"].append(floor_sample("typed", floor_file, project_dir, settle=per_model))
                 (out_dir / "results.json").write_text(
-                    json.dumps(_document(samples, default_runs, seed, rep + 1, load_before), indent=2) + "\n",
+                    json.dumps(_document(samples, default_runs, seed, rep + 1, load_before, default_floor), indent=2)
+                    + "\n",
                     encoding="utf-8",
                 )  # after every run: an interrupted benchmark keeps what it measured
-    return _document(samples, default_runs, seed, repeat, load_before)
+    return _document(samples, default_runs, seed, repeat, load_before, default_floor)
 
 
 def _document(
@@ -290,7 +297,11 @@ def _document(
     seed: int,
     repeat: int,
     load_before: tuple[float, float, float],
+    default_floor: list[Sample] | None = None,
 ) -> dict[str, Any]:
+    """The results document; ``default_runs``: renders of the default catalog, ``default_floor``: the typed floor's
+    runs of the same resources, interleaved with them."""
+    default_floor = default_floor or []
     done = {size: s for size, s in samples.items() if s["settled"]}
     rows = {size: summarize(size, *(s[kind] for kind in KINDS)) for size, s in done.items()}
     (low, high), _ = TARGET_SCALING
@@ -311,9 +322,13 @@ def _document(
         "scaling": {f"t({high})/t({low})": scaling, f"cpu({high})/cpu({low})": cpu_scaling},
         "default_catalog_seconds": default_seconds,
         "default_catalog_cpu_seconds": default_cpu_seconds,
+        "default_catalog_floor_cpu_seconds": (
+            round(_median([s.cpu_seconds for s in default_floor]), 2) if default_floor else None
+        ),
         "default_catalog_runs": {
             "seconds": [round(s.seconds, 2) for s in default_runs],
             "cpu_seconds": [round(s.cpu_seconds, 2) for s in default_runs],
+            "floor_cpu_seconds": [round(s.cpu_seconds, 2) for s in default_floor],
         },
     }
     document["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -351,10 +366,16 @@ def table(document: dict[str, Any], markdown: bool = False) -> str:
         lines.append("|" + "---|" * len(heads))
         lines.extend("| " + " | ".join(r) + " |" for r in rows)
     else:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
         lines.append("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
         lines.extend("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
     lines.append("")
+    if document.get("default_catalog_cpu_seconds") is not None:
+        lines.append(
+            f"default catalog (prod, warm): median {document['default_catalog_cpu_seconds']} CPU s, "
+            f"{document['default_catalog_seconds']} s wall; the typed floor of its resources: "
+            f"{document.get('default_catalog_floor_cpu_seconds')} CPU s"
+        )
     for check in document["targets"]:
         mark = "met" if check["met"] else "MISSED"
         lines.append(f"{'- ' if markdown else ''}{check['target']}: {check['value']} (<= {check['limit']}): {mark}")
