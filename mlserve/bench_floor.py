@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
     from pulumi.runtime.sync_await import _sync_await
 
-    from .echo_monitor import EchoMonitor
+    from .echo_monitor import EchoMonitor, engine_calls
 
     started = time.perf_counter()
     resources = json.loads(args.input.read_text(encoding="utf-8"))
@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         phases["program_s"] = time.perf_counter() - begun - waited
 
     begun = time.perf_counter()
-    _sync_await(run_pulumi_func(body))
+    with engine_calls():  # the render's engine settings (mlserve/echo_monitor.py)
+        _sync_await(run_pulumi_func(body))
     phases["registrations_s"] = time.perf_counter() - begun - phases["program_s"]  # with the waits of --settle
     phases["resources"] = len(resources)
     phases["peak_rss_mb"] = interpreter.peak_rss_mb()

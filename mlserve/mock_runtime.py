@@ -27,7 +27,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from mlserve.echo_monitor import EchoMonitor
+from mlserve.echo_monitor import EchoMonitor, engine_calls
 from model_catalog.environment import Environment, known_stacks, load_stack_document
 from model_catalog.errors import ConfigurationError, Problem, allowed_list, did_you_mean
 from model_catalog.settings import PROJECT, stack_file_name
@@ -431,7 +431,8 @@ def run_program(
 
     started = time.perf_counter()
     try:
-        _sync_await(run_pulumi_func(body))
+        with engine_calls():
+            _sync_await(run_pulumi_func(body))
     except BaseException:
         _quiet_abandoned_futures()
         raise
