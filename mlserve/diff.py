@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from deepdiff import DeepDiff
+
+from .manifest_checks import load_manifest
 
 SNAPSHOT_SCRIPT = Path(__file__).resolve().with_name("diff_snapshot.py")
 MODEL_COMPONENTS = (
@@ -227,7 +228,7 @@ def load_side(render_dir: Path) -> dict[str, Item]:
             by_manifest[name] = entry
     items: dict[str, Item] = {}
     for path in sorted((render_dir / "manifests").glob("*.yaml")):
-        obj = yaml.safe_load(path.read_text(encoding="utf-8"))
+        obj = load_manifest(path)
         meta = obj.get("metadata") or {}
         entry = by_manifest.get(path.name, {})
         namespace = meta.get("namespace")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .manifest_checks import crd_dir
+from .manifest_checks import crd_dir, load_manifest
 from .render import render
 
 FIELD_MANAGER = "ml-serving-e2e"
@@ -88,7 +88,7 @@ def _unmask(doc: dict) -> int:
 def dry_run_stack(kubectl: Kubectl, project_dir: Path, stack: str, out: Path) -> DryRunResult:
     result = DryRunResult(stack)
     render(project_dir, stack, out)
-    docs = [yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))]
+    docs = [load_manifest(p) for p in sorted((out / "manifests").glob("*.yaml"))]
     namespaces = [d for d in docs if d["kind"] == "Namespace"]
     others = [d for d in docs if d["kind"] != "Namespace"]
     result.objects = len(docs)

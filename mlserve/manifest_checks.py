@@ -32,9 +32,15 @@ from .crds import crd_dir
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-#: libyaml's parser where PyYAML was built with it (the same safe constructor: the same data); the CRDs alone are
-#: several MB of YAML, which the pure-Python parser takes seconds to read.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml's parser where PyYAML has it (bundled with its wheels): the same safe constructor as `yaml.safe_load`,
+#: so the same data, read several times faster (the CRDs alone are several MB of YAML, which the pure-Python parser
+#: takes seconds to read); the pure-Python parser elsewhere.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_manifest(path: Path) -> Any:
+    """A rendered manifest file (one YAML document) as data."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
 
 
 def _close_objects(schema: Any) -> Any:
@@ -60,7 +66,7 @@ def crd_schemas(directory: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> strict JSON Schema, for every served version of every CRD in ``directory``."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(directory.glob("*.yaml")):
-        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER):
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=YAML_LOADER):
             if not doc or doc.get("kind") != "CustomResourceDefinition":
                 continue
             spec = doc["spec"]
@@ -242,7 +248,7 @@ def validate_manifests(
     have_crds = directory is not None
     paths = sorted(manifest_dir.glob("*.yaml"))
     for done, path in enumerate(paths, start=1):
-        obj = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # whole: secrets are masked value by value
+        obj = load_manifest(path)  # whole: secrets are masked value by value
         report.errors += [f"{path.name} (Kubernetes API rules): {e}" for e in api_server_rules(obj)]
         for minor in minors:
             try:
@@ -283,7 +289,7 @@ UNKNOWN_TEXT = "[unknown]"
 def _has_unknown_image(path: Path) -> bool:
     if not path.is_file():
         return False
-    obj = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    obj = load_manifest(path) or {}
     spec = obj.get("spec", {})
     pod = spec.get("template", {}).get("spec", spec) if isinstance(spec, dict) else {}
     containers = [*pod.get("containers", []), *pod.get("initContainers", [])]

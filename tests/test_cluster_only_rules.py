@@ -12,7 +12,7 @@ import yaml
 from mlserve.__main__ import EXIT_INVALID, main
 from mlserve.manifest_checks import api_server_rules
 from model_catalog.schema import MODEL_NAME_MAX
-from tests.helpers import ROOT
+from tests.helpers import ROOT, read_yaml
 
 
 def project_with_long_names(tmp_path):
@@ -35,7 +35,7 @@ def test_every_derived_name_fits_its_kubernetes_limit_for_the_longest_model_name
     project = project_with_long_names(tmp_path)
     out = tmp_path / "out"
     assert main(["render", "--stack", stack, "--project-dir", str(project), "--out", str(out)]) == 0
-    objects = [yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))]
+    objects = [read_yaml(p) for p in sorted((out / "manifests").glob("*.yaml"))]
     longest = max(len(o["metadata"]["name"]) for o in objects)
     assert longest >= MODEL_NAME_MAX  # the long names did reach the objects
     assert [(o["kind"], e) for o in objects for e in api_server_rules(o)] == []

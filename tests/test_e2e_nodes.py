@@ -7,18 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mlserve.e2e_nodes import KWOK_ANNOTATION, fake_nodes
 from mlserve.render import render, validate
 from model_catalog.quantities import byte_count, cpu_millicores
-from tests.helpers import ROOT, STACKS
+from tests.helpers import ROOT, STACKS, read_yaml
 from tests.test_gpu_schedulability import pod_gpus, pod_requests, tolerates
 
 
 def objects_of(stack: str, out: Path) -> list[dict]:
     render(ROOT, stack, out)
-    return [yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))]
+    return [read_yaml(p) for p in sorted((out / "manifests").glob("*.yaml"))]
 
 
 def fits(pod: dict, node: dict) -> bool:

@@ -20,7 +20,7 @@ from mlserve.manifest_checks import validate_custom_resource
 from mlserve.render import render, validate
 from model_catalog.quantities import byte_count, cpu_millicores
 from platform_data.accelerators import ACCELERATORS, InstanceType
-from tests.helpers import ROOT, STACKS
+from tests.helpers import ROOT, STACKS, read_yaml
 
 INSTANCES: dict[str, tuple[str, InstanceType]] = {
     t.name: (a.karpenter_gpu_name, t) for a in ACCELERATORS.values() for t in a.instance_types
@@ -29,7 +29,7 @@ INSTANCES: dict[str, tuple[str, InstanceType]] = {
 
 def rendered(stack: str, out: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     render(ROOT, stack, out)
-    objects = [yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))]
+    objects = [read_yaml(p) for p in sorted((out / "manifests").glob("*.yaml"))]
     return objects, json.loads((out / "resources.json").read_text())
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from components.labels import INSTANCE_LABEL, VERSION_LABEL, image_version, label_value, release_labels
 from model_catalog.schema import LABEL_VALUE_PATTERN
-from tests.helpers import ROOT, STACKS, problems
+from tests.helpers import ROOT, STACKS, problems, read_yaml
 
 MODEL_COMPONENTS = ("ml-serving:models:ModelService", "ml-serving:monitoring:ModelMonitoring")
 
@@ -23,7 +22,7 @@ def model_objects(stack: str) -> dict[str, list[dict]]:
     for r in document["resources"]:
         if r["parent"] in owners and r["type"].startswith("kubernetes:"):
             # Kubernetes objects' inputs are their manifest file (resources.json points at it).
-            manifest = yaml.safe_load((ROOT / "tests" / "golden" / stack / r["manifest"]).read_text(encoding="utf-8"))
+            manifest = read_yaml(ROOT / "tests" / "golden" / stack / r["manifest"])
             out.setdefault(owners[r["parent"]], []).append({**r, "inputs": manifest})
     return out
 

@@ -5,11 +5,10 @@ it needs its own virtualenv.)"""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from components.suppressions import SUPPRESSIONS
 from mlserve.manifest_checks import validate_custom_resource, validate_manifests
-from tests.helpers import ROOT, STACKS
+from tests.helpers import ROOT, STACKS, read_yaml
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -51,7 +50,7 @@ def test_a_custom_resource_without_a_crd_is_an_error(crds):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_checkov_suppression_in_a_render_is_the_documented_one(stack):
     for path in (GOLDEN / stack / "manifests").glob("*.yaml"):
-        annotations = yaml.safe_load(path.read_text())["metadata"].get("annotations", {})
+        annotations = read_yaml(path)["metadata"].get("annotations", {})
         for key, value in annotations.items():
             if key.startswith("checkov.io/skip"):
                 check, _, reason = value.partition("=")

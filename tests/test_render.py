@@ -142,29 +142,54 @@ def test_a_rerender_removes_objects_that_no_longer_exist(tmp_path):
     assert not stale.exists()
 
 
-def test_a_fresh_checkout_renders_exactly_the_golden_files(tmp_path):
-    """The rebuild reproduces the environment: the repository's files alone (no build/, no caches, no state), in a
-    new directory and a new process, render every stack to exactly the committed goldens."""
+@pytest.fixture(scope="module")
+def fresh_render_all(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`python -m mlserve render --all`, run once for the two tests below: in a new process, in a new directory
+    holding the repository's files alone (no build/, no caches, no state); every stack renders in its own child
+    process (`mlserve render --stack`). Returns the finished process and the output directory. (The two tests are
+    neighbours: pytest-xdist's load scheduling hands neighbouring tests to the same worker, as a rule.)"""
+    base = tmp_path_factory.mktemp("fresh")
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    checkout = tmp_path / "checkout"
+    checkout = base / "checkout"
     for name in files.stdout.splitlines():
         if name.startswith("tests/") or not (ROOT / name).is_file():
             continue
         (checkout / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, checkout / name)
+    out = base / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "mlserve", "render", "--all", "--out", str(out)],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout), "MLSERVE_PROGRESS": "0"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result, out
+
+
+def test_a_fresh_checkout_renders_exactly_the_golden_files(fresh_render_all):
+    """The rebuild reproduces the environment: the repository's files alone (no build/, no caches, no state), in a
+    new directory and new processes, render every stack to exactly the committed goldens."""
+    result, out = fresh_render_all
+    assert result.returncode == 0, result.stderr
     for stack in STACKS:
-        out = tmp_path / "out" / stack
-        subprocess.run(
-            [sys.executable, "-m", "mlserve", "render", "--stack", stack, "--out", str(out)],
-            cwd=checkout,
-            env={**os.environ, "PYTHONPATH": str(checkout), "MLSERVE_PROGRESS": "0"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert_same_tree(out, GOLDEN / stack, stack)
+        assert_same_tree(out / stack, GOLDEN / stack, stack)
+
+
+def test_render_all_renders_every_stack_in_parallel_as_the_goldens(fresh_render_all):
+    result, directory = fresh_render_all
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for stack in ("dev", "staging", "prod"):
+        assert f"rendered stack '{stack}'" in out
+        golden = ROOT / "tests" / "golden" / stack
+        rendered = directory / stack
+        names = sorted(p.relative_to(golden) for p in golden.rglob("*") if p.is_file())
+        assert names == sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
+        assert all((rendered / n).read_bytes() == (golden / n).read_bytes() for n in names)
 
 
 NEW_MODEL = """
@@ -201,18 +226,6 @@ def test_adding_a_model_changes_its_manifests_and_only_its_entries_in_resources_
     kubernetes = [r for r in new if r["custom"]]
     assert kubernetes and all("inputs" not in r and r["manifest"].startswith("manifests/") for r in kubernetes)
     assert {r["manifest"] for r in kubernetes} == {f"manifests/{n.split('/', 1)[1]}" for n in added}
-
-
-def test_render_all_renders_every_stack_in_parallel_as_the_goldens(tmp_path, capsys):
-    assert main(["render", "--all", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    for stack in ("dev", "staging", "prod"):
-        assert f"rendered stack '{stack}'" in out
-        golden = ROOT / "tests" / "golden" / stack
-        rendered = tmp_path / stack
-        names = sorted(p.relative_to(golden) for p in golden.rglob("*") if p.is_file())
-        assert names == sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
-        assert all((rendered / n).read_bytes() == (golden / n).read_bytes() for n in names)
 
 
 def test_render_all_takes_no_single_stack_options(capsys):

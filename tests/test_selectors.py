@@ -15,10 +15,8 @@ import json
 import sys
 from typing import Any
 
-import yaml
-
 from components.labels import INSTANCE_LABEL, VERSION_LABEL
-from tests.helpers import ROOT
+from tests.helpers import ROOT, read_yaml
 
 GOLDEN = ROOT / "tests" / "golden"
 SNAPSHOT = ROOT / "tests" / "selectors.json"
@@ -55,7 +53,7 @@ def own(found: dict[str, Any]) -> dict[str, Any]:
 def golden_selectors(only_own: bool = True) -> dict[str, dict[str, Any]]:
     out = {}
     for path in sorted(GOLDEN.glob("*/manifests/*.yaml")):
-        found = selectors(yaml.safe_load(path.read_text(encoding="utf-8")))
+        found = selectors(read_yaml(path))
         if only_own:
             found = own(found)
         if found:
