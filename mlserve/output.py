@@ -139,6 +139,26 @@ def _detected(text: str) -> str | None:
     return None
 
 
+#: The scalar event of each string written so far (``_string_event``), up to ``_STRING_EVENTS_MAX`` strings.
+_STRING_EVENTS: dict[str, Any] = {}
+_STRING_EVENTS_MAX = 200_000
+
+
+def _string_event(text: str) -> Any:
+    """The YAML event of string ``text``, made once per distinct text: a render writes the same keys, labels and
+    values in thousands of objects, and an event depends on its text alone (libyaml's emitter only reads it).
+    Raises _NotDirectError for a string beyond the Basic Multilingual Plane."""
+    event = _STRING_EVENTS.get(text)
+    if event is None:
+        if not text.isascii() and _ASTRAL.search(text):
+            raise _NotDirectError
+        style = "|" if "\n" in text else None
+        event = yaml.ScalarEvent(None, _STR_TAG, (_detected(text) is None, True), text, style=style)
+        if len(_STRING_EVENTS) < _STRING_EVENTS_MAX:
+            _STRING_EVENTS[text] = event
+    return event
+
+
 def _float_text(value: float) -> str:
     """PyYAML's SafeRepresenter.represent_float."""
     if value != value:
@@ -156,12 +176,7 @@ def _events(value: Any, emit: Callable[[Any], None], head: bool = False) -> None
     cost of writing manifests."""
     kind = type(value)
     if kind is str:
-        if value == UNKNOWN:
-            value = UNKNOWN_TEXT
-        elif not value.isascii() and _ASTRAL.search(value):
-            raise _NotDirectError
-        style = "|" if "\n" in value else None
-        emit(yaml.ScalarEvent(None, _STR_TAG, (_detected(value) is None, True), value, style=style))
+        emit(_string_event(UNKNOWN_TEXT if value == UNKNOWN else value))
     elif kind is dict:
         if value.get(SECRET_SIG) == SECRET_MARK:
             _events(masked(value.get("value")), emit)
@@ -171,13 +186,9 @@ def _events(value: Any, emit: Callable[[Any], None], head: bool = False) -> None
         if head:
             keys = [*MANIFEST_HEAD, *(k for k in keys if k not in MANIFEST_HEAD)]
         for key in keys:
-            if type(key) is not str or not key.isascii() and _ASTRAL.search(key):
+            if type(key) is not str:
                 raise _NotDirectError
-            emit(
-                yaml.ScalarEvent(
-                    None, _STR_TAG, (_detected(key) is None, True), key, style="|" if "\n" in key else None
-                )
-            )
+            emit(_string_event(key))
             _events(value[key], emit)
         emit(yaml.MappingEndEvent())
     elif kind is list:
@@ -376,6 +387,9 @@ def write_render(
     manifests = _Manifests({f"manifests/{name}": objects[name] for name in sorted(objects)})
     resources = {"resources.json": json.dumps(document, indent=2, sort_keys=False) + "\n"}
     del document, entries
-    replace_owned_directory(out_dir, _Files(manifests, resources), project_dir, progress)
+    try:
+        replace_owned_directory(out_dir, _Files(manifests, resources), project_dir, progress)
+    finally:
+        _STRING_EVENTS.clear()
     notes = (identity_note(run.environment.settings), *exception_notes(run.environment)) if run.environment else ()
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)

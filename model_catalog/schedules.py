@@ -9,7 +9,6 @@ import zoneinfo
 from functools import cache
 from typing import Annotated
 
-from croniter import croniter
 from pydantic import AfterValidator, StringConstraints
 
 from .errors import did_you_mean
@@ -42,6 +41,8 @@ def check_cron(expression: str) -> str:
     for name, field, syntax in zip(_FIELDS, fields, _FIELD_SYNTAX, strict=True):
         if not syntax.fullmatch(field):
             raise ValueError(f"{name} field '{field}' uses syntax KEDA's cron scaler does not accept")
+    from croniter import croniter  # here, not at import: only a stack with a cron schedule needs it (~15 ms)
+
     try:
         valid = croniter.is_valid(expression)
     except Exception:  # croniter raises its own errors for some malformed input

@@ -148,3 +148,18 @@ def test_a_metric_name_that_prometheus_would_reject_is_explained_without_a_regex
     (line,) = problems(text)
     assert "models.app.server.metrics.requestsTotal: got '2xx-requests'" in line
     assert "a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit" in line
+
+
+@pytest.mark.parametrize("tag", ["v1-\u00e9t\u00e9", "\u0661\u0662\u0663", "x" * 129, ".v1", "-v1"])
+def test_an_image_tag_is_dockers_ascii_grammar(tag):
+    """Docker's tag grammar `[\\w][\\w.-]{0,127}` means ASCII word characters (Go's and JSON Schema's `\\w`); a tag
+    with other letters, too long, or starting with '.' or '-' is refused at validation, not by the registry."""
+    (line,) = problems(GOOD + f'    image: {{ref: "registry.example.com/app:{tag}"}}\n')
+    assert "models.m.image.ref: got 'registry.example.com/app:" in line
+    assert "(a string); must be an image reference 'registry/repository[:tag][@sha256:<64 hex>]'" in line
+
+
+@pytest.mark.parametrize("tag", ["v1", "_v1.2-rc_3", "A" * 128])
+def test_an_ascii_image_tag_of_up_to_128_characters_is_accepted(tag):
+    ref = f"registry.example.com/app:{tag}"
+    assert load(GOOD + f'    image: {{ref: "{ref}"}}\n').models_for("")["m"].image.ref == ref
