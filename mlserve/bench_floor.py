@@ -39,7 +39,7 @@ _GROUP_MODULES = {"core": "core", "rbac.authorization.k8s.io": "rbac"}
 def floor_input(render_dir: Path) -> list[dict[str, Any]]:
     """The resources of a render (resources.json and its manifests), in an order that registers every parent and
     dependency first: what the floor programs register."""
-    import yaml
+    from .manifest_checks import load_manifest  # here: the floor programs themselves never read manifests
 
     document = json.loads((render_dir / "resources.json").read_text(encoding="utf-8"))
     entries = {entry["urn"]: entry for entry in document["resources"]}
@@ -61,7 +61,6 @@ def floor_input(render_dir: Path) -> list[dict[str, Any]]:
             entry = entries[current]
             before = [entry.get("parent"), entry.get("provider"), *entry.get("dependencies", ())]
             stack.extend((u, False) for u in before if u and u in entries and not state.get(u))
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     result = []
     for entry in ordered:
         if "options" in entry and "read" in entry["options"]:
@@ -69,7 +68,7 @@ def floor_input(render_dir: Path) -> list[dict[str, Any]]:
         item = {k: entry.get(k) for k in ("urn", "type", "name", "parent", "custom", "provider")}
         item["dependencies"] = entry.get("dependencies", [])
         if "manifest" in entry:
-            item["object"] = yaml.load((render_dir / entry["manifest"]).read_text(encoding="utf-8"), Loader=loader)
+            item["object"] = load_manifest(render_dir / entry["manifest"])
         else:
             item["inputs"] = entry.get("inputs", {})
         result.append(item)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from mlserve.manifest_checks import load_manifest
 from model_catalog.catalog import LoadedCatalog, validate_catalog
 from model_catalog.errors import ConfigurationError
 from model_catalog.schema import ModelSpec
@@ -111,13 +111,9 @@ def run_catalog(
     )
 
 
-#: libyaml's parser (bundled with PyYAML's wheels): the same safe constructor as `yaml.safe_load`, several times
-#: faster on the many rendered manifests the tests read.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def read_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    """A rendered manifest (or any one-document YAML file), read with libyaml's parser where PyYAML has it."""
+    return load_manifest(path)
 
 
 def metric_names(expr: str) -> set[str]:
