@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,9 +17,9 @@ from model_catalog.split import platform_of
 from . import interpreter
 from .mock_runtime import MockRun, StackOutputs, engine_config, run_program, settle
 from .output import RenderSummary, write_render
-from .output_dir import check_owned, replace_owned_directory
+from .output_dir import check_owned, owned_staging
 from .progress import Progress
-from .shards import SHARD_FILE, MergedFiles, merge, run_shares, shard_models, shard_record
+from .shards import SHARD_FILE, merge, run_shares, shard_models, shard_record
 
 AMBIENT_CONFIG = "PULUMI_CONFIG"
 AMBIENT_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"
@@ -156,11 +156,13 @@ def render(
 def render_split(
     project_dir: Path, stack: str, out_dir: Path, catalog: str | None, processes: int, progress: bool
 ) -> RenderSummary:
-    """``render`` in ``processes`` processes, each rendering a share of the models into a temporary folder, merged
-    into ``out_dir``; a process that fails stops the others and raises ShareFailedError (nothing is written)."""
+    """``render`` in ``processes`` processes, each rendering a share of the models into a folder of the new output's
+    staging directory (mlserve/output_dir.py, under the render lock), merged there: the manifests are moved, not
+    written again. A process that fails stops the others and raises ShareFailedError (nothing is written)."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="mlserve-render-") as folder:
-        work = Path(folder)
+    with owned_staging(out_dir, project_dir) as staging:
+        work = staging / ".shares"
+        work.mkdir()
         running = Progress(f"render {stack}", unit=f"processes done (models split across {processes})")
         running.enabled = running.enabled and progress
         with running:
@@ -170,13 +172,14 @@ def render_split(
         shares = [work / str(index) for index in range(processes)]
         merged = merge(stack, shares)
         record = json.loads((shares[0] / SHARD_FILE).read_text(encoding="utf-8"))
-        writing = Progress(f"render {stack}", unit="objects written")
-        writing.enabled = writing.enabled and progress
-        with writing:
-            replace_owned_directory(out_dir, MergedFiles(merged), project_dir, writing.update)
+        (staging / "manifests").mkdir()
+        for name, path in merged.manifests.items():
+            path.rename(staging / name)
+        (staging / "resources.json").write_text(merged.resources_json, encoding="utf-8")
+        shutil.rmtree(work)
     phases = {
         "shares_s": shares_done - started,
-        "merge_write_s": time.perf_counter() - shares_done,
+        "merge_s": time.perf_counter() - shares_done,
         "shares_peak_rss_mb": sum(share.get("peak_rss_mb") or 0.0 for share in timings),
         # The slowest share's phases: the split render's critical path.
         **{

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,8 @@ def merge_outputs(merged: Any, value: Any, path: str = "outputs") -> Any:
 
 @dataclass
 class Merged:
-    """The merged render: resources.json's text, manifests/<name> -> the share's file, and the counts."""
+    """The merged render: resources.json's text, manifests/<name> -> the share's file (in name order), and the
+    counts."""
 
     resources_json: str
     manifests: dict[str, Path]
@@ -141,25 +142,6 @@ def merge(stack: str, shares: list[Path]) -> Merged:
         objects=Counter(objects.values()),
         others=Counter(others.values()),
     )
-
-
-class MergedFiles(Mapping[str, str]):
-    """The merged render's files for ``replace_owned_directory``, each manifest read when it is written."""
-
-    def __init__(self, merged: Merged):
-        self._merged = merged
-
-    def __getitem__(self, key: str) -> str:
-        if key == "resources.json":
-            return self._merged.resources_json
-        return self._merged.manifests[key].read_text(encoding="utf-8")
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._merged.manifests
-        yield "resources.json"
-
-    def __len__(self) -> int:
-        return len(self._merged.manifests) + 1
 
 
 def run_shares(
