@@ -150,13 +150,21 @@ def _string_event(text: str) -> Any:
     Raises _NotDirectError for a string beyond the Basic Multilingual Plane."""
     event = _STRING_EVENTS.get(text)
     if event is None:
-        if not text.isascii() and _ASTRAL.search(text):
+        event = _new_string_event(text)
+        if event is None:
             raise _NotDirectError
-        style = "|" if "\n" in text else None
-        event = yaml.ScalarEvent(None, _STR_TAG, (_detected(text) is None, True), text, style=style)
         if len(_STRING_EVENTS) < _STRING_EVENTS_MAX:
             _STRING_EVENTS[text] = event
     return event
+
+
+def _new_string_event(text: str) -> Any:
+    """The YAML event of string ``text`` (as ``_c_str`` represents it), or None beyond the Basic Multilingual
+    Plane."""
+    if not text.isascii() and _ASTRAL.search(text):
+        return None
+    style = "|" if "\n" in text else None
+    return yaml.ScalarEvent(None, _STR_TAG, (_detected(text) is None, True), text, style=style)
 
 
 def _float_text(value: float) -> str:
@@ -226,10 +234,357 @@ def to_yaml(obj: Any) -> str:
     return yaml.dump(obj, Dumper=_PythonDumper, **options) if text.endswith(_OPEN_ENDED) else text
 
 
+class _NotTextError(Exception):
+    """What the text writer (``_text_manifest``) leaves to the event path: a string libyaml does not write on one
+    line (or as a literal block), a key that is not a one-line simple key, a line that could reach the width, a
+    type the wire never carries."""
+
+
+_WIDTH = 1000
+#: Characters YAML reads as line breaks besides ``\n``: a string with one is left to the event path.
+_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
+def _breaks(text: str) -> bool:
+    """Whether ``text`` has a line break other than ``\\n``."""
+    return "\r" in text if text.isascii() else _BREAKS.search(text) is not None
+
+
+#: The text writer's caches hold at most this many characters per render (bounded memory).
+_TEXTS_MAX = 64_000_000
+#: A line of a literal block at indent 2 that does not start with its indentation (an empty one does not need it).
+_OUTDENTED = re.compile(r"\n(?!  |\n|\Z)")
+_DOCUMENT_START = yaml.DocumentStartEvent(explicit=False)
+_DOCUMENT_END = yaml.DocumentEndEvent(explicit=False)
+_SEQUENCE_START = yaml.SequenceStartEvent(None, _SEQ_TAG, True, flow_style=False)
+_SEQUENCE_END = yaml.SequenceEndEvent()
+_MAPPING_START = yaml.MappingStartEvent(None, _MAP_TAG, True, flow_style=False)
+_MAPPING_END = yaml.MappingEndEvent()
+_NULL = yaml.ScalarEvent(None, "tag:yaml.org,2002:null", (True, False), "null")
+
+
+class _Texts:
+    """libyaml's text for each scalar a render writes, made once per distinct scalar (per render) by emitting it,
+    with the event path's events and the writer's options, in a small document of its own: styles, quoting and
+    escaping are libyaml's. The documents go through one emitter (a document costs microseconds, a new emitter
+    tens of them); the strings a manifest misses are emitted together, one sequence item each."""
+
+    def __init__(self) -> None:
+        #: string -> its text as a one-line value (after ``key: `` or ``- ``); (type, value) for other scalars.
+        self.values: dict[Any, str] = {}
+        #: scalars that are not written on one line (they send their objects to the event path)
+        self.not_one_line: set[Any] = set()
+        #: key -> its text before ``:`` (None: not a one-line simple key)
+        self.keys: dict[str, str | None] = {}
+        #: (string, indent) -> a literal block scalar whose lines are at ``indent``, from its ``|`` header on
+        self.blocks: dict[tuple[str, int], str | None] = {}
+        self.size = 0
+        self._stream = io.StringIO()
+        self._dumper: Any = None
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.not_one_line.clear()
+        self.keys.clear()
+        self.blocks.clear()
+        self.size = 0
+        self._dumper = None
+
+    def _document(self, events: list[Any]) -> str | None:
+        """The text of one document of ``events`` (without the ``---`` libyaml starts every document but the
+        first with); None, and a fresh emitter for the next one, if it wrote anything else around it."""
+        first = self._dumper is None
+        if first:
+            self._stream = io.StringIO()
+            self._dumper = _Dumper(self._stream, default_flow_style=False, width=_WIDTH, allow_unicode=True)
+            self._dumper.open()
+        emit = self._dumper.emit
+        emit(_DOCUMENT_START)
+        for event in events:
+            emit(event)
+        emit(_DOCUMENT_END)
+        stream = self._stream
+        text = stream.getvalue()
+        stream.seek(0)
+        stream.truncate()
+        if not first:
+            if not text.startswith("---\n"):
+                self._dumper = None
+                return None
+            text = text[4:]
+        if text.endswith(_OPEN_ENDED):
+            self._dumper = None  # the next document would begin with '...'
+            return None
+        return text
+
+    def _fits(self, extra: int) -> bool:
+        self.size += extra
+        return self.size < _TEXTS_MAX
+
+    def _items(self, events: list[Any]) -> list[str] | None:
+        """The one-line texts of scalar ``events`` as items of a block sequence, or None if one is not one line."""
+        document = self._document([_SEQUENCE_START, *events, _SEQUENCE_END])
+        if document is None:
+            return None
+        lines = document.split("\n")
+        if len(lines) != len(events) + 1 or lines.pop() != "":
+            return None
+        items = []
+        for line in lines:
+            if not line.startswith("- ") or _breaks(line):
+                return None
+            items.append(line[2:])
+        return items
+
+    def learn(self, strings: list[str]) -> dict[str, str | None]:
+        """The one-line texts of ``strings`` as values (None: not one line), made together for those not known
+        yet (the unknown sentinel is written as ``[unknown]``)."""
+        found: dict[str, str | None] = {}
+        todo, events = [], []
+        for text in strings:
+            if text in found:
+                continue
+            line = self.values.get(text)
+            if line is not None or text in self.not_one_line:
+                found[text] = line
+                continue
+            shown = UNKNOWN_TEXT if text == UNKNOWN else text
+            event = None if len(shown) > _WIDTH or "\n" in shown or _breaks(shown) else _new_string_event(shown)
+            found[text] = None
+            if event is not None:
+                todo.append(text)
+                events.append(event)
+        if todo:
+            items = self._items(events)
+            if items is None:  # one of them is not one line: each on its own
+                items = [(self._items([event]) or [None])[0] for event in events]
+            for text, item in zip(todo, items, strict=True):
+                found[text] = item
+                if self._fits(len(item or "") + 64):
+                    if item is None:
+                        self.not_one_line.add(text)
+                    else:
+                        self.values[text] = text if item == text else item
+        return found
+
+    def other(self, value: Any) -> str:
+        """A number, boolean or null as a one-line value (what ``_events`` emits for it)."""
+        kind = type(value)
+        if kind is float and value.is_integer():
+            value, kind = int(value), int
+        key = (kind, value)
+        text = self.values.get(key)
+        if text is not None:
+            return text
+        if kind is bool:
+            tag, text = "tag:yaml.org,2002:bool", "true" if value else "false"
+        elif kind is int:
+            tag, text = "tag:yaml.org,2002:int", str(value)
+        elif value is None:
+            tag, text = "tag:yaml.org,2002:null", "null"
+        elif kind is float:
+            tag, text = _FLOAT_TAG, _float_text(value)
+        else:
+            raise _NotTextError
+        items = self._items([yaml.ScalarEvent(None, tag, (_detected(text) == tag, False), text)])
+        if items is None:
+            raise _NotTextError
+        if self._fits(64):
+            self.values[key] = items[0]
+        return items[0]
+
+    def key(self, key: Any) -> str:
+        """``key`` as a simple mapping key (written before ``:``)."""
+        if type(key) is not str:
+            raise _NotTextError
+        if key in self.keys:
+            text = self.keys[key]
+        else:
+            text = None
+            event = None if "\n" in key or _breaks(key) else _new_string_event(key)
+            document = self._document([_MAPPING_START, event, _NULL, _MAPPING_END]) if event else None
+            if document is not None and document.endswith(": null\n") and not document.startswith("? "):
+                text = document[: -len(": null\n")]
+                if "\n" in text or _breaks(text):
+                    text = None
+            if self._fits(len(key) + 64):
+                self.keys[key] = text
+        if text is None:
+            raise _NotTextError
+        return text
+
+    def block(self, text: str, indent: int) -> str:
+        """Multi-line ``text`` as a literal block scalar whose lines are at ``indent`` (> 0, even): from its ``|``
+        header on. Raises _NotTextError if libyaml writes it in another style, or keeps its final newlines (``|+``:
+        the open end of the document differs)."""
+        key = (text, indent)
+        block = self.blocks.get(key)
+        if block is None:
+            if key in self.blocks:
+                raise _NotTextError
+            block = self._block(text, indent)
+            if self._fits(len(block or "") + 64):
+                self.blocks[key] = block
+            if block is None:
+                raise _NotTextError
+        return block
+
+    def _block(self, text: str, indent: int) -> str | None:
+        if indent != 2:
+            # libyaml writes each line of a literal block (but the empty ones) after the indentation and nothing
+            # else depends on it: the block at indent 2, each line moved.
+            base = self.block(text, 2)
+            header, _, body = base.partition("\n")
+            return header + ("\n" + body).replace("\n  ", "\n" + " " * indent)
+        event = None if _breaks(text) else _new_string_event(text)
+        document = self._document([_MAPPING_START, _string_event("k"), event, _MAPPING_END]) if event else None
+        if document is None or not document.startswith("k: |"):
+            return None
+        header, _, body = document.partition("\n")
+        if "+" in header or _OUTDENTED.search("\n" + body):
+            return None
+        return document[len("k: ") :]
+
+
+_TEXTS = _Texts()
+
+
+def _text_mapping(
+    value: dict[str, Any], indent: str, out: list[Any], pending: list[Any], first: str, head: bool = False
+) -> None:
+    """Append the block mapping ``value`` (not empty, not a secret) with its keys at column ``len(indent)``; the
+    first key's line starts with ``first`` (nothing after the ``- `` of a sequence item). A string without its
+    text yet is appended as None and listed in ``pending`` (index in ``out``, string, column)."""
+    keys = sorted(value)
+    if head:
+        keys = [*MANIFEST_HEAD, *(k for k in keys if k not in MANIFEST_HEAD)]
+    column = len(indent)
+    room = _WIDTH - column - 2  # for a key and its value on the key's line, after ': '
+    texts = _TEXTS
+    key_texts = texts.keys
+    values = texts.values
+    append = out.append
+    for key in keys:
+        text = key_texts.get(key)
+        if text is None or type(key) is not str:
+            text = texts.key(key)
+        item = value[key]
+        kind = type(item)
+        if kind is str:
+            line = values.get(item)
+            if line is not None:
+                if len(text) + len(line) > room:
+                    raise _NotTextError
+                append(f"{first}{text}: {line}\n")
+            elif "\n" in item:
+                append(f"{first}{text}: ")
+                append(texts.block(item, column + 2))
+            else:
+                append(f"{first}{text}: ")
+                pending.append((len(out), item, column + len(text) + 2))
+                append(None)
+                append("\n")
+        elif kind is dict:
+            if item.get(SECRET_SIG) == SECRET_MARK:
+                _text_mapping({key: masked(item.get("value"))}, indent, out, pending, first)
+            elif item:
+                inner = indent + "  "
+                append(f"{first}{text}:\n")
+                _text_mapping(item, inner, out, pending, inner)
+            else:
+                append(f"{first}{text}: {{}}\n")
+        elif kind is list:
+            if item:
+                append(f"{first}{text}:\n")
+                _text_sequence(item, indent, out, pending, indent)  # libyaml's indentless sequence in a mapping
+            else:
+                append(f"{first}{text}: []\n")
+        else:
+            line = texts.other(item)
+            if len(text) + len(line) > room:
+                raise _NotTextError
+            append(f"{first}{text}: {line}\n")
+        first = indent
+
+
+def _text_sequence(value: list[Any], indent: str, out: list[Any], pending: list[Any], first: str) -> None:
+    """Append the block sequence ``value`` (not empty) with its ``- `` at column ``len(indent)``, the first item's
+    line starting with ``first`` (as ``_text_mapping``)."""
+    column = len(indent)
+    room = _WIDTH - column - 2  # for an item after its '- '
+    texts = _TEXTS
+    values = texts.values
+    append = out.append
+    for item in value:
+        kind = type(item)
+        if kind is dict and item.get(SECRET_SIG) == SECRET_MARK:
+            item = masked(item.get("value"))
+            kind = type(item)
+        if kind is str:
+            line = values.get(item)
+            if line is not None:
+                if len(line) > room:
+                    raise _NotTextError
+                append(f"{first}- {line}\n")
+            elif "\n" in item:
+                append(f"{first}- ")
+                append(texts.block(item, column + 2))
+            else:
+                append(f"{first}- ")
+                pending.append((len(out), item, column + 2))
+                append(None)
+                append("\n")
+        elif kind is dict:
+            if item:
+                inner = indent + "  "
+                append(f"{first}- ")
+                _text_mapping(item, inner, out, pending, "")
+            else:
+                append(f"{first}- {{}}\n")
+        elif kind is list:
+            if item:
+                append(f"{first}- ")
+                _text_sequence(item, indent + "  ", out, pending, "")
+            else:
+                append(f"{first}- []\n")
+        else:
+            line = texts.other(item)
+            if len(line) > room:
+                raise _NotTextError
+            append(f"{first}- {line}\n")
+        first = indent
+
+
+def _text_manifest(inputs: dict[str, Any]) -> str | None:
+    """``to_yaml(manifest(...))`` of a Kubernetes object's inputs, written as text: the scalars' texts libyaml
+    gave (``_Texts``), laid out as libyaml lays out block collections (a mapping's keys at its column; a sequence
+    in a mapping at the mapping's column, its ``- `` items; a collection in a sequence item after its ``- ``;
+    ``{}`` and ``[]`` for empty ones). None for an object with anything else (``_NotTextError``)."""
+    if inputs.get(SECRET_SIG) == SECRET_MARK:
+        return None
+    out: list[Any] = []
+    pending: list[Any] = []
+    try:
+        _text_mapping(inputs, "", out, pending, "", head=True)
+    except _NotTextError:
+        return None
+    if pending:
+        found = _TEXTS.learn([text for _, text, _ in pending])
+        for index, text, column in pending:
+            line = found[text]
+            if line is None or column + len(line) > _WIDTH:
+                return None
+            out[index] = line
+    return "".join(out)
+
+
 def manifest_yaml(inputs: dict[str, Any]) -> str:
-    """``to_yaml(manifest(...))`` of a Kubernetes object's inputs, the same bytes, written by libyaml straight
-    from the inputs."""
+    """``to_yaml(manifest(...))`` of a Kubernetes object's inputs, the same bytes: written as text from the scalars'
+    texts libyaml gave (``_text_manifest``), else by libyaml straight from the inputs' events."""
     if _DIRECT:
+        text = _text_manifest(inputs)
+        if text is not None:
+            return text
         stream = io.StringIO()
         dumper = _Dumper(stream, default_flow_style=False, width=1000, allow_unicode=True, sort_keys=False)
         try:
@@ -391,5 +746,6 @@ def write_render(
         replace_owned_directory(out_dir, _Files(manifests, resources), project_dir, progress)
     finally:
         _STRING_EVENTS.clear()
+        _TEXTS.clear()
     notes = (identity_note(run.environment.settings), *exception_notes(run.environment)) if run.environment else ()
     return RenderSummary(out_dir=out_dir, resources=len(run.registrations), objects=kinds, others=others, notes=notes)
