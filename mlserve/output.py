@@ -13,7 +13,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from components.cluster_guard import identity_note
 
 from .mock_runtime import SECRET_MARK, SECRET_SIG, UNKNOWN, MockRun, Registration
 from .output_dir import replace_owned_directory
+from .summary import RenderSummary
 
 SECRET_TEXT = "[secret]"
 UNKNOWN_TEXT = "[unknown]"
@@ -623,31 +623,6 @@ def resource_entry(reg: Registration, manifest_name: str | None = None) -> dict[
     else:
         entry["inputs"] = clean(reg.inputs)
     return entry
-
-
-@dataclass(frozen=True)
-class RenderSummary:
-    out_dir: Path
-    resources: int
-    objects: Counter
-    others: Counter = field(default_factory=Counter)
-    """Resources outside Kubernetes (image builds, registry repositories, ...), by type."""
-    notes: tuple[str, ...] = ()
-    """What the render could not check offline (the cluster guard), said on the summary."""
-    phases: dict[str, float] = field(default_factory=dict)
-    """Seconds per phase (validate_s, program_s, registrations_s, record_s, write_s): ``mlserve render --timings``."""
-
-    def lines(self, stack: str) -> list[str]:
-        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.objects.items()))
-        lines = [
-            f"rendered stack '{stack}': {self.resources} resources, {sum(self.objects.values())} Kubernetes objects",
-            f"  {kinds}",
-        ]
-        if self.others:
-            lines.append("  and " + ", ".join(f"{count} {kind}" for kind, count in sorted(self.others.items())))
-        lines.append(f"  -> {self.out_dir}/manifests/, {self.out_dir}/resources.json")
-        lines.extend(f"  {note}" for note in self.notes)
-        return lines
 
 
 def exception_notes(env: Any) -> list[str]:

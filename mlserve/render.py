@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,9 +16,9 @@ from model_catalog.split import platform_of
 from . import interpreter
 from .mock_runtime import MockRun, StackOutputs, engine_config, run_program, settle
 from .output import RenderSummary, write_render
-from .output_dir import check_owned, owned_staging
+from .output_dir import check_owned
 from .progress import Progress
-from .shards import SHARD_FILE, merge, run_shares, shard_models, shard_record
+from .shards import SHARD_FILE, render_split, shard_models, shard_record
 
 AMBIENT_CONFIG = "PULUMI_CONFIG"
 AMBIENT_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"
@@ -153,48 +152,3 @@ def render(
         record = {**shard_record(run.registrations), "notes": list(summary.notes)}
         (out_dir / SHARD_FILE).write_text(json.dumps(record) + "\n", encoding="utf-8")
     return replace(summary, phases={**run.phases, "write_s": time.perf_counter() - started})
-
-
-def render_split(
-    project_dir: Path, stack: str, out_dir: Path, catalog: str | None, processes: int, progress: bool
-) -> RenderSummary:
-    """``render`` in ``processes`` processes, each rendering a share of the models into a folder of the new output's
-    staging directory (mlserve/output_dir.py, under the render lock), merged there: the manifests are moved, not
-    written again. A process that fails stops the others and raises ShareFailedError (nothing is written)."""
-    started = time.perf_counter()
-    with owned_staging(out_dir, project_dir) as staging:
-        work = staging / ".shares"
-        work.mkdir()
-        running = Progress(f"render {stack}", unit=f"processes done (models split across {processes})")
-        running.enabled = running.enabled and progress
-        with running:
-            running.update(0, processes)
-            timings = run_shares(project_dir, stack, catalog, processes, work, running.update)
-        shares_done = time.perf_counter()
-        shares = [work / str(index) for index in range(processes)]
-        merged = merge(stack, shares)
-        record = json.loads((shares[0] / SHARD_FILE).read_text(encoding="utf-8"))
-        (staging / "manifests").mkdir()
-        for name, path in merged.manifests.items():
-            path.rename(staging / name)
-        (staging / "resources.json").write_text(merged.resources_json, encoding="utf-8")
-        shutil.rmtree(work)
-    phases = {
-        "shares_s": shares_done - started,
-        "merge_s": time.perf_counter() - shares_done,
-        "shares_peak_rss_mb": sum(share.get("peak_rss_mb") or 0.0 for share in timings),
-        # The slowest share's phases: the split render's critical path.
-        **{
-            name: max(share[name] for share in timings)
-            for name in timings[0]
-            if name.endswith("_s") and all(isinstance(share.get(name), float) for share in timings)
-        },
-    }
-    return RenderSummary(
-        out_dir=out_dir,
-        resources=merged.resources,
-        objects=merged.objects,
-        others=merged.others,
-        notes=tuple(record["notes"]),
-        phases=phases,
-    )

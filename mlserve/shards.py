@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .output_dir import owned_staging
+from .progress import Progress
+from .summary import RenderSummary
 
 #: Fewer models per process than this and the split costs more (each process imports the SDKs and registers the
 #: shared resources) than it saves.
@@ -186,3 +191,48 @@ def run_shares(
                 if progress is not None:
                     progress(finished, count)
     return [json.loads((work / f"{index}.timings.json").read_text(encoding="utf-8")) for index in range(count)]
+
+
+def render_split(
+    project_dir: Path, stack: str, out_dir: Path, catalog: str | None, processes: int, progress: bool
+) -> RenderSummary:
+    """``mlserve.render.render`` in ``processes`` processes, each rendering a share of the models into a folder of
+    the new output's staging directory (mlserve/output_dir.py, under the render lock), merged there: the manifests
+    are moved, not written again. A process that fails stops the others and raises ShareFailedError (nothing is written)."""
+    started = time.perf_counter()
+    with owned_staging(out_dir, project_dir) as staging:
+        work = staging / ".shares"
+        work.mkdir()
+        running = Progress(f"render {stack}", unit=f"processes done (models split across {processes})")
+        running.enabled = running.enabled and progress
+        with running:
+            running.update(0, processes)
+            timings = run_shares(project_dir, stack, catalog, processes, work, running.update)
+        shares_done = time.perf_counter()
+        shares = [work / str(index) for index in range(processes)]
+        merged = merge(stack, shares)
+        record = json.loads((shares[0] / SHARD_FILE).read_text(encoding="utf-8"))
+        (staging / "manifests").mkdir()
+        for name, path in merged.manifests.items():
+            path.rename(staging / name)
+        (staging / "resources.json").write_text(merged.resources_json, encoding="utf-8")
+        shutil.rmtree(work)
+    phases = {
+        "shares_s": shares_done - started,
+        "merge_s": time.perf_counter() - shares_done,
+        "shares_peak_rss_mb": sum(share.get("peak_rss_mb") or 0.0 for share in timings),
+        # The slowest share's phases: the split render's critical path.
+        **{
+            name: max(share[name] for share in timings)
+            for name in timings[0]
+            if name.endswith("_s") and all(isinstance(share.get(name), float) for share in timings)
+        },
+    }
+    return RenderSummary(
+        out_dir=out_dir,
+        resources=merged.resources,
+        objects=merged.objects,
+        others=merged.others,
+        notes=tuple(record["notes"]),
+        phases=phases,
+    )

@@ -21,14 +21,17 @@ def run(args: argparse.Namespace) -> int:
         return render_all(args)
     args.stack = args.stack or "dev"
     named = cli.read_inputs(args)
-    from ..render import render
-    from ..shards import ShareFailedError, shard_count
+    from ..shards import ShareFailedError, render_split, shard_count
 
     processes = 1 if args.shard is not None else shard_count(named, args.jobs)
+    project, out = cli.project_dir(args), cli.out_dir(args)
     try:
-        summary = render(
-            cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog, processes=processes, shard=args.shard
-        )
+        if processes > 1:  # the processes import the SDKs and validate; this one only starts them and merges
+            summary = render_split(project, args.stack, out, args.catalog, processes, progress=True)
+        else:
+            from ..render import render
+
+            summary = render(project, args.stack, out, args.catalog, shard=args.shard)
     except ShareFailedError as failed:  # one of the processes of a split render: what it said, as if said here
         sys.stderr.write(failed.stderr)
         return failed.code
