@@ -12,6 +12,7 @@ import json
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from json.encoder import INFINITY, encode_basestring_ascii
 from typing import Any
 
 from model_catalog.checks import WHOLE_MODEL_METRICS, scaling_target
@@ -345,5 +346,72 @@ def dashboard_config_map(
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": name, "namespace": settings.monitoring.namespace, "labels": labels},
-        "data": {f"{dashboard['uid']}.json": json.dumps(dashboard, indent=2, sort_keys=True) + "\n"},
+        "data": {f"{dashboard['uid']}.json": indented_json(dashboard) + "\n"},
     }
+
+
+class _NotPlainError(Exception):
+    """A value ``indented_json`` leaves to the json module (a key that is not text, a type other than JSON's own)."""
+
+
+def indented_json(value: Any) -> str:
+    """``json.dumps(value, indent=2, sort_keys=True)``: the same text, more than twice as fast. The json module
+    writes indented text with its pure-Python encoder (its C encoder has no indentation), a generator per level; a
+    dashboard of every model is tens of kilobytes of it (tests/components/test_indented_json.py compares the two)."""
+    out: list[str] = []
+    try:
+        _indented(value, "\n", out)
+    except _NotPlainError:
+        return json.dumps(value, indent=2, sort_keys=True)
+    return "".join(out)
+
+
+def _indented(value: Any, newline: str, out: list[str]) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(encode_basestring_ascii(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            if type(key) is not str:
+                raise _NotPlainError
+            out.append(separator)
+            out.append(encode_basestring_ascii(key))
+            out.append(": ")
+            _indented(value[key], inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _indented(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is float:
+        if value != value:
+            out.append("NaN")
+        elif value == INFINITY:
+            out.append("Infinity")
+        elif value == -INFINITY:
+            out.append("-Infinity")
+        else:
+            out.append(float.__repr__(value))
+    else:
+        raise _NotPlainError

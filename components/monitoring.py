@@ -8,8 +8,11 @@ alerts, dashboards (components/dashboards.py) and autoscalers read the same sign
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from model_catalog.checks import WHOLE_MODEL_METRICS, scaling_target
@@ -116,14 +119,17 @@ class ModelSignals:
     row: RuntimeMetrics
     gpu: bool
 
-    @property
-    def selectors(self) -> dict[str, str]:
+    @functools.cached_property
+    def selectors(self) -> Mapping[str, str]:
+        """The model's series selectors (worked out once: every expression of the model fills them in)."""
         ns = f"namespace={promql_string(self.namespace)}"
-        return {
-            "sel": f"{ns},{MODEL_LABEL}={promql_string(self.model)}",
-            "pods": f"{ns},pod=~{promql_string(pod_name_regex(self.model))}",
-            "deploy": f"{ns},deployment={promql_string(self.model)}",
-        }
+        return MappingProxyType(
+            {
+                "sel": f"{ns},{MODEL_LABEL}={promql_string(self.model)}",
+                "pods": f"{ns},pod=~{promql_string(pod_name_regex(self.model))}",
+                "deploy": f"{ns},deployment={promql_string(self.model)}",
+            }
+        )
 
     def _fill(self, template: str, window: str = ALERT_WINDOW, quantile: float | None = None) -> str:
         values = {**self.selectors, "w": window}

@@ -13,7 +13,6 @@ import asyncio
 import inspect
 import json
 import math
-import operator
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -461,6 +460,6 @@ def run_program(
         raise
     returned = time.perf_counter()
     run.phases["registrations_s"] = returned - started - run.phases.get("program_s", 0.0)
-    run.registrations.sort(key=operator.attrgetter("urn"))
+    run.registrations.sort(key=lambda r: r.urn)
     run.phases["record_s"] = time.perf_counter() - returned
     return run

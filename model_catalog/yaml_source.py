@@ -334,7 +334,9 @@ def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument |
                         if len(value) > MAX_NUMBER_DIGITS:
                             return None  # refused: the composing readers say why
                         value = int(value)  # a plain decimal integer (most numbers): what _plain_scalar gives
-                    elif value[0] in _NUMBER_START or value in _NULL or value in _BOOL:  # else plain text
+                    elif value in _BOOL:
+                        value = _BOOL[value]
+                    elif value[0] in _NUMBER_START or value in _NULL:  # else plain text
                         value = _plain_scalar(value)
             else:
                 if len(stack) >= MAX_DEPTH - 1:

@@ -49,6 +49,16 @@ def problems(text: str, stacks: tuple[str, ...] = STACKS) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+def sample_catalogs() -> list[dict[str, Any]]:
+    """Catalogs (as data) with every kind of model: a 300-model fleet, the default catalog and every example's."""
+    import yaml
+
+    from mlserve.fleet import fleet
+
+    paths = [ROOT / "models.yaml", *sorted((ROOT / "examples").glob("*/models.yaml"))]
+    return [fleet(300)] + [yaml.safe_load(path.read_text(encoding="utf-8")) for path in paths]
+
+
 def spec(**fields: Any) -> ModelSpec:
     """A valid CPU model with the given fields replaced (camelCase keys, as in YAML)."""
     data: dict[str, Any] = {

@@ -10,16 +10,12 @@ from pydantic import ValidationError
 from mlserve.fleet import fleet
 from model_catalog.catalog import _base_spec, _patched, merge_patch
 from model_catalog.schema import Catalog, ModelSpec
-from tests.helpers import ROOT
+from tests.helpers import ROOT, sample_catalogs
 
 
 def test_the_base_of_every_model_is_what_validating_it_again_gives():
-    catalogs = [fleet(300)] + [
-        yaml.safe_load(path.read_text(encoding="utf-8"))
-        for path in [ROOT / "models.yaml", *sorted((ROOT / "examples").glob("*/models.yaml"))]
-    ]
     compared = 0
-    for data in catalogs:
+    for data in sample_catalogs():
         catalog = Catalog.model_validate(data)
         for name, model in catalog.models.items():
             base = {k: v for k, v in data["models"][name].items() if k != "overrides"}

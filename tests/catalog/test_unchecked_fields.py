@@ -7,16 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
-from mlserve.fleet import fleet
 from model_catalog import catalog as catalog_module
 from model_catalog import checks
 from model_catalog.catalog import _base_spec, validate_catalog
 from model_catalog.errors import ConfigurationError
 from model_catalog.schema import Catalog, ModelSpec
 from model_catalog.yaml_source import parse_yaml
-from tests.helpers import ROOT
+from tests.helpers import ROOT, sample_catalogs
 
 BY_ALIAS = {info.alias or name: name for name, info in ModelSpec.model_fields.items()}
 
@@ -57,12 +55,8 @@ def _variants(spec: ModelSpec, alias: str) -> list[ModelSpec]:
 
 
 def test_changing_an_unchecked_field_changes_no_finding():
-    catalogs = [fleet(300)] + [
-        yaml.safe_load(path.read_text(encoding="utf-8"))
-        for path in [ROOT / "models.yaml", *sorted((ROOT / "examples").glob("*/models.yaml"))]
-    ]
     compared = 0
-    for data in catalogs:
+    for data in sample_catalogs():
         for model in Catalog.model_validate(data).models.values():
             spec = _base_spec(model)
             for alias in checks.UNCHECKED_FIELDS:
