@@ -44,13 +44,15 @@ from typing import Any
 import yaml
 
 from .fleet import SEED, fleet
+from .shards import shard_count
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SIZES = (10, 100, 1000)
 REPEAT = 3
 STACK = "prod"
-#: The runs per size and repetition: our render, the typed and raw floors, the typed floor bounded as the render is.
-KINDS = ("ours", "typed", "raw", "settled")
+#: The runs per size and repetition: our render, the typed and raw floors, the typed floor bounded as the render is;
+#: and, for a fleet that ``mlserve render`` splits across processes by default, that split render.
+KINDS = ("ours", "typed", "raw", "settled", "split")
 
 #: The targets of issue 16 (2 cores): ratio to the typed floor, peak RSS, seconds, scaling between sizes.
 TARGET_RATIO = {1000: 1.3}
@@ -86,6 +88,16 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, flo
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
 
 
+def same_files(a: Path, b: Path) -> bool:
+    """Folders ``a`` and ``b`` hold the same files with the same bytes."""
+
+    def files(root: Path) -> dict[Path, Path]:
+        return {path.relative_to(root): path for path in root.rglob("*") if path.is_file()}
+
+    left, right = files(a), files(b)
+    return left.keys() == right.keys() and all(left[name].read_bytes() == right[name].read_bytes() for name in left)
+
+
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env["MLSERVE_PROGRESS"] = "0"
@@ -95,13 +107,20 @@ def _environment() -> dict[str, str]:
 
 
 def render_sample(
-    catalog: Path, out: Path, project_dir: Path, stack: str = STACK, write_bytecode: bool = False
+    catalog: Path,
+    out: Path,
+    project_dir: Path,
+    stack: str = STACK,
+    write_bytecode: bool = False,
+    processes: int = 1,
 ) -> Sample:
     """``mlserve render`` in a fresh process; ``write_bytecode``: let it write the bytecode of the modules it
-    imports (``__pycache__``), even where ``PYTHONDONTWRITEBYTECODE`` is set: the warm-up of a warm measurement."""
+    imports (``__pycache__``), even where ``PYTHONDONTWRITEBYTECODE`` is set: the warm-up of a warm measurement.
+    ``processes``: ``--jobs`` (1: one process, as the floors run; more: the models split across processes; the CPU
+    seconds from wait4 include the processes the render waited for, and its timings' peak RSS adds theirs up)."""
     timings = out.parent / f"{out.name}.timings.json"
     command = [sys.executable, "-m", "mlserve", "render", "--stack", stack, "--catalog", str(catalog)]
-    command += ["--out", str(out), "--timings", str(timings)]
+    command += ["--out", str(out), "--timings", str(timings), "--jobs", str(processes)]
     env = _environment()
     if write_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -158,10 +177,15 @@ def _phases(samples: list[Sample]) -> dict[str, float]:
 
 
 def summarize(
-    size: int, ours: list[Sample], typed: list[Sample], raw: list[Sample], settled: list[Sample]
+    size: int,
+    ours: list[Sample],
+    typed: list[Sample],
+    raw: list[Sample],
+    settled: list[Sample],
+    split: list[Sample] | None = None,
 ) -> dict[str, Any]:
     first = ours[0].phases
-    return {
+    row = {
         "models": size,
         "resources": first["resources"],
         "objects": first["objects"],
@@ -196,6 +220,17 @@ def summarize(
             "settled_floor_seconds": [round(s.seconds, 2) for s in settled],
         },
     }
+    if split:
+        # What `mlserve render` does by default with a fleet this size: its models split across processes
+        # (mlserve/shards.py). Not compared with the floors, which run in one process.
+        row["split"] = {
+            "processes": split[0].phases["processes"],
+            "seconds": round(_median([s.seconds for s in split]), 2),
+            "cpu_seconds": round(_median([s.cpu_seconds for s in split]), 2),
+            "peak_rss_mb": round(max(s.peak_rss_mb for s in split)),
+            "runs": [round(s.seconds, 2) for s in split],
+        }
+    return row
 
 
 def targets(
@@ -219,7 +254,13 @@ def targets(
             check(f"{size} models: peak RSS MB", rows[size]["peak_rss_mb"], limit)
     for size, limit in TARGET_SECONDS.items():
         if size in rows:
-            check(f"{size} models: seconds", rows[size]["seconds"], limit)
+            check(f"{size} models: seconds, one process", rows[size]["seconds"], limit)
+            if "split" in rows[size]:
+                split = rows[size]["split"]
+                check(f"{size} models: seconds, split across {split['processes']} processes", split["seconds"], limit)
+                for limit_size, rss_limit in TARGET_RSS_MB.items():
+                    if limit_size == size:
+                        check(f"{size} models: peak RSS MB, all processes together", split["peak_rss_mb"], rss_limit)
     for size, limit in TARGET_VALIDATE_SECONDS.items():
         if size in rows:
             check(f"{size} models: validation seconds", rows[size]["phases"]["validate_s"], limit)
@@ -276,6 +317,15 @@ def run_bench(
                 floor_file = work / f"floor-{size}.json"
                 if rep == 0:
                     floor_file.write_text(json.dumps(floor_input(out)), encoding="utf-8")
+                processes = shard_count(size, None)
+                if processes > 1:
+                    say(f"repetition {rep + 1}/{repeat}: {size} models: render split across {processes} processes")
+                    split = render_sample(catalogs[size], work / f"split-{size}", project_dir, processes=processes)
+                    # The bytes of the split render are the single process's (mlserve/shards.py).
+                    if rep == 0 and not same_files(out, work / f"split-{size}"):
+                        raise SystemExit(f"the split render of {size} models differs from the single process's")
+                    shutil.rmtree(work / f"split-{size}", ignore_errors=True)
+                    samples[size]["split"].append(split)
                 shutil.rmtree(out, ignore_errors=True)
                 for mode in ("typed", "raw"):
                     say(f"repetition {rep + 1}/{repeat}: {size} models: {mode} floor")
@@ -376,6 +426,14 @@ def table(document: dict[str, Any], markdown: bool = False) -> str:
             f"{document['default_catalog_seconds']} s wall; the typed floor of its resources: "
             f"{document.get('default_catalog_floor_cpu_seconds')} CPU s"
         )
+    for row in document["sizes"]:
+        if "split" in row:
+            split = row["split"]
+            lines.append(
+                f"{row['models']} models split across {split['processes']} processes (mlserve render's default): "
+                f"{split['seconds']} s wall, {split['cpu_seconds']} CPU s, {split['peak_rss_mb']} MB peak RSS "
+                "(all processes)"
+            )
     for check in document["targets"]:
         mark = "met" if check["met"] else "MISSED"
         lines.append(f"{'- ' if markdown else ''}{check['target']}: {check['value']} (<= {check['limit']}): {mark}")

@@ -129,13 +129,13 @@ def out_dir(args: argparse.Namespace) -> Path:
     return args.out if args.out else project_dir(args) / "build" / args.stack
 
 
-def read_inputs(args: argparse.Namespace) -> None:
+def read_inputs(args: argparse.Namespace) -> int:
     """Read the stack file and the catalog as YAML before a command imports the validation layer and Pulumi, so
     input that is not readable YAML (hostile aliases, nesting, tags, syntax) exits 2 at once (model_catalog/inputs.py).
     """
     from model_catalog.inputs import read_stack_inputs
 
-    read_stack_inputs(project_dir(args), args.stack, args.catalog)
+    return read_stack_inputs(project_dir(args), args.stack, args.catalog)
 
 
 def envelope(command: str, exit_code: int, **fields: Any) -> dict[str, Any]:

@@ -144,14 +144,11 @@ def _remove_leftovers(target: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True)
 
 
-def replace_owned_directory(
-    out_dir: Path,
-    files: Mapping[str, str],
-    project_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> None:
-    """Make ``out_dir`` hold exactly ``files`` (relative path -> text) and the marker, atomically;
-    ``progress(written, total)`` after each file."""
+@contextlib.contextmanager
+def owned_staging(out_dir: Path, project_dir: Path | None = None) -> Iterator[Path]:
+    """A new staging directory beside ``out_dir`` (holding only the marker), under the render lock; when the block
+    ends without an error, it replaces ``out_dir`` atomically, else it is removed and ``out_dir`` is left as it was.
+    An OSError in the block is an OutputError naming the path."""
     target = check_owned(out_dir, project_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -161,15 +158,7 @@ def replace_owned_directory(
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
             try:
                 (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-                folders = {staging}
-                for written, (name, text) in enumerate(files.items(), start=1):
-                    path = staging / name
-                    if path.parent not in folders:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        folders.add(path.parent)
-                    path.write_text(text, encoding="utf-8")
-                    if progress is not None:
-                        progress(written, len(files))
+                yield staging
                 if target.exists() and exchange(staging, target):
                     pass  # staging now holds the previous render, removed below
                 else:
@@ -191,3 +180,23 @@ def replace_owned_directory(
         raise OutputError(
             f"--out {out_dir}: cannot write {where}: {exc.strerror or exc}; nothing was changed"
         ) from None
+
+
+def replace_owned_directory(
+    out_dir: Path,
+    files: Mapping[str, str],
+    project_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Make ``out_dir`` hold exactly ``files`` (relative path -> text) and the marker, atomically;
+    ``progress(written, total)`` after each file."""
+    with owned_staging(out_dir, project_dir) as staging:
+        folders = {staging}
+        for written, (name, text) in enumerate(files.items(), start=1):
+            path = staging / name
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
+            path.write_text(text, encoding="utf-8")
+            if progress is not None:
+                progress(written, len(files))

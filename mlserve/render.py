@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,8 +17,9 @@ from model_catalog.split import platform_of
 from . import interpreter
 from .mock_runtime import MockRun, StackOutputs, engine_config, run_program, settle
 from .output import RenderSummary, write_render
-from .output_dir import check_owned
+from .output_dir import check_owned, owned_staging
 from .progress import Progress
+from .shards import SHARD_FILE, merge, run_shares, shard_models, shard_record
 
 AMBIENT_CONFIG = "PULUMI_CONFIG"
 AMBIENT_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"
@@ -65,8 +67,15 @@ def platform_outputs(project_dir: Path, stack: str) -> dict[str, StackOutputs]:
     return {platform: StackOutputs(values, run.secret_outputs)}
 
 
-def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progress: Progress | None = None) -> MockRun:
-    """Run the stack's program under mocks and return what it registered."""
+def run_stack(
+    project_dir: Path,
+    stack: str,
+    catalog: str | None = None,
+    progress: Progress | None = None,
+    shard: tuple[int, int] | None = None,
+) -> MockRun:
+    """Run the stack's program under mocks and return what it registered; ``shard`` (K, N): only the K-th of N
+    shares of its models, with all its shared resources (mlserve/shards.py)."""
     from components.model_service import TYPE as MODEL_SERVICE
     from stacks import program  # imports pulumi and the providers' SDKs; only needed here
 
@@ -87,10 +96,11 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
         started = time.perf_counter()
         env = program.load_environment(catalog, project_dir)
         validate_s[0] = time.perf_counter() - started
+        only = shard_models(list(env.models), *shard) if shard is not None else None
         # The same program as `pulumi up` runs, one model at a time: under the mock engine a registration completes
         # at once, so waiting for each model's before constructing the next keeps the SDK from queueing every
         # request of the stack (the render's peak memory); what is registered is the same.
-        for built, _ in enumerate(program.build_steps(env), 1):
+        for built, _ in enumerate(program.build_steps(env, only), 1):
             if SETTLE_EVERY and built % SETTLE_EVERY == 0:
                 waited = time.perf_counter()
                 await settle()
@@ -111,20 +121,78 @@ def run_stack(project_dir: Path, stack: str, catalog: str | None = None, progres
 
 
 def render(
-    project_dir: Path, stack: str, out_dir: Path, catalog: str | None = None, progress: bool = True
+    project_dir: Path,
+    stack: str,
+    out_dir: Path,
+    catalog: str | None = None,
+    progress: bool = True,
+    processes: int = 1,
+    shard: tuple[int, int] | None = None,
 ) -> RenderSummary:
     """Render ``stack`` into ``out_dir``; raises ConfigurationError or OutputError (and writes nothing) on invalid
     input or an output directory the render does not own. ``progress``: report resources registered and objects
-    written on stderr (mlserve/progress.py)."""
+    written on stderr (mlserve/progress.py). ``processes`` > 1: split the models across that many processes and
+    merge their renders (the same bytes: mlserve/shards.py); ``shard`` (K, N): render only the K-th share (what each
+    of those processes does), with what the merge needs (shards.SHARD_FILE)."""
     check_owned(out_dir, project_dir)  # before the work: a refused directory is known at once
+    if processes > 1:
+        return render_split(project_dir, stack, out_dir, catalog, processes, progress)
     if not progress:
-        run = run_stack(project_dir, stack, catalog)
+        run = run_stack(project_dir, stack, catalog, shard=shard)
         started = time.perf_counter()
         summary = write_render(run, out_dir, project_dir)
     else:
         with Progress(f"render {stack}", unit="resources registered") as registering:
-            run = run_stack(project_dir, stack, catalog, registering)
+            run = run_stack(project_dir, stack, catalog, registering, shard)
         started = time.perf_counter()
         with Progress(f"render {stack}", unit="objects written") as writing:
             summary = write_render(run, out_dir, project_dir, progress=writing.update)
+    if shard is not None:
+        record = {**shard_record(run.registrations), "notes": list(summary.notes)}
+        (out_dir / SHARD_FILE).write_text(json.dumps(record) + "\n", encoding="utf-8")
     return replace(summary, phases={**run.phases, "write_s": time.perf_counter() - started})
+
+
+def render_split(
+    project_dir: Path, stack: str, out_dir: Path, catalog: str | None, processes: int, progress: bool
+) -> RenderSummary:
+    """``render`` in ``processes`` processes, each rendering a share of the models into a folder of the new output's
+    staging directory (mlserve/output_dir.py, under the render lock), merged there: the manifests are moved, not
+    written again. A process that fails stops the others and raises ShareFailedError (nothing is written)."""
+    started = time.perf_counter()
+    with owned_staging(out_dir, project_dir) as staging:
+        work = staging / ".shares"
+        work.mkdir()
+        running = Progress(f"render {stack}", unit=f"processes done (models split across {processes})")
+        running.enabled = running.enabled and progress
+        with running:
+            running.update(0, processes)
+            timings = run_shares(project_dir, stack, catalog, processes, work, running.update)
+        shares_done = time.perf_counter()
+        shares = [work / str(index) for index in range(processes)]
+        merged = merge(stack, shares)
+        record = json.loads((shares[0] / SHARD_FILE).read_text(encoding="utf-8"))
+        (staging / "manifests").mkdir()
+        for name, path in merged.manifests.items():
+            path.rename(staging / name)
+        (staging / "resources.json").write_text(merged.resources_json, encoding="utf-8")
+        shutil.rmtree(work)
+    phases = {
+        "shares_s": shares_done - started,
+        "merge_s": time.perf_counter() - shares_done,
+        "shares_peak_rss_mb": sum(share.get("peak_rss_mb") or 0.0 for share in timings),
+        # The slowest share's phases: the split render's critical path.
+        **{
+            name: max(share[name] for share in timings)
+            for name in timings[0]
+            if name.endswith("_s") and all(isinstance(share.get(name), float) for share in timings)
+        },
+    }
+    return RenderSummary(
+        out_dir=out_dir,
+        resources=merged.resources,
+        objects=merged.objects,
+        others=merged.others,
+        notes=tuple(record["notes"]),
+        phases=phases,
+    )

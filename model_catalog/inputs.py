@@ -39,13 +39,15 @@ def _configured_catalog(stack_data: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def read_stack_inputs(project_dir: Path, stack: str, catalog: str | None = None) -> None:
+def read_stack_inputs(project_dir: Path, stack: str, catalog: str | None = None) -> int:
     """Parse ``Pulumi.<stack>.yaml`` and the catalog it uses (``catalog``: the user's path, relative to the current
-    directory, as ``--catalog`` gives it); raise ConfigurationError with every YAML problem of the two files."""
+    directory, as ``--catalog`` gives it); raise ConfigurationError with every YAML problem of the two files. Returns
+    how many models the catalog names (0 if it names none or was not read): an estimate of the stack's models, before
+    they are validated (a render's process count, mlserve/shards.py)."""
     stack_file = f"Pulumi.{stack}.yaml"
     stack_path = project_dir / stack_file
     if not stack_path.exists():
-        return
+        return 0
     problems: list[Problem] = []
     stack_data: object = None
     try:
@@ -61,10 +63,15 @@ def read_stack_inputs(project_dir: Path, stack: str, catalog: str | None = None)
         exists = catalog_path.exists()
     except (OSError, ValueError):  # a path the full read reports, located
         exists = False
+    named = 0
     if exists:
         try:
-            load_yaml(catalog_path, shown_as=shown)
+            catalog_data = load_yaml(catalog_path, shown_as=shown).data
         except ConfigurationError as exc:
             problems.extend(exc.problems)
+        else:
+            models = catalog_data.get("models") if isinstance(catalog_data, dict) else None
+            named = len(models) if isinstance(models, dict) else 0
     if problems:
         raise ConfigurationError(problems)
+    return named

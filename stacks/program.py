@@ -6,7 +6,7 @@ Pulumi's mock runtime. Nothing is registered until the catalog and the stack's s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,11 +142,13 @@ def build(env: Environment) -> None:
         pass
 
 
-def build_steps(env: Environment) -> Iterator[str]:
+def build_steps(env: Environment, only: Collection[str] | None = None) -> Iterator[str]:
     """``build``, one model at a time: registers the stack's shared resources, then each model's components, and
     yields the model's name after constructing them. What is registered does not depend on what the caller does
     between steps: ``build`` (``pulumi up``) just goes on; the offline render lets the registrations of the models so
-    far complete before the next one (bounded memory: docs/benchmarks.md)."""
+    far complete before the next one (bounded memory: docs/benchmarks.md). ``only``: construct only these models'
+    components (one process's share of a render split across processes, mlserve/shards.py); the shared resources
+    and the exports are the whole stack's."""
     settings = env.settings
     if settings.split.role == "platform":
         build_platform(env)
@@ -156,7 +158,7 @@ def build_steps(env: Environment) -> Iterator[str]:
         team_namespace = checked_team_namespace(platform, settings)
         provider = kubernetes_provider(settings, team_namespace)
         # The namespace is the platform's: the team's objects wait for its stack's outputs, not for a resource here.
-        yield from build_models(env, provider, team_namespace, [platform])
+        yield from build_models(env, provider, team_namespace, [platform], only)
         return
     provider = kubernetes_provider(settings)
     namespace = ServingNamespace(
@@ -169,7 +171,7 @@ def build_steps(env: Environment) -> Iterator[str]:
         ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
-    yield from build_models(env, provider, namespace.name, [namespace])
+    yield from build_models(env, provider, namespace.name, [namespace], only)
 
 
 def build_platform(env: Environment) -> None:
@@ -255,10 +257,15 @@ def checked_team_namespace(platform: pulumi.StackReference, settings: StackSetti
 
 
 def build_models(
-    env: Environment, provider: k8s.Provider, namespace: pulumi.Input[str], ready: list[pulumi.Resource]
+    env: Environment,
+    provider: k8s.Provider,
+    namespace: pulumi.Input[str],
+    ready: list[pulumi.Resource],
+    only: Collection[str] | None = None,
 ) -> Iterator[str]:
     """The models of a single stack or a team stack, in ``namespace`` (after ``ready``: the namespace resource, or
-    the platform stack's reference); yields each model's name once its components are constructed."""
+    the platform stack's reference); yields each model's name once its components are constructed (only those in
+    ``only``, when given: build_steps)."""
     settings = env.settings
     k8s_opts = pulumi.ResourceOptions(providers=[provider])
     # Every Secret the models reference exists (or is being created) before any model: docs/secrets.md.
@@ -290,6 +297,8 @@ def build_models(
     services = {}
     built_images: dict[str, pulumi.Input[str]] = {}
     for model, spec in env.models.items():
+        if only is not None and model not in only:
+            continue
         image = image_for(model, spec, env, registry)
         release = release_labels(model, env.stack, model_version(model, spec, env, registry))
         gpu_deps = gpu_capacity if spec.resources.gpu is not None else []
@@ -336,7 +345,7 @@ def build_models(
             )
         yield model
     pulumi.export("namespace", namespace)
-    pulumi.export("models", sorted(services))
+    pulumi.export("models", sorted(env.models))  # every model has its services: the same list as sorted(services)
     # What each built model runs: for `kind load docker-image` in dev, and for CI to scan or sign what was pushed.
     pulumi.export("images", built_images)
     if monitoring is not None:

@@ -49,3 +49,34 @@ def test_the_warm_up_render_may_write_bytecode(monkeypatch, tmp_path):
     bench.render_sample(tmp_path / "models.yaml", tmp_path / "out", tmp_path, write_bytecode=True)
     bench.render_sample(tmp_path / "models.yaml", tmp_path / "out", tmp_path)
     assert seen == [None, "1"]
+
+
+def test_a_split_render_is_reported_beside_the_single_process_and_held_to_the_5000_model_targets():
+    def sample(seconds: float, processes: int = 1, rss: float = 900.0) -> bench.Sample:
+        phases = {"resources": 58000, "objects": 47000, "validate_s": 1.5, "processes": processes}
+        return bench.Sample(seconds=seconds, cpu_seconds=seconds, peak_rss_mb=rss, phases=phases)
+
+    runs = {"ours": [sample(350.0)], "typed": [sample(200.0)], "raw": [sample(150.0)], "settled": [sample(210.0)]}
+    runs["split"] = [sample(170.0, processes=2, rss=1800.0)]
+    document = bench._document({5000: runs}, [], seed=1, repeat=1, load_before=(0.0, 0.0, 0.0))
+    (row,) = document["sizes"]
+    assert row["seconds"] == 350.0 and row["ratio"] == 1.75
+    assert row["split"] == {
+        "processes": 2,
+        "seconds": 170.0,
+        "cpu_seconds": 170.0,
+        "peak_rss_mb": 1800,
+        "runs": [170.0],
+    }
+    checks = {c["target"]: (c["value"], c["met"]) for c in document["targets"]}
+    assert checks["5000 models: seconds, one process"] == (350.0, False)
+    assert checks["5000 models: seconds, split across 2 processes"] == (170.0, True)
+    assert checks["5000 models: peak RSS MB, all processes together"] == (1800, True)
+    assert "5000 models split across 2 processes (mlserve render's default): 170.0 s wall" in bench.table(document)
+
+
+def test_sizes_too_small_to_split_have_no_split_row():
+    sample = bench.Sample(seconds=1.0, cpu_seconds=1.0, peak_rss_mb=1.0, phases={"resources": 1, "objects": 1})
+    runs = {"ours": [sample], "typed": [sample], "raw": [sample], "settled": [sample], "split": []}
+    document = bench._document({10: runs}, [], seed=1, repeat=1, load_before=(0.0, 0.0, 0.0))
+    assert "split" not in document["sizes"][0]

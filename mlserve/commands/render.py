@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .. import cli
+from ..shards import MIN_MODELS_PER_SHARD
 
 ORDER = 10
 
@@ -19,16 +20,28 @@ def run(args: argparse.Namespace) -> int:
     if args.all:
         return render_all(args)
     args.stack = args.stack or "dev"
-    cli.read_inputs(args)
+    named = cli.read_inputs(args)
     from ..render import render
+    from ..shards import ShareFailedError, shard_count
 
-    summary = render(cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog)
+    processes = 1 if args.shard is not None else shard_count(named, args.jobs)
+    try:
+        summary = render(
+            cli.project_dir(args), args.stack, cli.out_dir(args), args.catalog, processes=processes, shard=args.shard
+        )
+    except ShareFailedError as failed:  # one of the processes of a split render: what it said, as if said here
+        sys.stderr.write(failed.stderr)
+        return failed.code
     print("\n".join(summary.lines(args.stack)))
     if args.timings is not None:
         from ..interpreter import peak_rss_mb
 
-        timings = {"resources": summary.resources, "objects": sum(summary.objects.values()), **summary.phases}
-        timings["peak_rss_mb"] = peak_rss_mb()
+        phases = dict(summary.phases)
+        # A split render's processes run at once: their peaks add up (an upper bound of what it used together).
+        shares_rss = phases.pop("shares_peak_rss_mb", 0.0)
+        timings = {"resources": summary.resources, "objects": sum(summary.objects.values()), **phases}
+        timings["processes"] = processes
+        timings["peak_rss_mb"] = (peak_rss_mb() or 0.0) + shares_rss
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return cli.EXIT_OK
 
@@ -40,7 +53,12 @@ def render_all(args: argparse.Namespace) -> int:
     from model_catalog.environment import known_stacks
     from model_catalog.split import platform_of
 
-    for option, value in (("--stack", args.stack), ("--catalog", args.catalog), ("--timings", args.timings)):
+    for option, value in (
+        ("--stack", args.stack),
+        ("--catalog", args.catalog),
+        ("--timings", args.timings),
+        ("--shard", args.shard),
+    ):
         if value is not None:
             args.parser.error(f"--all renders every stack with its own settings and catalog; drop {option}")
     project = cli.project_dir(args)
@@ -91,6 +109,15 @@ def render_all(args: argparse.Namespace) -> int:
     return worst
 
 
+def _shard(text: str) -> tuple[int, int]:
+    from ..shards import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(subparsers) -> None:
     parser = cli.add_parser(
         subparsers,
@@ -112,7 +139,18 @@ def register(subparsers) -> None:
         "build/<stack>); exit with the worst stack's code",
     )
     parser.add_argument(
-        "--jobs", type=cli.positive_int, help="with --all: stacks rendered at once (default: the number of CPUs)"
+        "--jobs",
+        type=cli.positive_int,
+        help="with --all: stacks rendered at once (default: the number of CPUs); for one stack: processes its models "
+        f"are split across (default: the number of CPUs, at most one per {MIN_MODELS_PER_SHARD} models; 1: a "
+        "single process; the output is the same bytes either way)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="internal (what each process of a split render runs, mlserve/shards.py): render only every N-th model "
+        "from the K-th on, with all the stack's shared resources, plus what the merge needs (default: every model)",
     )
     parser.add_argument(
         "--timings",
