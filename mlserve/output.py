@@ -205,19 +205,28 @@ def _events(value: Any, emit: Callable[[Any], None], head: bool = False) -> None
             _events(item, emit)
         emit(yaml.SequenceEndEvent())
     else:
-        if kind is float and value.is_integer():
-            value, kind = int(value), int
-        if kind is bool:
-            tag, text = "tag:yaml.org,2002:bool", "true" if value else "false"
-        elif kind is int:
-            tag, text = "tag:yaml.org,2002:int", str(value)
-        elif value is None:
-            tag, text = "tag:yaml.org,2002:null", "null"
-        elif kind is float:
-            tag, text = _FLOAT_TAG, _float_text(value)
-        else:
+        event = _other_event(value)
+        if event is None:
             raise _NotDirectError
-        emit(yaml.ScalarEvent(None, tag, (_detected(text) == tag, False), text))
+        emit(event)
+
+
+def _other_event(value: Any) -> Any:
+    """The YAML event of a number, boolean or null (an integral float as an integer); None for another type."""
+    kind = type(value)
+    if kind is float and value.is_integer():
+        value, kind = int(value), int
+    if kind is bool:
+        tag, text = "tag:yaml.org,2002:bool", "true" if value else "false"
+    elif kind is int:
+        tag, text = "tag:yaml.org,2002:int", str(value)
+    elif value is None:
+        tag, text = "tag:yaml.org,2002:null", "null"
+    elif kind is float:
+        tag, text = _FLOAT_TAG, _float_text(value)
+    else:
+        return None
+    return yaml.ScalarEvent(None, tag, (_detected(text) == tag, False), text)
 
 
 #: libyaml ends a document with this marker after a block scalar that keeps its trailing newlines (``|+``) where
@@ -276,8 +285,8 @@ class _Texts:
         self.not_one_line: set[Any] = set()
         #: key -> its text before ``:`` (None: not a one-line simple key)
         self.keys: dict[str, str | None] = {}
-        #: (string, indent) -> a literal block scalar whose lines are at ``indent``, from its ``|`` header on
-        self.blocks: dict[tuple[str, int], str | None] = {}
+        #: string -> a literal block scalar whose lines are at indent 2, from its ``|`` header on (None: not one)
+        self.blocks: dict[str, str | None] = {}
         self.size = 0
         self._stream = io.StringIO()
         self._dumper: Any = None
@@ -376,17 +385,8 @@ class _Texts:
         text = self.values.get(key)
         if text is not None:
             return text
-        if kind is bool:
-            tag, text = "tag:yaml.org,2002:bool", "true" if value else "false"
-        elif kind is int:
-            tag, text = "tag:yaml.org,2002:int", str(value)
-        elif value is None:
-            tag, text = "tag:yaml.org,2002:null", "null"
-        elif kind is float:
-            tag, text = _FLOAT_TAG, _float_text(value)
-        else:
-            raise _NotTextError
-        items = self._items([yaml.ScalarEvent(None, tag, (_detected(text) == tag, False), text)])
+        event = _other_event(value)
+        items = self._items([event]) if event is not None else None
         if items is None:
             raise _NotTextError
         if self._fits(64):
@@ -417,25 +417,25 @@ class _Texts:
         """Multi-line ``text`` as a literal block scalar whose lines are at ``indent`` (> 0, even): from its ``|``
         header on. Raises _NotTextError if libyaml writes it in another style, or keeps its final newlines (``|+``:
         the open end of the document differs)."""
-        key = (text, indent)
-        block = self.blocks.get(key)
+        block = self.blocks.get(text)
         if block is None:
-            if key in self.blocks:
+            if text in self.blocks:
                 raise _NotTextError
-            block = self._block(text, indent)
+            block = self._block(text)
             if self._fits(len(block or "") + 64):
-                self.blocks[key] = block
+                self.blocks[text] = block
             if block is None:
                 raise _NotTextError
-        return block
+        if indent == 2:
+            return block
+        # libyaml writes each line of a literal block (but the empty ones) after the indentation, and nothing else
+        # depends on it: the block at indent 2, each line moved (kept once, at indent 2: the larger texts of a
+        # render are its blocks).
+        header, _, body = block.partition("\n")
+        return header + ("\n" + body).replace("\n  ", "\n" + " " * indent)
 
-    def _block(self, text: str, indent: int) -> str | None:
-        if indent != 2:
-            # libyaml writes each line of a literal block (but the empty ones) after the indentation and nothing
-            # else depends on it: the block at indent 2, each line moved.
-            base = self.block(text, 2)
-            header, _, body = base.partition("\n")
-            return header + ("\n" + body).replace("\n  ", "\n" + " " * indent)
+    def _block(self, text: str) -> str | None:
+        """``block(text, 2)`` made by libyaml, or None."""
         event = None if _breaks(text) else _new_string_event(text)
         document = self._document([_MAPPING_START, _string_event("k"), event, _MAPPING_END]) if event else None
         if document is None or not document.startswith("k: |"):
@@ -476,14 +476,8 @@ def _text_mapping(
                 if len(text) + len(line) > room:
                     raise _NotTextError
                 append(f"{first}{text}: {line}\n")
-            elif "\n" in item:
-                append(f"{first}{text}: ")
-                append(texts.block(item, column + 2))
             else:
-                append(f"{first}{text}: ")
-                pending.append((len(out), item, column + len(text) + 2))
-                append(None)
-                append("\n")
+                _text_string(item, f"{first}{text}: ", column, column + len(text) + 2, out, pending)
         elif kind is dict:
             if item.get(SECRET_SIG) == SECRET_MARK:
                 _text_mapping({key: masked(item.get("value"))}, indent, out, pending, first)
@@ -526,14 +520,8 @@ def _text_sequence(value: list[Any], indent: str, out: list[Any], pending: list[
                 if len(line) > room:
                     raise _NotTextError
                 append(f"{first}- {line}\n")
-            elif "\n" in item:
-                append(f"{first}- ")
-                append(texts.block(item, column + 2))
             else:
-                append(f"{first}- ")
-                pending.append((len(out), item, column + 2))
-                append(None)
-                append("\n")
+                _text_string(item, f"{first}- ", column, column + 2, out, pending)
         elif kind is dict:
             if item:
                 inner = indent + "  "
@@ -553,6 +541,19 @@ def _text_sequence(value: list[Any], indent: str, out: list[Any], pending: list[
                 raise _NotTextError
             append(f"{first}- {line}\n")
         first = indent
+
+
+def _text_string(item: str, lead: str, column: int, at: int, out: list[Any], pending: list[Any]) -> None:
+    """Append ``lead`` and a string without its one-line text yet, of a mapping or sequence at ``column``: a
+    multi-line one as a literal block, another as a None listed in ``pending`` (made with the object's others), to
+    be written at column ``at``."""
+    out.append(lead)
+    if "\n" in item:
+        out.append(_TEXTS.block(item, column + 2))
+    else:
+        pending.append((len(out), item, at))
+        out.append(None)
+        out.append("\n")
 
 
 def _text_manifest(inputs: dict[str, Any]) -> str | None:
