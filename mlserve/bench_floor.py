@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 await asyncio.sleep(0)
                 await wait_for_rpcs(await_all_outstanding_tasks=False)
+                interpreter.checkpoint()  # as the render after each model
                 waited += time.perf_counter() - started
         phases["program_s"] = time.perf_counter() - begun - waited
 

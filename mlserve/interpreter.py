@@ -41,6 +41,16 @@ def tune() -> None:
     gc.set_threshold(*THRESHOLDS)
 
 
+def checkpoint() -> None:
+    """In a batch process, after a part of the work whose survivors live to the end of the run (the render: a
+    model's registrations, once settled): collect the young generation (its cyclic garbage: the SDK's finished
+    tasks and futures), then move what survived out of the collector's view, so that no later collection walks it
+    again. Young collections then only ever see one part's objects: at 300 models, 305 of them took 0.66 CPU s
+    against 24 taking 1.9 s, and peak RSS stayed the same (docs/benchmarks.md)."""
+    gc.collect(0)
+    gc.freeze()
+
+
 def exit_now(code: int) -> None:
     """Flush stdout and stderr, then end the process with ``code`` at once (no teardown)."""
     for stream in (sys.stdout, sys.stderr):

@@ -13,6 +13,7 @@ import asyncio
 import inspect
 import json
 import math
+import operator
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -121,15 +122,16 @@ class MockRun:
 
 #: Strings up to this length in recorded inputs are shared (``sys.intern``) rather than one copy per occurrence.
 SHARED_TEXT = 128
+_intern = sys.intern
 
 
 def _wire_value(value: Any) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         text = value.string_value
-        return sys.intern(text) if len(text) <= SHARED_TEXT else text
+        return _intern(text) if len(text) <= SHARED_TEXT else text
     if kind == "struct_value":
-        return {sys.intern(key): _wire_value(item) for key, item in value.struct_value.fields.items()}
+        return wire_properties(value.struct_value)
     if kind == "list_value":
         return [_wire_value(item) for item in value.list_value.values]
     if kind == "number_value":
@@ -146,11 +148,22 @@ def wire_properties(struct: Any) -> dict[str, Any]:
     """Inputs exactly as they crossed the wire: a secret stays marked where it is (``rpc.deserialize_properties``
     would mark the whole enclosing object or list secret, hiding its other fields from review) and an unknown
     stays the UNKNOWN sentinel. The output writer masks both. The same plain data as
-    ``json_format.MessageToDict(struct)``, converted directly (about twice as fast; it runs for every
+    ``json_format.MessageToDict(struct)``, converted directly (more than twice as fast; it runs for every
     registration). Keys and short strings are shared between registrations (every object repeats the same field
     names, labels and values): the record of a 300-model fleet takes 21 MB instead of 37, kept to the end of the
     render."""
-    return {sys.intern(key): _wire_value(item) for key, item in struct.fields.items()}
+    # Fields by key: a protobuf map's items() iterates in Python (collections.abc), its keys and lookups in C. Text,
+    # most values, is converted here without a call.
+    fields = struct.fields
+    result = {}
+    for key in fields:
+        value = fields[key]
+        if value.WhichOneof("kind") == "string_value":
+            text = value.string_value
+            result[_intern(key)] = _intern(text) if len(text) <= SHARED_TEXT else text
+        else:
+            result[_intern(key)] = _wire_value(value)
+    return result
 
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -206,6 +219,20 @@ class _RenderMocks(pulumi.runtime.Mocks):
         return answer(dict(args.args)), []
 
 
+#: The fields of an alias spec that a type-only alias sets (its JSON names, as ``json_format.MessageToDict`` gives).
+_TYPE_ONLY_FIELDS = frozenset({"type", "parentUrn"})
+
+
+def _type_only(alias: Any) -> bool:
+    """An alias the record leaves out: a spec that sets nothing but the type and the parent's URN (or nothing at
+    all). Decided on the message's set fields, the keys ``json_format.MessageToDict`` would give it, without
+    converting it (nearly every alias is one: pulumi-kubernetes sends one per older API version of every kind)."""
+    which = alias.WhichOneof("alias")
+    if which is None:
+        return True
+    return which == "spec" and all(f.json_name in _TYPE_ONLY_FIELDS for f, _ in alias.spec.ListFields())
+
+
 class _RecordingMonitor(EchoMonitor):
     def __init__(self, run: MockRun, mock_impl: pulumi.runtime.Mocks):
         super().__init__(mock_impl, stock_types=frozenset(COMPUTED_OUTPUTS))
@@ -241,11 +268,7 @@ class _RecordingMonitor(EchoMonitor):
         # Aliases as the SDK sends them: specs relative to this resource (the engine resolves them into URNs and
         # derives the children's aliases), or full URNs. Type-only specs are left out: pulumi-kubernetes adds one per
         # older API version of every kind (apps/v1beta1 Deployment, ...), the same on every render.
-        aliases = [
-            alias
-            for alias in (json_format.MessageToDict(a) for a in request.aliases)
-            if "urn" in alias or set(alias.get("spec", {})) - {"type", "parentUrn"}
-        ]
+        aliases = [json_format.MessageToDict(a) for a in request.aliases if not _type_only(a)]
         if aliases:
             options["aliases"] = aliases
         elif request.aliasURNs:
@@ -438,6 +461,6 @@ def run_program(
         raise
     returned = time.perf_counter()
     run.phases["registrations_s"] = returned - started - run.phases.get("program_s", 0.0)
-    run.registrations.sort(key=lambda r: r.urn)
+    run.registrations.sort(key=operator.attrgetter("urn"))
     run.phases["record_s"] = time.perf_counter() - returned
     return run

@@ -104,6 +104,8 @@ def run_stack(
             if SETTLE_EVERY and built % SETTLE_EVERY == 0:
                 waited = time.perf_counter()
                 await settle()
+                if interpreter.BATCH:
+                    interpreter.checkpoint()
                 settle_s[0] += time.perf_counter() - waited
         return env
 

@@ -50,6 +50,13 @@ _URI_SHAPES = {
 }
 
 
+#: Catalog fields (as written) that no rule here reads: a stack's override that changes only these (``enabled:
+#: false``, the most common one) has its base definition's findings (tests/catalog/test_unchecked_fields.py).
+UNCHECKED_FIELDS = frozenset(
+    {"description", "version", "enabled", "renamedFrom", "maxRequestSeconds", "alerts", "capacity"}
+)
+
+
 def check_model(spec: ModelSpec) -> list[Finding]:
     """Every cross-field problem of one effective model definition."""
     return [

@@ -7,6 +7,7 @@ ConfigurationError listing every problem. No Pulumi import here: this layer is t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -355,45 +356,46 @@ def build_problems(loaded: LoadedCatalog, stack: str, project_dir: FsPath) -> li
     .dockerignore, and nothing the builder must not receive (model_catalog/build_contexts.py)."""
     problems: list[Problem] = []
     root = project_dir.resolve()
+    # Models built from one context (a fleet's custom servers) share its checks: the context is read once.
+    checked: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
     for name, spec in loaded.models_for(stack).items():
         build = spec.image.build if spec.enabled and spec.image is not None else None
         if build is None:
             continue
-        context = (project_dir / build.context).resolve()
-        if not context.is_relative_to(root) or context == root:
-            problems.append(
-                loaded.problem(
-                    name,
-                    stack,
-                    ("image", "build", "context"),
-                    f"got '{build.context}'; a build context is a directory below the project directory (the "
-                    "builder receives all of it), e.g. 'images/<model>'",
-                )
-            )
-        elif not context.is_dir():
-            problems.append(
-                loaded.problem(
-                    name, stack, ("image", "build", "context"), f"'{build.context}' is not a directory of the project"
-                )
-            )
-        elif (reason := dockerfile_problem(context, build.dockerfile, build.context)) is not None:
-            problems.append(loaded.problem(name, stack, ("image", "build", "dockerfile"), reason))
-        elif not (context / ".dockerignore").is_file():
-            problems.append(
-                loaded.problem(
-                    name,
-                    stack,
-                    ("image", "build", "context"),
-                    f"'{build.context}' has no .dockerignore; add one that lists what the image needs (start with "
-                    "'*', then '!file' per file) so that nothing else, credentials included, reaches the builder",
-                )
-            )
-        else:
-            problems.extend(
-                loaded.problem(name, stack, ("image", "build", "context"), f"in '{build.context}': {message}")
-                for message in scan_context(context).problems
-            )
+        key = (build.context, build.dockerfile)
+        if key not in checked:
+            checked[key] = _context_problems(project_dir, root, build.context, build.dockerfile)
+        problems.extend(loaded.problem(name, stack, path, message) for path, message in checked[key])
     return problems
+
+
+def _context_problems(
+    project_dir: FsPath, root: FsPath, shown: str, dockerfile: str
+) -> list[tuple[tuple[str, ...], str]]:
+    """What is wrong with the build context ``shown`` (as the catalog writes it) and its ``dockerfile``."""
+    at_context = ("image", "build", "context")
+    context = (project_dir / shown).resolve()
+    if not context.is_relative_to(root) or context == root:
+        return [
+            (
+                at_context,
+                f"got '{shown}'; a build context is a directory below the project directory (the builder receives "
+                "all of it), e.g. 'images/<model>'",
+            )
+        ]
+    if not context.is_dir():
+        return [(at_context, f"'{shown}' is not a directory of the project")]
+    if (reason := dockerfile_problem(context, dockerfile, shown)) is not None:
+        return [(("image", "build", "dockerfile"), reason)]
+    if not (context / ".dockerignore").is_file():
+        return [
+            (
+                at_context,
+                f"'{shown}' has no .dockerignore; add one that lists what the image needs (start with '*', then "
+                "'!file' per file) so that nothing else, credentials included, reaches the builder",
+            )
+        ]
+    return [(at_context, f"in '{shown}': {message}") for message in scan_context(context).problems]
 
 
 def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str) -> list[tuple[tuple[str, ...], str]]:
@@ -418,7 +420,7 @@ def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str
     if not with_gpus:
         return []  # too many GPUs per pod for any instance: check_model reports it
     cpu, memory = cpu_millicores(spec.resources.cpu), byte_count(spec.resources.memory)
-    if any(t.replicas_that_fit(cpu, memory, units, slices) >= 1 for t in with_gpus):
+    if _replica_fits(gpu.accelerator, units, slices, cpu, memory):
         return []
     largest = max(with_gpus, key=lambda t: (t.pod_memory_bytes, t.pod_cpu_millicores))
     path = ("resources", "memory") if memory > largest.pod_memory_bytes else ("resources", "cpu")
@@ -431,6 +433,16 @@ def _karpenter_gpu_problems(spec: ModelSpec, settings: StackSettings, stack: str
             f"{format_mebibytes(largest.pod_memory_bytes)} after system and DaemonSet reservations",
         )
     ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _replica_fits(accelerator: str, units: int, slices: int, cpu: int, memory: int) -> bool:
+    """Some instance type of ``accelerator`` holds a replica of ``cpu`` millicores, ``memory`` bytes and ``units``
+    GPU units (memoized: a fleet asks the same few sizes thousands of times)."""
+    return any(
+        t.gpus * slices >= units and t.replicas_that_fit(cpu, memory, units, slices) >= 1
+        for t in ACCELERATORS[accelerator].instance_types
+    )
 
 
 def _capacity_choice_problems(

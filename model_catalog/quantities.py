@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -18,6 +19,8 @@ _CPU_RE = re.compile(CPU_PATTERN)
 _BYTES_RE = re.compile(BYTES_PATTERN)
 
 
+# Memoized: a fleet repeats a few sizes thousands of times (validation, capacity, the workloads' requests).
+@functools.lru_cache(maxsize=4096)
 def cpu_millicores(quantity: str) -> int:
     if not _CPU_RE.match(quantity):
         raise ValueError(f"not a cpu quantity: {quantity!r}")
@@ -26,6 +29,7 @@ def cpu_millicores(quantity: str) -> int:
     return int(Decimal(quantity) * 1000)
 
 
+@functools.lru_cache(maxsize=4096)
 def byte_count(quantity: str) -> int:
     match = _BYTES_RE.match(quantity)
     if not match:

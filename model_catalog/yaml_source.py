@@ -330,7 +330,11 @@ def _direct_build(text: str, file: str, marks: bool = False) -> SourceDocument |
                 if event.implicit[0]:
                     if not value:
                         return None  # an empty value: libyaml places it elsewhere than the reference reader
-                    if value[0] in _NUMBER_START or value in _NULL or value in _BOOL:  # else plain text
+                    if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+                        if len(value) > MAX_NUMBER_DIGITS:
+                            return None  # refused: the composing readers say why
+                        value = int(value)  # a plain decimal integer (most numbers): what _plain_scalar gives
+                    elif value[0] in _NUMBER_START or value in _NULL or value in _BOOL:  # else plain text
                         value = _plain_scalar(value)
             else:
                 if len(stack) >= MAX_DEPTH - 1:

@@ -4,12 +4,15 @@ code paths, made more cheaply."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 
 import pytest
 from pulumi.runtime import resource as sdk_resource
 
 from mlserve.echo_monitor import InlineExecutor, engine_calls, stack_trace
+from tests.helpers import ROOT
 
 SDK_STACK_TRACE = sdk_resource._get_stack_trace
 
@@ -95,3 +98,41 @@ def test_engine_calls_restores_the_sdk_and_the_loop():
     with pytest.raises(RuntimeError), engine_calls():
         raise RuntimeError("a failed run")
     assert sdk_resource._get_stack_trace is SDK_STACK_TRACE
+
+
+def test_the_collector_checkpoint_frees_young_cycles_and_freezes_the_survivors():
+    """interpreter.checkpoint(), in its own interpreter (it freezes that process's heap for good)."""
+    code = """
+import gc, weakref
+from mlserve import interpreter
+class Node:
+    pass
+gc.disable()
+garbage = Node(); garbage.me = garbage; dead = weakref.ref(garbage); del garbage
+kept = Node(); kept.me = kept
+frozen_before = gc.get_freeze_count()
+interpreter.checkpoint()
+assert dead() is None, "young cyclic garbage collected"
+assert gc.get_freeze_count() > frozen_before, "survivors frozen"
+assert not any(o is kept for o in gc.get_objects()), "the survivor is out of the collector's view"
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_a_batch_render_checkpoints_the_collector_after_each_model(monkeypatch, tmp_path):
+    from mlserve import interpreter
+    from mlserve.render import run_stack
+
+    calls = []
+    monkeypatch.setattr(interpreter, "BATCH", True)
+    monkeypatch.setattr(interpreter, "tune", lambda: None)
+    monkeypatch.setattr(interpreter, "checkpoint", lambda: calls.append(1))
+    run = run_stack(ROOT, "prod")
+    assert len(calls) == len(run.environment.models) > 1
+    monkeypatch.setattr(interpreter, "BATCH", False)
+    calls.clear()
+    run_stack(ROOT, "prod")
+    assert calls == []

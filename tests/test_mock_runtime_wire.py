@@ -61,3 +61,39 @@ def test_a_resource_looked_up_by_urn_reads_the_state_the_render_echoed():
 
     run = run_program(ROOT, "dev", program, config={}, secret_keys=[])
     assert run.outputs == {"size": 3, "tags": {"a": "b"}}
+
+
+_ALIAS_SPECS = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.sampled_from(["", "old"]),
+        "type": st.sampled_from(["", "kubernetes:apps/v1beta1:Deployment"]),
+        "stack": st.sampled_from(["", "prod"]),
+        "project": st.sampled_from(["", "ml-serving"]),
+        "parentUrn": st.sampled_from(["", "urn:pulumi:prod::ml-serving::a::b"]),
+        "noParent": st.booleans(),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.sampled_from(["", "urn:pulumi:prod::ml-serving::a::old"]), _ALIAS_SPECS))
+def test_the_aliases_left_out_are_the_type_only_ones_message_to_dict_shows(alias):
+    # The record leaves out aliases that set only a type and a parent (mlserve/mock_runtime.py _type_only), decided
+    # on the message itself: the same as the set of keys json_format.MessageToDict gives.
+    from pulumi.runtime.proto import alias_pb2
+
+    from mlserve.mock_runtime import _type_only
+
+    if alias is None:
+        message = alias_pb2.Alias()
+    elif isinstance(alias, str):
+        message = alias_pb2.Alias(urn=alias)
+    else:
+        spec = dict(alias)
+        if "parentUrn" in spec and "noParent" in spec:  # one of the two (a oneof): the last one set wins
+            del spec["parentUrn"]
+        message = alias_pb2.Alias(spec=alias_pb2.Alias.Spec(**spec))
+    shown = json_format.MessageToDict(message)
+    expected = not ("urn" in shown or set(shown.get("spec", {})) - {"type", "parentUrn"})
+    assert _type_only(message) is expected
