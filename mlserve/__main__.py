@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: ``mlserve`` when the reader of its output went away (a closed pipe): 128 + SIGPIPE, docs/cli.md.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -88,7 +92,13 @@ def console() -> None:
 
     interpreter.BATCH = True
     interpreter.start()
-    interpreter.exit_now(main())
+    try:
+        code = main()
+    except BrokenPipeError:
+        # The reader of the output went away (`mlserve render | head -1`): stop quietly, as `yes | head` does, with
+        # the status a shell gives a process that SIGPIPE ended (128 + 13). What the command wrote stays written.
+        code = EXIT_BROKEN_PIPE
+    interpreter.exit_now(code)
 
 
 if __name__ == "__main__":

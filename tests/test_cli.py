@@ -181,3 +181,18 @@ def test_the_exit_code_table_in_the_docs_matches_the_code():
         str(cli.EXIT_ENVIRONMENT): "environment",
     }
     assert "docs/cli.md#exit-codes" in (ROOT / "README.md").read_text()
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly():
+    """`mlserve ... | head -1`: the reader goes away; no traceback, the status a shell gives SIGPIPE (141)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlserve", "validate", "--stack", "prod"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait() == 141
+    assert errors == ""
