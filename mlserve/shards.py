@@ -100,14 +100,15 @@ def merge_outputs(merged: Any, value: Any, path: str = "outputs") -> Any:
 
 @dataclass
 class Merged:
-    """The merged render: resources.json's text, manifests/<name> -> the share's file (in name order), and the
-    counts."""
+    """The merged render: resources.json's text, manifests/<name> -> the share's file (in name order), the counts,
+    and the notes of the summary (the same in every share: the first one's)."""
 
     resources_json: str
     manifests: dict[str, Path]
     resources: int
     objects: Counter
     others: Counter
+    notes: tuple[str, ...] = ()
 
 
 def merge(stack: str, shares: list[Path]) -> Merged:
@@ -117,6 +118,7 @@ def merge(stack: str, shares: list[Path]) -> Merged:
     outputs: Any = None
     objects: dict[str, str] = {}
     others: dict[str, str] = {}
+    notes: tuple[str, ...] | None = None
     for share in shares:
         document = json.loads((share / "resources.json").read_text(encoding="utf-8"))
         if document["stack"] != stack:
@@ -139,6 +141,7 @@ def merge(stack: str, shares: list[Path]) -> Merged:
         record = json.loads((share / SHARD_FILE).read_text(encoding="utf-8"))
         objects.update(record["objects"])
         others.update(record["others"])
+        notes = tuple(record["notes"]) if notes is None else notes
     document = {"stack": stack, "outputs": outputs, "resources": [entries[urn] for urn in sorted(entries)]}
     return Merged(
         resources_json=json.dumps(document, indent=2, sort_keys=False) + "\n",
@@ -146,6 +149,7 @@ def merge(stack: str, shares: list[Path]) -> Merged:
         resources=len(entries),
         objects=Counter(objects.values()),
         others=Counter(others.values()),
+        notes=notes or (),
     )
 
 
@@ -211,7 +215,6 @@ def render_split(
         shares_done = time.perf_counter()
         shares = [work / str(index) for index in range(processes)]
         merged = merge(stack, shares)
-        record = json.loads((shares[0] / SHARD_FILE).read_text(encoding="utf-8"))
         (staging / "manifests").mkdir()
         for name, path in merged.manifests.items():
             path.rename(staging / name)
@@ -233,6 +236,6 @@ def render_split(
         resources=merged.resources,
         objects=merged.objects,
         others=merged.others,
-        notes=tuple(record["notes"]),
+        notes=merged.notes,
         phases=phases,
     )
