@@ -129,13 +129,17 @@ def render_sample(
     return Sample(seconds, cpu, phases.pop("peak_rss_mb", None) or rss, phases)
 
 
-def floor_sample(mode: str, floor_input: Path, project_dir: Path, stack: str = STACK, settle: int = 0) -> Sample:
-    """A floor program's run; ``settle``: wait for its registrations after every ``settle`` resources (0: never)."""
+def floor_sample(
+    mode: str, floor_input: Path, project_dir: Path, stack: str = STACK, settle: int = 0, import_sdks: bool = False
+) -> Sample:
+    """A floor program's run; ``settle``: wait for its registrations after every ``settle`` resources (0: never);
+    ``import_sdks``: with the SDK packages of the resources' other providers imported (bench_floor.sdk_modules)."""
     timings = floor_input.parent / f"floor-{mode}.timings.json"
     command = [sys.executable, "-m", "mlserve.bench_floor", "--mode", mode, "--input", str(floor_input)]
     from model_catalog.settings import PROJECT
 
     command += ["--timings", str(timings), "--stack", stack, "--project", PROJECT, "--settle", str(settle)]
+    command += ["--import-sdks"] if import_sdks else []
     seconds, cpu, rss, _ = _run(command, project_dir, _environment())
     phases = json.loads(timings.read_text(encoding="utf-8"))
     return Sample(seconds - phases["load_input_s"], cpu, phases.pop("peak_rss_mb", None) or rss, phases)
@@ -291,6 +295,7 @@ def run_bench(
     samples: dict[int, dict[str, list[Sample]]] = {n: {k: [] for k in KINDS} for n in sizes}
     default_runs: list[Sample] = []
     default_floor: list[Sample] = []
+    default_sdk_floor: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="mlserve-bench-") as tmp:
         work = Path(tmp)
         catalogs = {}
@@ -307,9 +312,10 @@ def run_bench(
         default_floor_file.write_text(json.dumps(floor_input(work / "default")), encoding="utf-8")
         for rep in range(repeat):
             for _ in range(-(-DEFAULT_RUNS // repeat)):
-                say(f"repetition {rep + 1}/{repeat}: default catalog: render, typed floor")
+                say(f"repetition {rep + 1}/{repeat}: default catalog: render, typed floor, with the other SDKs")
                 default_runs.append(render_sample(default_catalog, work / "default", project_dir))
                 default_floor.append(floor_sample("typed", default_floor_file, project_dir))
+                default_sdk_floor.append(floor_sample("typed", default_floor_file, project_dir, import_sdks=True))
             for size in sizes:
                 say(f"repetition {rep + 1}/{repeat}: {size} models: render")
                 out = work / f"render-{size}"
@@ -334,11 +340,14 @@ def run_bench(
                 say(f"repetition {rep + 1}/{repeat}: {size} models: typed floor, settled every {per_model}")
                 samples[size]["settled"].append(floor_sample("typed", floor_file, project_dir, settle=per_model))
                 (out_dir / "results.json").write_text(
-                    json.dumps(_document(samples, default_runs, seed, rep + 1, load_before, default_floor), indent=2)
+                    json.dumps(
+                        _document(samples, default_runs, seed, rep + 1, load_before, default_floor, default_sdk_floor),
+                        indent=2,
+                    )
                     + "\n",
                     encoding="utf-8",
                 )  # after every run: an interrupted benchmark keeps what it measured
-    return _document(samples, default_runs, seed, repeat, load_before, default_floor)
+    return _document(samples, default_runs, seed, repeat, load_before, default_floor, default_sdk_floor)
 
 
 def _document(
@@ -348,10 +357,13 @@ def _document(
     repeat: int,
     load_before: tuple[float, float, float],
     default_floor: list[Sample] | None = None,
+    default_sdk_floor: list[Sample] | None = None,
 ) -> dict[str, Any]:
     """The results document; ``default_runs``: renders of the default catalog, ``default_floor``: the typed floor's
-    runs of the same resources, interleaved with them."""
+    runs of the same resources, interleaved with them, ``default_sdk_floor``: the same with the SDK packages of the
+    other providers (docker, aws, random, Helm) imported, as a typed program of those resources imports them."""
     default_floor = default_floor or []
+    default_sdk_floor = default_sdk_floor or []
     done = {size: s for size, s in samples.items() if s["settled"]}
     rows = {size: summarize(size, *(s[kind] for kind in KINDS)) for size, s in done.items()}
     (low, high), _ = TARGET_SCALING
@@ -375,10 +387,14 @@ def _document(
         "default_catalog_floor_cpu_seconds": (
             round(_median([s.cpu_seconds for s in default_floor]), 2) if default_floor else None
         ),
+        "default_catalog_sdk_floor_cpu_seconds": (
+            round(_median([s.cpu_seconds for s in default_sdk_floor]), 2) if default_sdk_floor else None
+        ),
         "default_catalog_runs": {
             "seconds": [round(s.seconds, 2) for s in default_runs],
             "cpu_seconds": [round(s.cpu_seconds, 2) for s in default_runs],
             "floor_cpu_seconds": [round(s.cpu_seconds, 2) for s in default_floor],
+            "sdk_floor_cpu_seconds": [round(s.cpu_seconds, 2) for s in default_sdk_floor],
         },
     }
     document["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -425,6 +441,12 @@ def table(document: dict[str, Any], markdown: bool = False) -> str:
             f"default catalog (prod, warm): median {document['default_catalog_cpu_seconds']} CPU s, "
             f"{document['default_catalog_seconds']} s wall; the typed floor of its resources: "
             f"{document.get('default_catalog_floor_cpu_seconds')} CPU s"
+            + (
+                f", {document['default_catalog_sdk_floor_cpu_seconds']} CPU s with the SDKs of its other providers"
+                " imported"
+                if document.get("default_catalog_sdk_floor_cpu_seconds") is not None
+                else ""
+            )
         )
     for row in document["sizes"]:
         if "split" in row:

@@ -86,6 +86,31 @@ def _typed_class(type_token: str) -> Any | None:
         return None
 
 
+def sdk_modules(resources: list[dict[str, Any]]) -> list[str]:
+    """The Python SDK modules a typed program of ``resources`` imports besides pulumi_kubernetes' Kubernetes objects:
+    the package of every other provider (``docker:index/image:Image``: pulumi_docker; ``aws:ecr/repository:...``:
+    pulumi_aws and pulumi_aws.ecr; ``pulumi:providers:aws``: pulumi_aws) and pulumi_kubernetes' Helm module of a
+    ``kubernetes:helm.sh/v4:Chart``. What ``--import-sdks`` imports (the floor itself registers these resources as
+    plain resources of their type)."""
+    modules: set[str] = set()
+    for item in resources:
+        type_token = item["type"]
+        package, module, _ = type_token.split(":")
+        if package == "pulumi" and module == "providers":
+            modules.add(f"pulumi_{type_token.rsplit(':', 1)[1]}")
+        elif package == "kubernetes":
+            if "object" not in item and item["custom"] is False and "/" in module:
+                group, _, version = module.rpartition("/")
+                if group.endswith("helm.sh"):
+                    modules.add(f"pulumi_kubernetes.helm.{version}")
+        elif item["custom"]:
+            modules.add(f"pulumi_{package}")
+            first = module.split("/")[0]
+            if first != "index":
+                modules.add(f"pulumi_{package}.{first}")
+    return sorted(modules)
+
+
 def register_all(resources: list[dict[str, Any]], mode: str) -> None:
     """The floor program: register ``resources`` (floor_input's order) as a program with none of our code would."""
     for _ in register_steps(resources, mode):
@@ -142,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="wait for the registrations so far after every N resources (the render waits after each model)",
     )
+    parser.add_argument(
+        "--import-sdks",
+        action="store_true",
+        help="also import the SDK packages of the resources' other providers (docker, aws, random, Helm), as a"
+        " typed program of the same resources would",
+    )
     args = parser.parse_args(argv)
 
     import pulumi
@@ -154,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     resources = json.loads(args.input.read_text(encoding="utf-8"))
     loaded = time.perf_counter()
+    if args.import_sdks:  # after the clock's load phase, as the render imports them while it runs
+        for module in sdk_modules(resources):
+            importlib.import_module(module)
     interpreter.tune()
 
     class EchoMocks(pulumi.runtime.Mocks):

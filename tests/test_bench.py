@@ -11,18 +11,23 @@ def _sample(seconds: float, cpu_seconds: float) -> bench.Sample:
 def test_the_default_catalog_target_is_the_median_of_its_cpu_seconds():
     runs = [_sample(3.0, 1.9), _sample(2.5, 2.4), _sample(9.0, 1.8)]
     floor = [_sample(1.5, 1.2), _sample(1.4, 1.1), _sample(1.6, 1.3)]
-    document = bench._document({}, runs, seed=1, repeat=1, load_before=(0.0, 0.0, 0.0), default_floor=floor)
+    sdk_floor = [_sample(1.7, 1.5), _sample(1.6, 1.4), _sample(1.9, 1.6)]
+    document = bench._document(
+        {}, runs, seed=1, repeat=1, load_before=(0.0, 0.0, 0.0), default_floor=floor, default_sdk_floor=sdk_floor
+    )
     assert document["default_catalog_cpu_seconds"] == 1.9
     assert document["default_catalog_seconds"] == 3.0
     assert document["default_catalog_floor_cpu_seconds"] == 1.2
+    assert document["default_catalog_sdk_floor_cpu_seconds"] == 1.5
     assert document["default_catalog_runs"] == {
         "seconds": [3.0, 2.5, 9.0],
         "cpu_seconds": [1.9, 2.4, 1.8],
         "floor_cpu_seconds": [1.2, 1.1, 1.3],
+        "sdk_floor_cpu_seconds": [1.5, 1.4, 1.6],
     }
     assert (
-        "default catalog (prod, warm): median 1.9 CPU s, 3.0 s wall; the typed floor of its resources: 1.2 CPU s"
-        in (bench.table(document))
+        "default catalog (prod, warm): median 1.9 CPU s, 3.0 s wall; the typed floor of its resources: 1.2 CPU s,"
+        " 1.5 CPU s with the SDKs of its other providers imported" in bench.table(document)
     )
     (check,) = [c for c in document["targets"] if c["target"].startswith("default catalog")]
     assert check == {

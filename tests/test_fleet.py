@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 from collections import Counter
@@ -118,3 +119,28 @@ def test_the_settled_floor_registers_what_the_floor_registers(tmp_path):
     assert completed_at_waits == [10 * (i + 1) for i in range(len(resources) // 10)]
     as_data = [[(r.urn, r.parent, r.dependencies, r.inputs) for r in x.registrations] for x in (run, unsettled)]
     assert as_data[0] == as_data[1]
+
+
+def test_the_sdk_modules_are_those_of_the_resources_other_providers(tmp_path):
+    """``bench_floor --import-sdks`` imports what a typed program of the resources imports besides the Kubernetes
+    objects' classes: each other provider's package and its module (``aws:ecr/...``: pulumi_aws.ecr), and the Helm
+    module of a Helm chart; the project's prod stack builds an image (docker), pushes to ECR (aws) and installs
+    charts, and every module named is importable."""
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "prod", "--out", str(out)]) == 0
+    modules = bench_floor.sdk_modules(bench_floor.floor_input(out))
+    assert modules == [
+        "pulumi_aws",
+        "pulumi_aws.ecr",
+        "pulumi_docker",
+        "pulumi_kubernetes",
+        "pulumi_kubernetes.helm.v4",
+        "pulumi_random",
+    ]
+    for module in modules:
+        importlib.import_module(module)
+    objects_only = [
+        {"type": "kubernetes:apps/v1:Deployment", "custom": True, "object": {}},
+        {"type": "ml-serving:models:ModelService", "custom": False},
+    ]
+    assert bench_floor.sdk_modules(objects_only) == []
