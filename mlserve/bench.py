@@ -20,7 +20,9 @@ carry over the parent's memory across ``exec``).
 The default catalog (the project's models.yaml, prod) is measured beside them, warm: one render first writes the
 bytecode of our modules, as any second run has it (``PYTHONDONTWRITEBYTECODE`` would otherwise make every run
 compile them again), then DEFAULT_RUNS renders spread over the repetitions, each followed by the typed floor of the
-same resources; its target is the renders' median CPU seconds, the floor's median beside it.
+same resources and by that floor with the SDK packages of the stack's other providers imported (docker, aws, random,
+Helm: ``bench_floor --import-sdks``; the fleets' floors leave them out, which at their size makes no difference); its
+target is the renders' median CPU seconds, both floors' medians beside it.
 
 Results: ``build/bench/results.json`` and a table; targets (TARGETS, issue 16) are checked here, never in tests.
 """
