@@ -33,6 +33,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -65,6 +66,8 @@ TARGET_SCALING = ((100, 1000), 10.5)
 TARGET_DEFAULT_SECONDS = 2.0
 #: Renders of the default catalog measured in all (at least): spread over the repetitions, median of CPU seconds.
 DEFAULT_RUNS = 7
+#: ``mlserve bench --instructions`` counts the default catalog's instructions with this program (Debian: valgrind).
+VALGRIND = "valgrind"
 
 
 @dataclass
@@ -108,6 +111,50 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def render_command(catalog: Path, out: Path, timings: Path, stack: str = STACK, processes: int = 1) -> list[str]:
+    """``mlserve render`` of ``catalog`` into ``out``, its phases into ``timings``, with ``--jobs processes``."""
+    command = [sys.executable, "-m", "mlserve", "render", "--stack", stack, "--catalog", str(catalog)]
+    return command + ["--out", str(out), "--timings", str(timings), "--jobs", str(processes)]
+
+
+def floor_command(
+    mode: str, floor_input: Path, timings: Path, stack: str = STACK, settle: int = 0, import_sdks: bool = False
+) -> list[str]:
+    """The floor program (mlserve/bench_floor.py) of the resources in ``floor_input``."""
+    from model_catalog.settings import PROJECT
+
+    command = [sys.executable, "-m", "mlserve.bench_floor", "--mode", mode, "--input", str(floor_input)]
+    command += ["--timings", str(timings), "--stack", stack, "--project", PROJECT, "--settle", str(settle)]
+    return command + (["--import-sdks"] if import_sdks else [])
+
+
+def instruction_count(command: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """The instructions ``command`` runs, counted by valgrind's callgrind (``VALGRIND``), with ``PYTHONHASHSEED=0``:
+    the same count every run, where CPU seconds of the same command drift by a quarter on a shared machine."""
+    full = [VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    _, _, _, errors = _run(full, cwd, {**env, "PYTHONHASHSEED": "0"})
+    counts = re.findall(r"Collected : (\d+)", errors)
+    if not counts:
+        raise SystemExit(f"{VALGRIND} reported no instruction count for {' '.join(command)}:\n{errors[-2000:]}")
+    return int(counts[-1])
+
+
+def default_instructions(catalog: Path, floor_input: Path, work: Path, project_dir: Path) -> dict[str, Any]:
+    """Instruction counts of the default catalog's render, its typed floor and that floor with the stack's other
+    SDKs imported (one run each), and the render's count over the latter's."""
+    env = _environment()
+    render = instruction_count(render_command(catalog, work / "counted", work / "counted.json"), project_dir, env)
+    timings = work / "counted-floor.json"
+    floor = instruction_count(floor_command("typed", floor_input, timings), project_dir, env)
+    sdk_floor = instruction_count(floor_command("typed", floor_input, timings, import_sdks=True), project_dir, env)
+    return {
+        "render": render,
+        "floor": floor,
+        "sdk_floor": sdk_floor,
+        "render_over_sdk_floor": round(render / sdk_floor, 2),
+    }
+
+
 def render_sample(
     catalog: Path,
     out: Path,
@@ -121,8 +168,7 @@ def render_sample(
     ``processes``: ``--jobs`` (1: one process, as the floors run; more: the models split across processes; the CPU
     seconds from wait4 include the processes the render waited for, and its timings' peak RSS adds theirs up)."""
     timings = out.parent / f"{out.name}.timings.json"
-    command = [sys.executable, "-m", "mlserve", "render", "--stack", stack, "--catalog", str(catalog)]
-    command += ["--out", str(out), "--timings", str(timings), "--jobs", str(processes)]
+    command = render_command(catalog, out, timings, stack, processes)
     env = _environment()
     if write_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -137,11 +183,7 @@ def floor_sample(
     """A floor program's run; ``settle``: wait for its registrations after every ``settle`` resources (0: never);
     ``import_sdks``: with the SDK packages of the resources' other providers imported (bench_floor.sdk_modules)."""
     timings = floor_input.parent / f"floor-{mode}.timings.json"
-    command = [sys.executable, "-m", "mlserve.bench_floor", "--mode", mode, "--input", str(floor_input)]
-    from model_catalog.settings import PROJECT
-
-    command += ["--timings", str(timings), "--stack", stack, "--project", PROJECT, "--settle", str(settle)]
-    command += ["--import-sdks"] if import_sdks else []
+    command = floor_command(mode, floor_input, timings, stack, settle, import_sdks)
     seconds, cpu, rss, _ = _run(command, project_dir, _environment())
     phases = json.loads(timings.read_text(encoding="utf-8"))
     return Sample(seconds - phases["load_input_s"], cpu, phases.pop("peak_rss_mb", None) or rss, phases)
@@ -284,8 +326,10 @@ def run_bench(
     out_dir: Path | None = None,
     seed: int = SEED,
     log: Any = None,
+    instructions: bool = False,
 ) -> dict[str, Any]:
-    """Measure every size ``repeat`` times, interleaved; return (and write) the results document."""
+    """Measure every size ``repeat`` times, interleaved; return (and write) the results document. ``instructions``:
+    also count the default catalog's instructions (``default_instructions``; needs ``VALGRIND``)."""
 
     def say(text: str) -> None:
         if log is not None:
@@ -312,6 +356,10 @@ def run_bench(
         render_sample(default_catalog, work / "default", project_dir, write_bytecode=True)
         default_floor_file = work / "floor-default.json"
         default_floor_file.write_text(json.dumps(floor_input(work / "default")), encoding="utf-8")
+        counts = None
+        if instructions:
+            say("default catalog: instruction counts (valgrind): render, typed floor, with the other SDKs")
+            counts = default_instructions(default_catalog, default_floor_file, work, project_dir)
         for rep in range(repeat):
             for _ in range(-(-DEFAULT_RUNS // repeat)):
                 say(f"repetition {rep + 1}/{repeat}: default catalog: render, typed floor, with the other SDKs")
@@ -343,13 +391,15 @@ def run_bench(
                 samples[size]["settled"].append(floor_sample("typed", floor_file, project_dir, settle=per_model))
                 (out_dir / "results.json").write_text(
                     json.dumps(
-                        _document(samples, default_runs, seed, rep + 1, load_before, default_floor, default_sdk_floor),
+                        _document(
+                            samples, default_runs, seed, rep + 1, load_before, default_floor, default_sdk_floor, counts
+                        ),
                         indent=2,
                     )
                     + "\n",
                     encoding="utf-8",
                 )  # after every run: an interrupted benchmark keeps what it measured
-    return _document(samples, default_runs, seed, repeat, load_before, default_floor, default_sdk_floor)
+    return _document(samples, default_runs, seed, repeat, load_before, default_floor, default_sdk_floor, counts)
 
 
 def _document(
@@ -360,10 +410,12 @@ def _document(
     load_before: tuple[float, float, float],
     default_floor: list[Sample] | None = None,
     default_sdk_floor: list[Sample] | None = None,
+    default_instructions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The results document; ``default_runs``: renders of the default catalog, ``default_floor``: the typed floor's
     runs of the same resources, interleaved with them, ``default_sdk_floor``: the same with the SDK packages of the
-    other providers (docker, aws, random, Helm) imported, as a typed program of those resources imports them."""
+    other providers (docker, aws, random, Helm) imported, as a typed program of those resources imports them;
+    ``default_instructions``: their instruction counts (``mlserve bench --instructions``), None when not counted."""
     default_floor = default_floor or []
     default_sdk_floor = default_sdk_floor or []
     done = {size: s for size, s in samples.items() if s["settled"]}
@@ -398,6 +450,7 @@ def _document(
             "floor_cpu_seconds": [round(s.cpu_seconds, 2) for s in default_floor],
             "sdk_floor_cpu_seconds": [round(s.cpu_seconds, 2) for s in default_sdk_floor],
         },
+        "default_catalog_instructions": default_instructions,
     }
     document["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     document["targets"] = targets(rows, scaling, default_cpu_seconds, cpu_scaling)
@@ -449,6 +502,13 @@ def table(document: dict[str, Any], markdown: bool = False) -> str:
                 if document.get("default_catalog_sdk_floor_cpu_seconds") is not None
                 else ""
             )
+        )
+    counted = document.get("default_catalog_instructions")
+    if counted:
+        lines.append(
+            f"default catalog, instructions (valgrind, one run each): render {counted['render'] / 1e9:.2f} G, typed "
+            f"floor {counted['floor'] / 1e9:.2f} G, {counted['sdk_floor'] / 1e9:.2f} G with the SDKs of its other "
+            f"providers imported: {counted['render_over_sdk_floor']}x that"
         )
     for row in document["sizes"]:
         if "split" in row:

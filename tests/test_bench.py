@@ -1,7 +1,14 @@
 """The benchmark's results document (mlserve/bench.py): what it reports for the default catalog. No timing here:
 the figures are made up, the benchmark itself measures (``make bench``)."""
 
-from mlserve import bench
+import json
+import os
+import sys
+
+import pytest
+
+from mlserve import bench, bench_floor
+from tests.helpers import ROOT
 
 
 def _sample(seconds: float, cpu_seconds: float) -> bench.Sample:
@@ -85,3 +92,82 @@ def test_sizes_too_small_to_split_have_no_split_row():
     runs = {"ours": [sample], "typed": [sample], "raw": [sample], "settled": [sample], "split": []}
     document = bench._document({10: runs}, [], seed=1, repeat=1, load_before=(0.0, 0.0, 0.0))
     assert "split" not in document["sizes"][0]
+
+
+FAKE_VALGRIND = """#!/bin/sh
+# A stand-in for valgrind: skips its options, runs the command, then reports a count as callgrind does.
+while [ "${1#--}" != "$1" ]; do shift; done
+"$@"
+status=$?
+echo "==1== Collected : ${FAKE_COUNT:-4242}" >&2
+exit $status
+"""
+
+
+def _fake_valgrind(tmp_path, monkeypatch, script: str = FAKE_VALGRIND) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / bench.VALGRIND).write_text(script, encoding="utf-8")
+    (tools / bench.VALGRIND).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+
+
+def test_an_instruction_count_is_callgrinds_collected_figure_with_a_fixed_hash_seed(tmp_path, monkeypatch):
+    """``instruction_count`` runs the command under valgrind with PYTHONHASHSEED=0 (the count is then the same every
+    run) and reads callgrind's "Collected" figure; a failing command or a missing figure stops the benchmark."""
+    _fake_valgrind(tmp_path, monkeypatch)
+    env = dict(os.environ, PYTHONHASHSEED="random")
+    seed_is_zero = [sys.executable, "-c", "import os, sys; sys.exit(os.environ['PYTHONHASHSEED'] != '0')"]
+    assert bench.instruction_count(seed_is_zero, tmp_path, env) == 4242
+    with pytest.raises(SystemExit, match="failed"):
+        bench.instruction_count([sys.executable, "-c", "raise SystemExit(4)"], tmp_path, env)
+    (tmp_path / "tools" / bench.VALGRIND).write_text('#!/bin/sh\nwhile [ "${1#--}" != "$1" ]; do shift; done\n"$@"\n')
+    with pytest.raises(SystemExit, match="no instruction count"):
+        bench.instruction_count([sys.executable, "-c", "pass"], tmp_path, env)
+
+
+def test_the_default_catalogs_instruction_counts_are_reported(tmp_path, monkeypatch):
+    """``mlserve bench --instructions``: the render, the typed floor and the floor with the stack's other SDKs, one
+    count each (here a stand-in valgrind's, the commands themselves run for real), and the render over the latter."""
+    _fake_valgrind(tmp_path, monkeypatch)
+    counts = iter(["5730000000", "3670000000", "4200000000"])
+    real_run = bench._run
+
+    def counted_run(command, cwd, env):
+        return real_run(command, cwd, {**env, "FAKE_COUNT": next(counts)})
+
+    monkeypatch.setattr(bench, "_run", counted_run)
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "default"
+    from mlserve.__main__ import main
+
+    assert main(["render", "--stack", "prod", "--out", str(out)]) == 0
+    floor_file = work / "floor.json"
+    floor_file.write_text(json.dumps(bench_floor.floor_input(out)), encoding="utf-8")
+    counted = bench.default_instructions(ROOT / "models.yaml", floor_file, work, ROOT)
+    assert counted == {
+        "render": 5730000000,
+        "floor": 3670000000,
+        "sdk_floor": 4200000000,
+        "render_over_sdk_floor": 1.36,
+    }
+    assert bench.same_files(out, work / "counted")  # the counted render is the project's prod render
+    document = bench._document({}, [], seed=1, repeat=1, load_before=(0.0, 0.0, 0.0), default_instructions=counted)
+    assert document["default_catalog_instructions"] == counted
+    assert (
+        "default catalog, instructions (valgrind, one run each): render 5.73 G, typed floor 3.67 G, 4.20 G with the"
+        " SDKs of its other providers imported: 1.36x that" in bench.table(document)
+    )
+
+
+def test_bench_instructions_without_valgrind_is_an_environment_problem(tmp_path, monkeypatch, capsys):
+    """Without valgrind on PATH, ``mlserve bench --instructions`` says what is missing and how to get it, exits 3,
+    and measures nothing."""
+    from mlserve.__main__ import main
+
+    monkeypatch.setattr(bench.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bench, "run_bench", lambda *a, **k: pytest.fail("measured without valgrind"))
+    assert main(["bench", "--instructions", "--sizes", "10", "--out", str(tmp_path / "out")]) == 3
+    assert "not on PATH (Debian: apt-get install valgrind); nothing was measured" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

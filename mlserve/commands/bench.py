@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,12 +13,20 @@ ORDER = 70
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bench import REPEAT, SIZES, run_bench, table
+    from ..bench import REPEAT, SIZES, VALGRIND, run_bench, table
 
+    if args.instructions and shutil.which(VALGRIND) is None:
+        raise cli.EnvironmentProblemError(
+            f"--instructions counts instructions with {VALGRIND}, which is not on PATH (Debian: apt-get install"
+            f" {VALGRIND}); nothing was measured"
+        )
     sizes = sorted(set(args.sizes or SIZES))
-    document = run_bench(sizes, args.repeat or REPEAT, cli.project_dir(args), args.out, log=sys.stderr)
+    project_dir = cli.project_dir(args)
+    document = run_bench(
+        sizes, args.repeat or REPEAT, project_dir, args.out, log=sys.stderr, instructions=args.instructions
+    )
     print(table(document))
-    print(f"-> {(args.out or cli.project_dir(args) / 'build' / 'bench') / 'results.json'}")
+    print(f"-> {(args.out or project_dir / 'build' / 'bench') / 'results.json'}")
     return cli.EXIT_OK if all(check["met"] for check in document["targets"]) else cli.EXIT_FINDINGS
 
 
@@ -39,4 +48,10 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--repeat", type=cli.positive_int, help="runs per size and program (default: 3)")
     parser.add_argument("--out", type=Path, help="results directory (default: build/bench)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the default catalog's instructions (render, typed floor, with the other SDKs) with valgrind:"
+        " the same every run, where CPU seconds drift (about 6 minutes more)",
+    )
     parser.set_defaults(func=run)
