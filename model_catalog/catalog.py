@@ -148,6 +148,11 @@ def _base_spec(model: Model) -> ModelSpec:
     # attributes), without its per-field alias and default look-ups: a third of this function's cost at 5000 models.
     values = dict(model.__dict__)
     del values["overrides"]
+    return _plain_spec(values, fields_set)
+
+
+def _plain_spec(values: dict[str, Any], fields_set: set[str]) -> ModelSpec:
+    """A ModelSpec of already validated ``values``, as ``model_construct`` builds one when ``_PLAIN_SPEC`` holds."""
     spec = ModelSpec.__new__(ModelSpec)
     object.__setattr__(spec, "__dict__", values)
     object.__setattr__(spec, "__pydantic_fields_set__", fields_set)
@@ -196,12 +201,7 @@ def _patched(spec: ModelSpec, patch: Mapping[str, Any], merged: Mapping[str, Any
     if not _PLAIN_SPEC:
         return spec.model_copy(update=update)
     # What model_copy(update=...) builds for a plain model (see _base_spec), without its generic copy steps.
-    patched = ModelSpec.__new__(ModelSpec)
-    object.__setattr__(patched, "__dict__", {**spec.__dict__, **update})
-    object.__setattr__(patched, "__pydantic_fields_set__", spec.model_fields_set | update.keys())
-    object.__setattr__(patched, "__pydantic_extra__", None)
-    object.__setattr__(patched, "__pydantic_private__", None)
-    return patched
+    return _plain_spec({**spec.__dict__, **update}, spec.model_fields_set | update.keys())
 
 
 def validate_catalog(doc: SourceDocument, known_stacks: Iterable[str] | None = None) -> LoadedCatalog:
