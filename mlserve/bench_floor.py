@@ -90,7 +90,7 @@ def sdk_modules(resources: list[dict[str, Any]]) -> list[str]:
     """The Python SDK modules a typed program of ``resources`` imports besides pulumi_kubernetes' Kubernetes objects:
     the package of every other provider (``docker:index/image:Image``: pulumi_docker; ``aws:ecr/repository:...``:
     pulumi_aws and pulumi_aws.ecr; ``pulumi:providers:aws``: pulumi_aws) and pulumi_kubernetes' Helm module of a
-    ``kubernetes:helm.sh/v4:Chart``. What ``--import-sdks`` imports (the floor itself registers these resources as
+    Helm resource, component or custom (``kubernetes:helm.sh/v4:Chart``, ``kubernetes:helm.sh/v3:Release``). What ``--import-sdks`` imports (the floor itself registers these resources as
     plain resources of their type)."""
     modules: set[str] = set()
     for item in resources:
@@ -99,7 +99,7 @@ def sdk_modules(resources: list[dict[str, Any]]) -> list[str]:
         if package == "pulumi" and module == "providers":
             modules.add(f"pulumi_{type_token.rsplit(':', 1)[1]}")
         elif package == "kubernetes":
-            if "object" not in item and item["custom"] is False and "/" in module:
+            if "object" not in item and "/" in module:
                 group, _, version = module.rpartition("/")
                 if group.endswith("helm.sh"):
                     modules.add(f"pulumi_kubernetes.helm.{version}")

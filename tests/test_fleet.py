@@ -124,7 +124,7 @@ def test_the_settled_floor_registers_what_the_floor_registers(tmp_path):
 def test_the_sdk_modules_are_those_of_the_resources_other_providers(tmp_path):
     """``bench_floor --import-sdks`` imports what a typed program of the resources imports besides the Kubernetes
     objects' classes: each other provider's package and its module (``aws:ecr/...``: pulumi_aws.ecr), and the Helm
-    module of a Helm chart; the project's prod stack builds an image (docker), pushes to ECR (aws) and installs
+    module of a Helm chart or release; the project's prod stack builds an image (docker), pushes to ECR (aws) and installs
     charts, and every module named is importable."""
     out = tmp_path / "out"
     assert main(["render", "--stack", "prod", "--out", str(out)]) == 0
@@ -144,3 +144,5 @@ def test_the_sdk_modules_are_those_of_the_resources_other_providers(tmp_path):
         {"type": "ml-serving:models:ModelService", "custom": False},
     ]
     assert bench_floor.sdk_modules(objects_only) == []
+    helm_v3 = [{"type": "kubernetes:helm.sh/v3:Release", "custom": True}]
+    assert bench_floor.sdk_modules(helm_v3) == ["pulumi_kubernetes.helm.v3"]
