@@ -18,6 +18,8 @@ from pulumi.output import Unknown
 
 from model_catalog.settings import StackSettings
 
+from .kube import read
+
 #: Logical names of the read-only provider and of the read of kube-system.
 READER = "cluster-identity"
 KUBE_SYSTEM = "kube-system"
@@ -47,8 +49,8 @@ def cluster_identifier(settings: StackSettings) -> pulumi.Input[str]:
     if settings.cluster.kube_system_uid is None:
         return settings.cluster.name
     reader = k8s.Provider(READER, context=settings.cluster.context)
-    kube_system = k8s.core.v1.Namespace.get(
-        f"{READER}-{KUBE_SYSTEM}", KUBE_SYSTEM, opts=pulumi.ResourceOptions(provider=reader)
+    kube_system = read(
+        f"{READER}-{KUBE_SYSTEM}", "v1", "Namespace", KUBE_SYSTEM, pulumi.ResourceOptions(provider=reader)
     )
     return kube_system.metadata.apply(lambda metadata: _checked(metadata, settings))
 

@@ -1,52 +1,82 @@
-"""Register a manifest dict as the matching typed pulumi-kubernetes resource.
+"""Register a manifest dict as the Pulumi resource of its Kubernetes kind.
 
-The builders write Kubernetes objects as they appear in the API (camelCase, apiVersion/kind); this maps each onto
-its typed resource class, so previews diff per object and pulumi-kubernetes awaits each kind properly. Kinds
-without a typed class (custom resources) become ``apiextensions.CustomResource``.
+The builders write Kubernetes objects as they appear in the API (camelCase, apiVersion/kind). Each becomes one
+resource of its kind's type token (``kubernetes:apps/v1:Deployment``), registered with the request pulumi-kubernetes'
+typed class of the kind sends: the same type token, inputs, provider version and secret outputs
+(tests/components/test_kube.py compares the two requests for every kind the builders write, and the reads too). The
+engine and the provider see the same resource either way, so previews diff per object, the provider awaits each kind
+as it does for the typed class, and a stack deployed through the typed classes previews without changes.
+
+What this leaves out is the typed classes themselves: their modules evaluate every input and output type of their
+API group at import, and pulumi-kubernetes' core/v1 group alone is about a third of the default catalog's render
+(docs/benchmarks.md). Also left out: the type-only aliases each typed class adds for its kind's older API versions
+(``kubernetes:apps/v1beta1:Deployment``, ...). They let the engine adopt an object created under an older API
+version; this platform never created one, and the engine keeps no aliases in its state.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-import re
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-#: The typed pulumi-kubernetes class of each kind, as (module, class): imported on first use, so a stack pays only
-#: for the API groups it registers (pulumi-kubernetes loads each group's module, its input and output types, lazily;
-#: batch/v1 and rbac/v1 alone took about 50 ms of a render that registers neither).
-_TYPED: dict[tuple[str, str], tuple[str, str]] = {
-    ("v1", "ConfigMap"): ("core.v1", "ConfigMap"),
-    ("v1", "PersistentVolumeClaim"): ("core.v1", "PersistentVolumeClaim"),
-    ("batch/v1", "Job"): ("batch.v1", "Job"),
-    ("v1", "Namespace"): ("core.v1", "Namespace"),
-    ("v1", "Secret"): ("core.v1", "Secret"),
-    ("v1", "Service"): ("core.v1", "Service"),
-    ("v1", "ServiceAccount"): ("core.v1", "ServiceAccount"),
-    ("v1", "ResourceQuota"): ("core.v1", "ResourceQuota"),
-    ("v1", "LimitRange"): ("core.v1", "LimitRange"),
-    ("apps/v1", "Deployment"): ("apps.v1", "Deployment"),
-    ("apps/v1", "DaemonSet"): ("apps.v1", "DaemonSet"),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): ("autoscaling.v2", "HorizontalPodAutoscaler"),
-    ("policy/v1", "PodDisruptionBudget"): ("policy.v1", "PodDisruptionBudget"),
-    ("networking.k8s.io/v1", "NetworkPolicy"): ("networking.v1", "NetworkPolicy"),
-    ("networking.k8s.io/v1", "Ingress"): ("networking.v1", "Ingress"),
-    ("rbac.authorization.k8s.io/v1", "Role"): ("rbac.v1", "Role"),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rbac.v1", "RoleBinding"),
-}
+#: The fields of a kind that pulumi-kubernetes' typed class marks secret: their inputs are sent as secrets and its
+#: outputs kept secret (``additional_secret_outputs``), so the values are encrypted in the state.
+SECRET_FIELDS: Mapping[tuple[str, str], tuple[str, ...]] = {("v1", "Secret"): ("data", "stringData")}
+
+#: The fields a read (``Namespace.get``) asks for, as pulumi-kubernetes' ``get`` of a kind does.
+_READ_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
+
+
+class KubernetesObject(pulumi.CustomResource):
+    """A Kubernetes object of any kind. Its inputs are the manifest's fields. Its outputs are the same fields as the
+    provider returns them, as plain data: ``metadata`` is a dict."""
+
+    def __init__(
+        self, resource_name: str, type_token: str, props: dict[str, Any], opts: pulumi.ResourceOptions
+    ) -> None:
+        super().__init__(type_token, resource_name, props, opts)
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The Pulumi type of a kind: ``kubernetes:<apiVersion>:<kind>``. The core group, which has no name in
+    ``apiVersion`` (``v1``), is ``core/v1`` there."""
+    return f"kubernetes:{'core/v1' if api_version == 'v1' else api_version}:{kind}"
 
 
 @functools.cache
-def typed_class(api_version: str, kind: str) -> Any | None:
-    """The typed pulumi-kubernetes class of a kind (``k8s.apps.v1.Deployment``), None for a custom resource."""
-    found = _TYPED.get((api_version, kind))
-    if found is None:
-        return None
-    module, name = found
-    return getattr(importlib.import_module(f"pulumi_kubernetes.{module}"), name)
+def _provider_defaults() -> pulumi.ResourceOptions:
+    """The options every pulumi-kubernetes resource class starts from: the provider's version (the plugin the
+    engine loads for the resource) and its download URL. Taken from the installed package, as its classes take it."""
+    from pulumi_kubernetes import _utilities
+
+    return _utilities.get_resource_opts_defaults()
+
+
+def register(logical_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """Create the Pulumi resource for ``manifest`` (a full object with apiVersion and kind)."""
+    api_version, kind = manifest["apiVersion"], manifest["kind"]
+    props = dict(manifest)
+    secret_fields = SECRET_FIELDS.get((api_version, kind), ())
+    for field in secret_fields:
+        if props.get(field) is not None:
+            props[field] = pulumi.Output.secret(props[field])
+    opts = pulumi.ResourceOptions.merge(_provider_defaults(), opts)
+    if secret_fields:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(secret_fields)))
+    return KubernetesObject(logical_name, type_token(api_version, kind), props, opts)
+
+
+def read(
+    logical_name: str, api_version: str, kind: str, object_id: str, opts: pulumi.ResourceOptions | None = None
+) -> pulumi.CustomResource:
+    """Read an existing object (``namespace/name``, or ``name`` for a cluster-scoped kind) without managing it, as
+    the typed class's ``get`` does: its outputs are the object's fields (``metadata`` a dict)."""
+    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=object_id))
+    opts = pulumi.ResourceOptions.merge(_provider_defaults(), opts)
+    return KubernetesObject(logical_name, type_token(api_version, kind), dict.fromkeys(_READ_FIELDS), opts)
 
 
 #: How pulumi-kubernetes is told to await a custom resource's readiness (it awaits CRs only when asked,
@@ -66,20 +96,3 @@ def await_ready(metadata: dict[str, Any], timeout_seconds: int) -> dict[str, Any
         "pulumi.com/timeoutSeconds": str(timeout_seconds),
     }
     return {**metadata, "annotations": annotations}
-
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def _snake(name: str) -> str:
-    return _CAMEL.sub("_", name).lower()
-
-
-def register(logical_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """Create the Pulumi resource for ``manifest`` (a full object with apiVersion and kind)."""
-    api_version, kind = manifest["apiVersion"], manifest["kind"]
-    fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-    cls = typed_class(api_version, kind)
-    if cls is None:
-        return k8s.apiextensions.CustomResource(logical_name, api_version=api_version, kind=kind, opts=opts, **fields)
-    return cls(logical_name, opts=opts, **{_snake(k): v for k, v in fields.items()})

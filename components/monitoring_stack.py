@@ -21,7 +21,7 @@ from model_catalog.settings import StackSettings
 from platform_data import pins
 
 from .dashboards import FLEET_UID, dashboard_config_map, fleet_dashboard
-from .kube import register
+from .kube import read, register
 from .monitoring import (
     autoscaler_namespace_manifest,
     autoscaler_network_policies,
@@ -128,8 +128,12 @@ class MonitoringStack(pulumi.ComponentResource):
         crds = list(OPERATOR_CRDS) + (list(KEDA_CRDS) if any(uses_keda(s) for s in args.models.values()) else [])
         for crd in crds:
             self.preflight.append(
-                k8s.apiextensions.v1.CustomResourceDefinition.get(
-                    f"{name}-requires-{crd.split('.')[0]}", crd, opts=pulumi.ResourceOptions(parent=self)
+                read(
+                    f"{name}-requires-{crd.split('.')[0]}",
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    crd,
+                    pulumi.ResourceOptions(parent=self),
                 )
             )
 
