@@ -8,7 +8,7 @@ engine and the provider see the same resource either way, so previews diff per o
 as it does for the typed class, and a stack deployed through the typed classes previews without changes.
 
 What this leaves out is the typed classes themselves: their modules evaluate every input and output type of their
-API group at import, and pulumi-kubernetes' core/v1 group alone is about a third of the default catalog's render
+API group at import, and pulumi-kubernetes' core/v1 group alone was about a quarter of the default catalog's render
 (docs/benchmarks.md). Also left out: the type-only aliases each typed class adds for its kind's older API versions
 (``kubernetes:apps/v1beta1:Deployment``, ...). They let the engine adopt an object created under an older API
 version; this platform never created one, and the engine keeps no aliases in its state.
