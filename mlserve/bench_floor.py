@@ -90,8 +90,8 @@ def sdk_modules(resources: list[dict[str, Any]]) -> list[str]:
     """The Python SDK modules a typed program of ``resources`` imports besides pulumi_kubernetes' Kubernetes objects:
     the package of every other provider (``docker:index/image:Image``: pulumi_docker; ``aws:ecr/repository:...``:
     pulumi_aws and pulumi_aws.ecr; ``pulumi:providers:aws``: pulumi_aws) and pulumi_kubernetes' Helm module of a
-    Helm resource, component or custom (``kubernetes:helm.sh/v4:Chart``, ``kubernetes:helm.sh/v3:Release``). What ``--import-sdks`` imports (the floor itself registers these resources as
-    plain resources of their type)."""
+    Helm resource, component or custom (``kubernetes:helm.sh/v4:Chart``, ``kubernetes:helm.sh/v3:Release``). What
+    ``--import-sdks`` imports (the floor itself registers these resources as plain resources of their type)."""
     modules: set[str] = set()
     for item in resources:
         type_token = item["type"]

@@ -8,7 +8,6 @@ trace). The same for custom resources (``apiextensions.CustomResource``) and for
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -23,33 +22,36 @@ from components import kube
 from mlserve import bench_floor, mock_runtime
 from tests.helpers import ROOT
 
-#: Every built-in kind the builders write, with the pulumi_kubernetes module of its typed class.
-KINDS: dict[tuple[str, str], str] = {
-    ("v1", "ConfigMap"): "core.v1",
-    ("v1", "LimitRange"): "core.v1",
-    ("v1", "Namespace"): "core.v1",
-    ("v1", "PersistentVolumeClaim"): "core.v1",
-    ("v1", "ResourceQuota"): "core.v1",
-    ("v1", "Secret"): "core.v1",
-    ("v1", "Service"): "core.v1",
-    ("v1", "ServiceAccount"): "core.v1",
-    ("apps/v1", "DaemonSet"): "apps.v1",
-    ("apps/v1", "Deployment"): "apps.v1",
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): "autoscaling.v2",
-    ("batch/v1", "Job"): "batch.v1",
-    ("networking.k8s.io/v1", "Ingress"): "networking.v1",
-    ("networking.k8s.io/v1", "NetworkPolicy"): "networking.v1",
-    ("policy/v1", "PodDisruptionBudget"): "policy.v1",
-    ("rbac.authorization.k8s.io/v1", "Role"): "rbac.v1",
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "rbac.v1",
-}
+#: Every built-in kind the builders write (apiVersion, kind).
+KINDS: tuple[tuple[str, str], ...] = (
+    ("v1", "ConfigMap"),
+    ("v1", "LimitRange"),
+    ("v1", "Namespace"),
+    ("v1", "PersistentVolumeClaim"),
+    ("v1", "ResourceQuota"),
+    ("v1", "Secret"),
+    ("v1", "Service"),
+    ("v1", "ServiceAccount"),
+    ("apps/v1", "DaemonSet"),
+    ("apps/v1", "Deployment"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("batch/v1", "Job"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+)
 
 #: Request fields that name the call site, not the resource.
 _CALL_SITE = ("sourcePosition", "stackTrace", "parentStackTraceHandle")
 
 
 def _typed_class(api_version: str, kind: str) -> Any:
-    return getattr(importlib.import_module(f"pulumi_kubernetes.{KINDS[api_version, kind]}"), kind)
+    """The kind's typed pulumi-kubernetes class, as the typed floor finds it."""
+    cls = bench_floor._typed_class(kube.type_token(api_version, kind))
+    assert cls is not None, (api_version, kind)
+    return cls
 
 
 _POD = {"containers": [{"name": "c", "image": "registry.example/app@sha256:" + "0" * 64}]}
